@@ -1,0 +1,422 @@
+/*
+ * fmt_elf.c - ELF vmcores: /proc/vmcore copies, QEMU dump-guest-memory
+ * (paging on or off), makedumpfile -E; ELF32 and ELF64, either byte order.
+ *
+ * Physical memory comes from the PT_LOAD segments by p_paddr; the part of a
+ * segment past p_filesz (makedumpfile's excluded tail) and anything no
+ * segment covers are holes.  Segments that overlap physically (QEMU's
+ * paging dumps map a page once per virtual mapping; /proc/vmcore repeats
+ * the kernel text) are clipped at open so each byte has one source.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PT_LOAD 1
+#define PT_NOTE 4
+#define ET_CORE 4
+#define PN_XNUM 0xffff
+#define ELF_INCOMPLETE 0x1
+#define MAX_NOTES_SIZE (64u << 20)
+
+struct segment {
+	uint64_t paddr, memsz, filesz, offset;
+	uint64_t vaddr;
+};
+
+struct elf {
+	bool is64;
+	uint16_t type, machine;
+	uint32_t flags;
+	uint64_t phoff, phnum;
+	bool pn_xnum;
+	size_t nloads, nnotes_segs;
+	struct segment *segs;           /* sorted by paddr, disjoint */
+	size_t nsegs;
+	bool has_excluded_tails;
+	bool has_kernel_text_segment;
+};
+
+static int cmp_segment(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+struct phdr {
+	uint32_t type;
+	uint64_t offset, vaddr, paddr, filesz, memsz;
+};
+
+static void decode_phdr(const struct elf *x, struct endian e, const uint8_t *p, struct phdr *ph)
+{
+	ph->type = get32(e, p);
+	if (x->is64) {
+		ph->offset = get64(e, p + 8);
+		ph->vaddr = get64(e, p + 16);
+		ph->paddr = get64(e, p + 24);
+		ph->filesz = get64(e, p + 32);
+		ph->memsz = get64(e, p + 40);
+	} else {
+		ph->offset = get32(e, p + 4);
+		ph->vaddr = get32(e, p + 8);
+		ph->paddr = get32(e, p + 12);
+		ph->filesz = get32(e, p + 16);
+		ph->memsz = get32(e, p + 20);
+	}
+}
+
+static enum dumpfs_status read_header(struct dumpfs_dump *d, struct elf *x, uint16_t *phentsize)
+{
+	uint8_t h[64] = {0};
+	const struct source *src = &d->files[0];
+	size_t hsize = x->is64 ? 64 : 52;
+	struct endian e = d->endian;
+
+	if (src->size < hsize)
+		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %llu: ELF header truncated",
+				 src->path, (unsigned long long)src->size);
+	enum dumpfs_status st = dump_read_meta(d, 0, h, hsize, 0, "ELF header");
+	if (st != DUMPFS_OK)
+		return st;
+	x->type = get16(e, h + 16);
+	x->machine = get16(e, h + 18);
+	if (x->is64) {
+		x->phoff = get64(e, h + 32);
+		x->flags = get32(e, h + 48);
+		*phentsize = get16(e, h + 54);
+		x->phnum = get16(e, h + 56);
+	} else {
+		x->phoff = get32(e, h + 28);
+		x->flags = get32(e, h + 36);
+		*phentsize = get16(e, h + 42);
+		x->phnum = get16(e, h + 44);
+	}
+	if (x->type != ET_CORE)
+		return dump_fail(d, DUMPFS_ERR_INVALID, "%s: offset 16: ELF type %u is not a core file (ET_CORE)",
+				 src->path, x->type);
+	if (*phentsize != (x->is64 ? 56 : 32))
+		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %d: e_phentsize %u, expected %d",
+				 src->path, x->is64 ? 54 : 42, *phentsize, x->is64 ? 56 : 32);
+	if (x->phnum == PN_XNUM) {
+		/* More than 65534 headers: the count is in section 0's sh_info. */
+		uint64_t shoff = x->is64 ? get64(e, h + 40) : get32(e, h + 32);
+		uint8_t sh[64];
+		size_t shsize = x->is64 ? 64 : 40;
+		if (shoff == 0 || shoff + shsize > src->size || shoff + shsize < shoff)
+			return dump_fail(d, DUMPFS_ERR_CORRUPT,
+					 "%s: offset %d: e_phnum is PN_XNUM but section header 0 at %llu is outside the file",
+					 src->path, x->is64 ? 56 : 44, (unsigned long long)shoff);
+		st = dump_read_meta(d, 0, sh, shsize, shoff, "section header 0");
+		if (st != DUMPFS_OK)
+			return st;
+		x->phnum = get32(e, sh + (x->is64 ? 44 : 28));
+		x->pn_xnum = true;
+	}
+	uint64_t end;
+	if (!mul_ok(x->phnum, *phentsize, &end) || !add_ok(end, x->phoff, &end) || end > src->size)
+		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+				 "%s: offset %llu: %llu program headers run past the end of the file",
+				 src->path, (unsigned long long)x->phoff, (unsigned long long)x->phnum);
+	return DUMPFS_OK;
+}
+
+/* Concatenate every PT_NOTE segment's notes. */
+static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct elf *x,
+				     const uint8_t *ph, uint16_t phentsize)
+{
+	const struct source *src = &d->files[0];
+	uint8_t *blob = NULL;
+	size_t size = 0;
+
+	for (uint64_t i = 0; i < x->phnum; i++) {
+		struct phdr p;
+		decode_phdr(x, d->endian, ph + i * phentsize, &p);
+		if (p.type != PT_NOTE)
+			continue;
+		x->nnotes_segs++;
+		if (p.filesz > MAX_NOTES_SIZE - size || p.offset + p.filesz > src->size ||
+		    p.offset + p.filesz < p.offset) {
+			dump_warn(d, "%s: offset %llu: PT_NOTE segment %llu (%llu bytes) runs past the end of the file or is too large; ignored",
+				  src->path, (unsigned long long)p.offset, (unsigned long long)i,
+				  (unsigned long long)p.filesz);
+			continue;
+		}
+		uint8_t *nb = realloc(blob, size + p.filesz + 1);
+		if (!nb) {
+			free(blob);
+			return DUMPFS_ERR_NOMEM;
+		}
+		blob = nb;
+		enum dumpfs_status st = dump_read_meta(d, 0, blob + size, (size_t)p.filesz, p.offset, "PT_NOTE");
+		if (st != DUMPFS_OK) {
+			free(blob);
+			return st;
+		}
+		size += (size_t)p.filesz;
+	}
+	char warn[ERRMSG_MAX] = "";
+	enum dumpfs_status st = notes_parse(&d->notes, blob, size, d->endian, warn, sizeof(warn));
+	if (warn[0])
+		dump_warn(d, "%s: %s", src->path, warn);
+	return st;
+}
+
+static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
+					const uint8_t *ph, uint16_t phentsize)
+{
+	const struct source *src = &d->files[0];
+	size_t n = 0;
+	bool truncated = false;
+
+	x->segs = calloc(x->phnum ? x->phnum : 1, sizeof(*x->segs));
+	if (!x->segs)
+		return DUMPFS_ERR_NOMEM;
+	for (uint64_t i = 0; i < x->phnum; i++) {
+		struct phdr p;
+		uint64_t end;
+		decode_phdr(x, d->endian, ph + i * phentsize, &p);
+		if (p.type != PT_LOAD)
+			continue;
+		x->nloads++;
+		if (p.vaddr >= 0xffffffff80000000ull && p.vaddr != p.paddr)
+			x->has_kernel_text_segment = true;
+		if (p.memsz == 0 || p.paddr == UINT64_MAX)
+			continue;
+		if (!add_ok(p.paddr, p.memsz, &end)) {
+			dump_warn(d, "%s: program header %llu: PT_LOAD at paddr %#llx wraps around; ignored",
+				  src->path, (unsigned long long)i, (unsigned long long)p.paddr);
+			continue;
+		}
+		if (p.filesz > p.memsz) {
+			dump_warn(d, "%s: program header %llu: p_filesz > p_memsz; using p_memsz",
+				  src->path, (unsigned long long)i);
+			p.filesz = p.memsz;
+		}
+		if (p.filesz < p.memsz)
+			x->has_excluded_tails = true;
+		if (p.offset + p.filesz > src->size || p.offset + p.filesz < p.offset)
+			truncated = true;
+		x->segs[n++] = (struct segment){ p.paddr, p.memsz, p.filesz, p.offset, p.vaddr };
+	}
+	if (truncated)
+		dump_warn(d, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",
+			  src->path, (unsigned long long)src->size);
+	qsort(x->segs, n, sizeof(*x->segs), cmp_segment);
+
+	/* Clip overlaps so that each physical byte has one source. */
+	size_t out = 0;
+	uint64_t prev_end = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct segment s = x->segs[i];
+		if (out && s.paddr < prev_end) {
+			uint64_t cut = prev_end - s.paddr;
+			if (cut >= s.memsz)
+				continue;
+			s.paddr += cut;
+			s.offset += cut;
+			s.memsz -= cut;
+			s.filesz = s.filesz > cut ? s.filesz - cut : 0;
+		}
+		x->segs[out++] = s;
+		prev_end = s.paddr + s.memsz;
+	}
+	x->nsegs = out;
+	return DUMPFS_OK;
+}
+
+static enum dumpfs_status build_memory_map(struct dumpfs_dump *d, struct elf *x)
+{
+	uint64_t ps = d->page_size;
+	for (size_t i = 0; i < x->nsegs; i++) {
+		const struct segment *s = &x->segs[i];
+		uint64_t first = s->paddr / ps, last = (s->paddr + s->memsz - 1) / ps;
+		uint64_t data_end = s->paddr + s->filesz;
+		if (d->nram && d->ram[d->nram - 1].start + d->ram[d->nram - 1].count > first)
+			first = d->ram[d->nram - 1].start + d->ram[d->nram - 1].count;
+		if (first <= last) {
+			enum dumpfs_status st = dump_add_ram(d, first, last - first + 1);
+			if (st != DUMPFS_OK)
+				return st;
+		}
+		if (last + 1 > d->max_pfn)
+			d->max_pfn = last + 1;
+		if (s->filesz)
+			d->dumped_pages += (data_end - 1) / ps - s->paddr / ps + 1;
+	}
+	for (size_t i = 0; i < d->nram; i++)
+		d->ram_pages += d->ram[i].count;
+	return DUMPFS_OK;
+}
+
+static void pick_page_size(struct dumpfs_dump *d)
+{
+	char v[32];
+	uint64_t ps = 4096;
+	if (vmcoreinfo_get(&d->notes, "PAGESIZE", v, sizeof(v))) {
+		uint64_t n = strtoull(v, NULL, 10);
+		if (n >= MIN_PAGE_SIZE && n <= MAX_PAGE_SIZE && !(n & (n - 1)))
+			ps = n;
+		else
+			dump_warn(d, "VMCOREINFO PAGESIZE=%s is not a valid page size; using 4096", v);
+	}
+	dump_set_page_size(d, ps, 0, "page size");
+}
+
+enum dumpfs_status elf_probe(struct dumpfs_dump *d, bool *matched)
+{
+	uint8_t id[16];
+	const struct source *src = &d->files[0];
+	uint16_t phentsize = 0;
+
+	*matched = false;
+	if (src->size < 16 || source_read(src, id, 16, 0) != DUMPFS_OK || memcmp(id, "\177ELF", 4))
+		return DUMPFS_OK;
+	*matched = true;
+	if (d->nfiles > 1)
+		return dump_fail(d, DUMPFS_ERR_INVALID, "%s: ELF dumps cannot be split; give one file",
+				 d->files[1].path);
+	if ((id[4] != 1 && id[4] != 2) || (id[5] != 1 && id[5] != 2))
+		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset 4: bad ELF class %u or data encoding %u",
+				 src->path, id[4], id[5]);
+	struct elf *x = calloc(1, sizeof(*x));
+	if (!x)
+		return DUMPFS_ERR_NOMEM;
+	d->fmt = x;
+	d->ops = &elf_ops;
+	x->is64 = id[4] == 2;
+	d->is_32bit = !x->is64;
+	d->endian = (struct endian){ id[5] == 2 };
+	d->format_name = x->is64 ? "ELF64" : "ELF32";
+	d->elf_passthrough = true;
+
+	enum dumpfs_status st = read_header(d, x, &phentsize);
+	if (st != DUMPFS_OK)
+		return st;
+	d->elf_machine = x->machine;
+	d->incomplete = x->flags & ELF_INCOMPLETE;
+	size_t phsize = (size_t)(x->phnum * phentsize);
+	uint8_t *ph = malloc(phsize ? phsize : 1);
+	if (!ph)
+		return DUMPFS_ERR_NOMEM;
+	st = dump_read_meta(d, 0, ph, phsize, x->phoff, "program headers");
+	if (st == DUMPFS_OK)
+		st = load_notes(d, x, ph, phentsize);
+	if (st == DUMPFS_OK) {
+		pick_page_size(d);
+		st = load_segments(d, x, ph, phentsize);
+	}
+	free(ph);
+	if (st == DUMPFS_OK)
+		st = build_memory_map(d, x);
+	return st;
+}
+
+/* Index of the first segment whose data (file-backed) part ends after @addr. */
+static size_t first_data_after(const struct elf *x, uint64_t addr)
+{
+	size_t lo = 0, hi = x->nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->segs[mid].paddr + x->segs[mid].memsz <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static enum dumpfs_status elf_read_page(struct dumpfs_dump *d, uint64_t pfn, void *buf)
+{
+	const struct elf *x = d->fmt;
+	uint64_t ps = d->page_size, start = pfn * ps, end = start + ps;
+	uint8_t *out = buf;
+	bool any = false;
+
+	for (size_t i = first_data_after(x, start); i < x->nsegs && x->segs[i].paddr < end; i++) {
+		const struct segment *s = &x->segs[i];
+		uint64_t a = s->paddr > start ? s->paddr : start;
+		uint64_t data_end = s->paddr + s->filesz;
+		uint64_t b = data_end < end ? data_end : end;
+		if (a >= b)
+			continue;
+		if (!any)
+			memset(out, 0, ps);     /* bytes no segment holds */
+		any = true;
+		if (source_read(&d->files[0], out + (a - start), (size_t)(b - a),
+				s->offset + (a - s->paddr)) != DUMPFS_OK)
+			return dump_log(d, DUMPFS_ERR_CORRUPT,
+					"%s: offset %llu: data of physical address %#llx is past the end of the file",
+					d->files[0].path, (unsigned long long)(s->offset + (a - s->paddr)),
+					(unsigned long long)a);
+	}
+	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
+}
+
+static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
+{
+	const struct elf *x = d->fmt;
+	uint64_t ps = d->page_size;
+
+	while (pfn < d->max_pfn) {
+		size_t i = first_data_after(x, pfn * ps);
+		while (i < x->nsegs && x->segs[i].paddr + x->segs[i].filesz <= pfn * ps)
+			i++;            /* segments whose data ends before the page */
+		if (i == x->nsegs)
+			return dumped ? d->max_pfn : pfn;
+		const struct segment *s = &x->segs[i];
+		uint64_t first = (s->paddr > pfn * ps ? s->paddr : pfn * ps) / ps;
+		if (dumped)
+			return first;
+		if (first > pfn)
+			return pfn;
+		pfn = (s->paddr + s->filesz + ps - 1) / ps;
+	}
+	return d->max_pfn;
+}
+
+static void elf_describe(struct dumpfs_dump *d, struct strbuf *sb)
+{
+	const struct elf *x = d->fmt;
+	sb_printf(sb, "elf_class: %s\nelf_data: %s\ne_machine: %u\ne_flags: %#x%s\n",
+		  x->is64 ? "ELFCLASS64" : "ELFCLASS32", d->endian.big ? "big-endian" : "little-endian",
+		  x->machine, x->flags, x->flags & ELF_INCOMPLETE ? " DUMP_ELF_INCOMPLETE" : "");
+	sb_printf(sb, "program_headers: %llu%s\npt_load: %zu\npt_note: %zu\n",
+		  (unsigned long long)x->phnum, x->pn_xnum ? " (PN_XNUM)" : "", x->nloads,
+		  x->nnotes_segs);
+	sb_printf(sb, "excluded_tails: %s\n", x->has_excluded_tails ? "yes (p_filesz < p_memsz)" : "no");
+}
+
+static void elf_close(struct dumpfs_dump *d)
+{
+	struct elf *x = d->fmt;
+	if (!x)
+		return;
+	free(x->segs);
+	free(x);
+	d->fmt = NULL;
+}
+
+bool elf_origin_hints(const struct dumpfs_dump *d, bool *excluded_tails, bool *kernel_text)
+{
+	if (d->ops != &elf_ops)
+		return false;
+	const struct elf *x = d->fmt;
+	*excluded_tails = x->has_excluded_tails;
+	*kernel_text = x->has_kernel_text_segment;
+	return true;
+}
+
+const struct format_ops elf_ops = {
+	.name = "elf",
+	.read_page = elf_read_page,
+	.find_pfn = elf_find_pfn,
+	.describe = elf_describe,
+	.close = elf_close,
+};

@@ -1,0 +1,702 @@
+/*
+ * fmt_kdump.c - the kdump-compressed format ("KDUMP   ", and the older
+ * "DISKDUMP"), as makedumpfile and QEMU write it, single or split.
+ *
+ *   block 0              main header (disk_dump_header)
+ *   block 1..            sub-header (kdump_sub_header), sub_hdr_size blocks;
+ *                        QEMU also puts the notes in here
+ *   then                 1st bitmap (RAM pages), 2nd bitmap (dumped pages),
+ *                        bitmap_blocks blocks for both
+ *   then                 one 24-byte page_desc per set bit of the 2nd bitmap
+ *   then                 page data, each page compressed on its own
+ *
+ * The header has three ABIs (64-bit, i386's packed 32-bit, and 32-bit with
+ * 8-byte alignment), chosen here from the header's own consistency and
+ * utsname.machine, as libkdumpfile does.  A split set (makedumpfile --split)
+ * is several files with one main header, each holding the pages of its own
+ * [start_pfn, end_pfn) range.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define STATUS_ZLIB       0x01
+#define STATUS_LZO        0x02
+#define STATUS_SNAPPY     0x04
+#define STATUS_INCOMPLETE 0x08
+#define STATUS_EXCL_VMEMMAP 0x10
+#define STATUS_ZSTD       0x20
+
+#define PAGE_DESC_SIZE 24
+#define UTS_LEN 65
+#define MAX_NOTES_SIZE (64u << 20)
+#define MAX_VMCOREINFO_SIZE (1u << 20)
+
+enum abi { ABI_64, ABI_32PACK, ABI_32PAD };
+
+/* Offsets of the main header fields after utsname, per ABI. */
+struct main_layout {
+	unsigned timestamp, tv_size, status;   /* block_size etc. follow status */
+	unsigned size;                         /* up to and including nr_cpus */
+};
+static const struct main_layout main_64 = { 408, 8, 424, 464 };
+static const struct main_layout main_32 = { 404, 4, 412, 452 };
+
+/* Sub-header fields: {offset, size}; size 0 means absent in that ABI. */
+enum sub_field { SF_PHYS_BASE, SF_DUMP_LEVEL, SF_SPLIT, SF_START_PFN, SF_END_PFN,
+	SF_OFF_VMCOREINFO, SF_SIZE_VMCOREINFO, SF_OFF_NOTE, SF_SIZE_NOTE,
+	SF_OFF_ERASEINFO, SF_SIZE_ERASEINFO, SF_START_PFN_64, SF_END_PFN_64,
+	SF_MAX_MAPNR_64, SF_COUNT };
+struct field { uint8_t off, size; };
+static const struct field sub_64[SF_COUNT] = {
+	{0, 8}, {8, 4}, {12, 4}, {16, 8}, {24, 8}, {32, 8}, {40, 8}, {48, 8},
+	{56, 8}, {64, 8}, {72, 8}, {80, 8}, {88, 8}, {96, 8} };
+static const struct field sub_32pack[SF_COUNT] = {
+	{0, 4}, {4, 4}, {8, 4}, {12, 4}, {16, 4}, {20, 8}, {28, 4}, {32, 8},
+	{40, 4}, {44, 8}, {52, 4}, {56, 8}, {64, 8}, {72, 8} };
+static const struct field sub_32pad[SF_COUNT] = {
+	{0, 4}, {4, 4}, {8, 4}, {12, 4}, {16, 4}, {24, 8}, {32, 4}, {40, 8},
+	{48, 4}, {56, 8}, {64, 4}, {72, 8}, {80, 8}, {88, 8} };
+/* The header version that introduced each field. */
+static const uint8_t sub_since[SF_COUNT] = { 0, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6 };
+#define SUB_MAX_SIZE 104
+
+struct main_header {
+	char signature[9];
+	int32_t version;
+	char uts[6][UTS_LEN + 1];      /* sysname nodename release version machine domainname */
+	uint64_t tv_sec, tv_usec;
+	uint32_t status;
+	int32_t block_size, sub_hdr_size;
+	uint32_t bitmap_blocks, max_mapnr, total_ram_blocks, device_blocks;
+	uint32_t written_blocks, current_cpu;
+	int32_t nr_cpus;
+};
+
+struct kdump_part {
+	size_t file;                    /* index in d->files */
+	uint64_t sub[SF_COUNT];
+	uint64_t start_pfn, end_pfn;    /* pages this file holds */
+	uint8_t *bitmaps;               /* both bitmaps, mmap()ed or malloc()ed */
+	size_t map_len;                 /* mmap length, 0 if malloc()ed */
+	size_t map_skip;                /* bitmaps start this far into the map */
+	struct bitmap ram, dumped;
+	uint64_t rank_base;             /* dumped.rank(start_pfn) */
+	uint64_t pd_off;                /* first page descriptor */
+};
+
+struct kdump {
+	struct main_header hdr;
+	enum abi abi;
+	uint8_t raw_header[464];        /* for comparing split parts */
+	size_t raw_header_len;
+	struct kdump_part *parts;       /* sorted by start_pfn */
+	size_t nparts;
+};
+
+static bool is_kdump_signature(const uint8_t *sig)
+{
+	return !memcmp(sig, "KDUMP   ", 8) || !memcmp(sig, "DISKDUMP", 8);
+}
+
+static void decode_main(struct main_header *h, const uint8_t *b, const struct main_layout *l,
+			struct endian e)
+{
+	memcpy(h->signature, b, 8);
+	h->signature[8] = '\0';
+	h->version = (int32_t)get32(e, b + 8);
+	for (int i = 0; i < 6; i++) {
+		memcpy(h->uts[i], b + 12 + i * UTS_LEN, UTS_LEN);
+		h->uts[i][UTS_LEN] = '\0';
+	}
+	h->tv_sec = l->tv_size == 8 ? get64(e, b + l->timestamp) : get32(e, b + l->timestamp);
+	h->tv_usec = l->tv_size == 8 ? get64(e, b + l->timestamp + 8) : get32(e, b + l->timestamp + 4);
+	const uint8_t *s = b + l->status;
+	h->status = get32(e, s);
+	h->block_size = (int32_t)get32(e, s + 4);
+	h->sub_hdr_size = (int32_t)get32(e, s + 8);
+	h->bitmap_blocks = get32(e, s + 12);
+	h->max_mapnr = get32(e, s + 16);
+	h->total_ram_blocks = get32(e, s + 20);
+	h->device_blocks = get32(e, s + 24);
+	h->written_blocks = get32(e, s + 28);
+	h->current_cpu = get32(e, s + 32);
+	h->nr_cpus = (int32_t)get32(e, s + 36);
+}
+
+static bool plausible(const struct main_header *h)
+{
+	uint32_t bs = (uint32_t)h->block_size;
+	return h->block_size > 0 && (bs & (bs - 1)) == 0 && bs >= MIN_PAGE_SIZE &&
+	       bs <= MAX_PAGE_SIZE && h->sub_hdr_size >= 0 && h->bitmap_blocks > 0 &&
+	       h->version >= 0 && h->version < 1000;
+}
+
+static bool machine_is_32bit(const char *m)
+{
+	return (m[0] == 'i' && m[2] == '8' && m[3] == '6' && m[4] == '\0') ||
+	       !strncmp(m, "arm", 3) || !strcmp(m, "ppc") || !strcmp(m, "mips") ||
+	       !strcmp(m, "s390") || !strcmp(m, "riscv32");
+}
+
+static uint16_t machine_to_elf(const char *m)
+{
+	static const struct { const char *name; uint16_t em; } map[] = {
+		{ "x86_64", 62 }, { "i386", 3 }, { "i486", 3 }, { "i586", 3 }, { "i686", 3 },
+		{ "aarch64", 183 }, { "arm64", 183 }, { "ppc64", 21 }, { "ppc64le", 21 },
+		{ "ppc", 20 }, { "s390x", 22 }, { "s390", 22 }, { "riscv64", 243 },
+		{ "riscv32", 243 }, { "mips", 8 }, { "mips64", 8 }, { "loongarch64", 258 },
+		{ "sparc64", 43 }, { "ia64", 50 },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(m, map[i].name))
+			return map[i].em;
+	if (!strncmp(m, "arm", 3))
+		return 40;
+	return 0;
+}
+
+/* Choose ABI and byte order: the candidates whose header makes sense,
+ * then utsname.machine to break a tie between 64- and 32-bit. */
+static enum dumpfs_status pick_layout(struct dumpfs_dump *d, struct kdump *k,
+				      const uint8_t *b)
+{
+	struct main_header h64[2], h32[2];
+	for (int big = 0; big < 2; big++) {
+		decode_main(&h64[big], b, &main_64, (struct endian){ big });
+		decode_main(&h32[big], b, &main_32, (struct endian){ big });
+	}
+	for (int big = 0; big < 2; big++) {
+		bool ok64 = plausible(&h64[big]), ok32 = plausible(&h32[big]);
+		if (!ok64 && !ok32)
+			continue;
+		bool use32 = ok32 && (!ok64 || machine_is_32bit(h32[big].uts[4]));
+		d->endian = (struct endian){ big };
+		d->is_32bit = use32;
+		k->hdr = use32 ? h32[big] : h64[big];
+		k->abi = !use32 ? ABI_64 : strncmp(k->hdr.uts[4], "arm", 3) ? ABI_32PACK : ABI_32PAD;
+		k->raw_header_len = use32 ? main_32.size : main_64.size;
+		memcpy(k->raw_header, b, k->raw_header_len);
+		return DUMPFS_OK;
+	}
+	return dump_fail(d, DUMPFS_ERR_CORRUPT,
+			 "%s: offset 428: kdump header has no valid block size (%d) or bitmap size in any known layout",
+			 d->files[0].path, (int32_t)get_le32(b + 428));
+}
+
+static enum dumpfs_status read_sub_header(struct dumpfs_dump *d, struct kdump *k,
+					  struct kdump_part *p)
+{
+	const struct field *f = k->abi == ABI_64 ? sub_64 : k->abi == ABI_32PACK ? sub_32pack : sub_32pad;
+	uint8_t b[SUB_MAX_SIZE] = {0};
+	uint64_t at = (uint64_t)k->hdr.block_size;
+	const struct source *src = &d->files[p->file];
+	size_t want = SUB_MAX_SIZE;
+
+	if (k->hdr.sub_hdr_size == 0)
+		return DUMPFS_OK;       /* very old diskdump: no sub-header */
+	if (at + want > src->size)
+		want = at < src->size ? (size_t)(src->size - at) : 0;
+	enum dumpfs_status st = dump_read_meta(d, p->file, b, want, at, "kdump sub-header");
+	if (st != DUMPFS_OK)
+		return st;
+	for (int i = 0; i < SF_COUNT; i++) {
+		if (k->hdr.version < sub_since[i] || f[i].size == 0)
+			continue;
+		p->sub[i] = f[i].size == 8 ? get64(d->endian, b + f[i].off) : get32(d->endian, b + f[i].off);
+	}
+	return DUMPFS_OK;
+}
+
+/* Map (plain file) or read (flattened) both bitmaps of one part. */
+static enum dumpfs_status load_bitmaps(struct dumpfs_dump *d, struct kdump *k,
+				       struct kdump_part *p, uint64_t *bitmap_len)
+{
+	struct source *src = &d->files[p->file];
+	uint64_t bs = (uint64_t)k->hdr.block_size;
+	uint64_t off = bs * (1 + (uint64_t)k->hdr.sub_hdr_size);
+	uint64_t len = (uint64_t)(k->hdr.bitmap_blocks / 2) * bs, total = 2 * len;
+
+	if (k->hdr.bitmap_blocks % 2)
+		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+				 "%s: offset %u: bitmap_blocks %u is odd (two bitmaps expected)",
+				 src->path, main_64.status + 12, k->hdr.bitmap_blocks);
+	/* The bitmaps must really be in the file: this is what keeps a
+	 * header claiming 2^40 pages from costing memory. */
+	if (off + total > src->size || total > src->stored_bytes)
+		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+				 "%s: offset %llu: bitmaps (%llu bytes) run past the end of the file (%llu bytes)",
+				 src->path, (unsigned long long)off, (unsigned long long)total,
+				 (unsigned long long)src->size);
+	*bitmap_len = len;
+	if (!src->flat) {
+		size_t skip = (size_t)(off % 4096);
+		void *m = mmap(NULL, (size_t)total + skip, PROT_READ, MAP_SHARED, src->fd,
+			       (off_t)(off - skip));
+		if (m != MAP_FAILED) {
+			p->bitmaps = m;
+			p->map_len = (size_t)total + skip;
+			p->map_skip = skip;
+			return DUMPFS_OK;
+		}
+	}
+	p->bitmaps = malloc(total ? (size_t)total : 1);
+	if (!p->bitmaps)
+		return DUMPFS_ERR_NOMEM;
+	return dump_read_meta(d, p->file, p->bitmaps, (size_t)total, off, "bitmaps");
+}
+
+static enum dumpfs_status open_part(struct dumpfs_dump *d, struct kdump *k, struct kdump_part *p)
+{
+	uint64_t len = 0;
+	enum dumpfs_status st = read_sub_header(d, k, p);
+	if (st == DUMPFS_OK)
+		st = load_bitmaps(d, k, p, &len);
+	if (st != DUMPFS_OK)
+		return st;
+
+	const uint8_t *bits = p->bitmaps + p->map_skip;
+	uint64_t nbits = len * 8;
+	if (d->max_pfn > nbits) {
+		dump_warn(d, "max_mapnr %llu is beyond the bitmaps (%llu pages); using the bitmaps",
+			  (unsigned long long)d->max_pfn, (unsigned long long)nbits);
+		d->max_pfn = nbits;
+	}
+	st = bitmap_init(&p->ram, bits, d->max_pfn);
+	if (st == DUMPFS_OK)
+		st = bitmap_init(&p->dumped, bits + len, d->max_pfn);
+	if (st != DUMPFS_OK)
+		return st;
+
+	bool split = k->hdr.version >= 2 && p->sub[SF_SPLIT];
+	p->start_pfn = 0;
+	p->end_pfn = d->max_pfn;
+	if (split) {
+		p->start_pfn = k->hdr.version >= 6 ? p->sub[SF_START_PFN_64] : p->sub[SF_START_PFN];
+		p->end_pfn = k->hdr.version >= 6 ? p->sub[SF_END_PFN_64] : p->sub[SF_END_PFN];
+		if (p->start_pfn > p->end_pfn || p->end_pfn > d->max_pfn)
+			return dump_fail(d, DUMPFS_ERR_CORRUPT,
+					 "%s: offset %d: split range [%#llx, %#llx) is outside max_mapnr %#llx",
+					 d->files[p->file].path, k->hdr.block_size,
+					 (unsigned long long)p->start_pfn, (unsigned long long)p->end_pfn,
+					 (unsigned long long)d->max_pfn);
+	}
+	p->rank_base = bitmap_rank(&p->dumped, p->start_pfn);
+	p->pd_off = (uint64_t)k->hdr.block_size *
+		    (1 + (uint64_t)k->hdr.sub_hdr_size + k->hdr.bitmap_blocks);
+	uint64_t ndesc = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
+	d->dumped_pages += ndesc;
+	if (p->pd_off + ndesc * PAGE_DESC_SIZE > d->files[p->file].size)
+		dump_warn(d, "%s: page descriptors end past the end of the file: the dump is truncated, missing pages read as I/O errors",
+			  d->files[p->file].path);
+	return DUMPFS_OK;
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+	const struct kdump_part *x = a, *y = b;
+	return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
+}
+
+static enum dumpfs_status read_blob(struct dumpfs_dump *d, uint64_t off, uint64_t size,
+				    uint64_t cap, const char *what, uint8_t **out)
+{
+	const struct source *src = &d->files[0];
+	*out = NULL;
+	if (size > cap || off + size > src->size || off + size < off) {
+		dump_warn(d, "%s: offset %llu: %s (%llu bytes) is too large or past the end of the file; ignored",
+			  src->path, (unsigned long long)off, what, (unsigned long long)size);
+		return DUMPFS_OK;
+	}
+	*out = malloc(size + 1);
+	if (!*out)
+		return DUMPFS_ERR_NOMEM;
+	enum dumpfs_status st = source_read(src, *out, (size_t)size, off);
+	if (st != DUMPFS_OK) {
+		free(*out);
+		*out = NULL;
+		dump_warn(d, "%s: offset %llu: cannot read %s; ignored", src->path,
+			  (unsigned long long)off, what);
+	}
+	return DUMPFS_OK;
+}
+
+static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
+{
+	const uint64_t *s = k->parts[0].sub;
+	uint8_t *blob = NULL;
+	char warn[ERRMSG_MAX] = "";
+	enum dumpfs_status st;
+
+	for (size_t i = 0; i < k->nparts; i++)
+		if (k->parts[i].file == 0)
+			s = k->parts[i].sub;
+	if (k->hdr.version >= 4 && s[SF_SIZE_NOTE]) {
+		st = read_blob(d, s[SF_OFF_NOTE], s[SF_SIZE_NOTE], MAX_NOTES_SIZE, "notes", &blob);
+		if (st != DUMPFS_OK)
+			return st;
+	}
+	st = notes_parse(&d->notes, blob, blob ? s[SF_SIZE_NOTE] : 0, d->endian, warn, sizeof(warn));
+	if (st != DUMPFS_OK)
+		return st;
+	if (warn[0])
+		dump_warn(d, "%s: %s", d->files[0].path, warn);
+	if (!d->notes.vmcoreinfo && k->hdr.version >= 3 && s[SF_SIZE_VMCOREINFO]) {
+		st = read_blob(d, s[SF_OFF_VMCOREINFO], s[SF_SIZE_VMCOREINFO], MAX_VMCOREINFO_SIZE,
+			       "VMCOREINFO", &blob);
+		if (st == DUMPFS_OK && blob)
+			st = notes_append(&d->notes, d->endian, "VMCOREINFO", 0, blob,
+					  (size_t)s[SF_SIZE_VMCOREINFO]);
+		free(blob);
+		if (st != DUMPFS_OK)
+			return st;
+	}
+	if (!d->notes.eraseinfo && k->hdr.version >= 5 && s[SF_SIZE_ERASEINFO]) {
+		st = read_blob(d, s[SF_OFF_ERASEINFO], s[SF_SIZE_ERASEINFO], MAX_NOTES_SIZE,
+			       "eraseinfo", &blob);
+		if (st == DUMPFS_OK && blob)
+			st = notes_append(&d->notes, d->endian, "ERASEINFO", 0, blob,
+					  (size_t)s[SF_SIZE_ERASEINFO]);
+		free(blob);
+	}
+	return st;
+}
+
+static enum dumpfs_status scan_ram(struct dumpfs_dump *d, const struct bitmap *ram)
+{
+	for (uint64_t pfn = bitmap_find(ram, 0, true); pfn < d->max_pfn;) {
+		uint64_t end = bitmap_find(ram, pfn, false);
+		enum dumpfs_status st = dump_add_ram(d, pfn, end - pfn);
+		if (st != DUMPFS_OK)
+			return st;
+		d->ram_pages += end - pfn;
+		pfn = bitmap_find(ram, end, true);
+	}
+	return DUMPFS_OK;
+}
+
+enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched)
+{
+	uint8_t b[464] = {0};
+	struct kdump *k;
+	enum dumpfs_status st;
+
+	*matched = false;
+	if (d->files[0].size < 8 || source_read(&d->files[0], b, 8, 0) != DUMPFS_OK ||
+	    !is_kdump_signature(b))
+		return DUMPFS_OK;
+	*matched = true;
+	if (d->files[0].size < sizeof(b))
+		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %llu: kdump header truncated (%zu bytes expected)",
+				 d->files[0].path, (unsigned long long)d->files[0].size, sizeof(b));
+	st = dump_read_meta(d, 0, b, sizeof(b), 0, "kdump header");
+	if (st != DUMPFS_OK)
+		return st;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return DUMPFS_ERR_NOMEM;
+	d->fmt = k;
+	d->ops = &kdump_ops;
+	d->format_name = b[0] == 'K' ? "kdump-compressed" : "diskdump";
+	st = pick_layout(d, k, b);
+	if (st != DUMPFS_OK)
+		return st;
+	st = dump_set_page_size(d, (uint64_t)k->hdr.block_size, main_64.status + 4, "block_size");
+	if (st != DUMPFS_OK)
+		return st;
+	d->elf_machine = machine_to_elf(k->hdr.uts[4]);
+	d->incomplete = k->hdr.status & STATUS_INCOMPLETE;
+	d->max_pfn = k->hdr.max_mapnr;
+
+	k->parts = calloc(d->nfiles, sizeof(*k->parts));
+	if (!k->parts)
+		return DUMPFS_ERR_NOMEM;
+	k->nparts = d->nfiles;
+	for (size_t i = 0; i < d->nfiles; i++) {
+		uint8_t other[464];
+		k->parts[i].file = i;
+		if (i > 0) {
+			if (d->files[i].size < k->raw_header_len ||
+			    source_read(&d->files[i], other, k->raw_header_len, 0) != DUMPFS_OK ||
+			    memcmp(other, k->raw_header, k->raw_header_len))
+				return dump_fail(d, DUMPFS_ERR_INVALID,
+						 "%s: offset 0: main header differs from %s's: not parts of one split dump",
+						 d->files[i].path, d->files[0].path);
+		}
+	}
+	/* Version 6 keeps the full max_mapnr in the sub-header. */
+	st = read_sub_header(d, k, &k->parts[0]);
+	if (st != DUMPFS_OK)
+		return st;
+	if (k->hdr.version >= 6 && k->parts[0].sub[SF_MAX_MAPNR_64])
+		d->max_pfn = k->parts[0].sub[SF_MAX_MAPNR_64];
+	for (size_t i = 0; i < k->nparts; i++) {
+		st = open_part(d, k, &k->parts[i]);
+		if (st != DUMPFS_OK)
+			return st;
+	}
+	qsort(k->parts, k->nparts, sizeof(*k->parts), cmp_part);
+	for (size_t i = 1; i < k->nparts; i++)
+		if (k->parts[i].start_pfn < k->parts[i - 1].end_pfn)
+			return dump_fail(d, DUMPFS_ERR_INVALID,
+					 "%s: offset %d: split range starts at pfn %#llx, inside %s's range",
+					 d->files[k->parts[i].file].path, k->hdr.block_size,
+					 (unsigned long long)k->parts[i].start_pfn,
+					 d->files[k->parts[i - 1].file].path);
+	st = scan_ram(d, &k->parts[0].ram);
+	if (st != DUMPFS_OK)
+		return st;
+	st = load_notes(d, k);
+	if (st != DUMPFS_OK)
+		return st;
+	if (k->parts[0].sub[SF_PHYS_BASE] || k->hdr.sub_hdr_size) {
+		d->has_phys_base = true;
+		d->phys_base = k->parts[0].sub[SF_PHYS_BASE];
+		d->phys_base_origin = "kdump sub-header";
+	}
+	/* QEMU fills in only utsname.machine; makedumpfile copies the kernel's. */
+	if (!k->hdr.uts[0][0] && !k->hdr.uts[2][0])
+		d->producer = "QEMU dump-guest-memory";
+	else if (d->notes.nqemu)
+		d->producer = "makedumpfile, from a QEMU dump-guest-memory ELF";
+	else
+		d->producer = "makedumpfile (or a compatible writer)";
+	return DUMPFS_OK;
+}
+
+static const struct kdump_part *part_of(const struct kdump *k, uint64_t pfn)
+{
+	size_t lo = 0, hi = k->nparts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->parts[mid].end_pfn <= pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < k->nparts && k->parts[lo].start_pfn <= pfn)
+		return &k->parts[lo];
+	return NULL;
+}
+
+static enum codec codec_of(uint32_t flags)
+{
+	if (flags & STATUS_ZLIB) return CODEC_ZLIB;
+	if (flags & STATUS_LZO) return CODEC_LZO;
+	if (flags & STATUS_SNAPPY) return CODEC_SNAPPY;
+	if (flags & STATUS_ZSTD) return CODEC_ZSTD;
+	return CODEC_NONE;
+}
+
+static enum dumpfs_status kdump_read_page(struct dumpfs_dump *d, uint64_t pfn, void *buf)
+{
+	const struct kdump *k = d->fmt;
+	const struct kdump_part *p = part_of(k, pfn);
+	uint8_t pd[PAGE_DESC_SIZE];
+
+	if (!p || !bitmap_test(&p->dumped, pfn))
+		return DUMPFS_ERR_NODATA;
+	const struct source *src = &d->files[p->file];
+	uint64_t at = p->pd_off + (bitmap_rank(&p->dumped, pfn) - p->rank_base) * PAGE_DESC_SIZE;
+	if (source_read(src, pd, sizeof(pd), at) != DUMPFS_OK)
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: page descriptor of pfn %#llx is past the end of the file (truncated dump)",
+				src->path, (unsigned long long)at, (unsigned long long)pfn);
+	uint64_t off = get64(d->endian, pd);
+	uint32_t size = get32(d->endian, pd + 8), flags = get32(d->endian, pd + 12);
+	enum codec codec = codec_of(flags);
+
+	if (off == 0)
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: pfn %#llx was lost (descriptor offset 0, incomplete dump)",
+				src->path, (unsigned long long)at, (unsigned long long)pfn);
+	if (size == 0 || size > d->page_size || (codec == CODEC_NONE && size != d->page_size))
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: descriptor of pfn %#llx has bad size %u (page size %u, flags %#x)",
+				src->path, (unsigned long long)at, (unsigned long long)pfn, size,
+				d->page_size, flags);
+	if (codec == CODEC_NONE) {
+		if (source_read(src, buf, size, off) != DUMPFS_OK)
+			return dump_log(d, DUMPFS_ERR_CORRUPT,
+					"%s: offset %llu: data of pfn %#llx is past the end of the file",
+					src->path, (unsigned long long)off, (unsigned long long)pfn);
+		return DUMPFS_OK;
+	}
+
+	uint64_t key = (uint64_t)p->file << 56 | off;
+	if (cache_get(d->cache, key, buf))
+		return DUMPFS_OK;
+	uint8_t *cbuf = thread_scratch(0);
+	if (!cbuf)
+		return DUMPFS_ERR_NOMEM;
+	if (source_read(src, cbuf, size, off) != DUMPFS_OK)
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: data of pfn %#llx is past the end of the file",
+				src->path, (unsigned long long)off, (unsigned long long)pfn);
+	enum dumpfs_status st = codec_decompress(codec, cbuf, size, buf, d->page_size);
+	if (st != DUMPFS_OK)
+		return dump_log(d, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
+				src->path, (unsigned long long)off, codec_name(codec),
+				(unsigned long long)pfn, size);
+	cache_put(d->cache, key, buf);
+	return DUMPFS_OK;
+}
+
+static uint64_t kdump_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
+{
+	const struct kdump *k = d->fmt;
+
+	while (pfn < d->max_pfn) {
+		const struct kdump_part *p = part_of(k, pfn);
+		if (!p) {
+			if (!dumped)
+				return pfn;
+			/* skip to the next part */
+			uint64_t next = d->max_pfn;
+			for (size_t i = 0; i < k->nparts; i++)
+				if (k->parts[i].start_pfn > pfn && k->parts[i].start_pfn < next)
+					next = k->parts[i].start_pfn;
+			pfn = next;
+			continue;
+		}
+		uint64_t f = bitmap_find(&p->dumped, pfn, dumped);
+		if (f < p->end_pfn)
+			return f;
+		pfn = p->end_pfn;
+	}
+	return d->max_pfn;
+}
+
+static void describe_status(struct strbuf *sb, uint32_t status)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ STATUS_ZLIB, "ZLIB" }, { STATUS_LZO, "LZO" }, { STATUS_SNAPPY, "SNAPPY" },
+		{ STATUS_INCOMPLETE, "INCOMPLETE" }, { STATUS_EXCL_VMEMMAP, "EXCLUDED_VMEMMAP" },
+		{ STATUS_ZSTD, "ZSTD" },
+	};
+	uint32_t rest = status;
+	sb_printf(sb, "status: %#x", status);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (status & names[i].bit) {
+			sb_printf(sb, " %s", names[i].name);
+			rest &= ~names[i].bit;
+		}
+	}
+	if (rest)
+		sb_printf(sb, " unknown(%#x)", rest);
+	sb_printf(sb, "\n");
+}
+
+/*
+ * makedumpfile and QEMU write one zero page first in the data area and point
+ * every all-zero page's descriptor at it, so counting descriptors that share
+ * that offset counts zero pages.  This reads the whole descriptor table (16
+ * bytes per dumped page), which is why it runs when /header is rendered, not
+ * at open.  Returns false if the table cannot be read.
+ */
+static bool count_zero_pages(const struct dumpfs_dump *d, const struct kdump_part *p,
+			     uint64_t *zero)
+{
+	enum { CHUNK = 4096 };
+	uint8_t *pd = malloc(CHUNK * PAGE_DESC_SIZE);
+	const struct source *src = &d->files[p->file];
+	uint64_t n = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
+	uint64_t zero_off = p->pd_off + n * PAGE_DESC_SIZE;
+
+	for (uint64_t i = 0; i < n; i += CHUNK) {
+		size_t m = n - i < CHUNK ? (size_t)(n - i) : CHUNK;
+		if (!pd || source_read(src, pd, m * PAGE_DESC_SIZE, p->pd_off + i * PAGE_DESC_SIZE) != DUMPFS_OK) {
+			free(pd);
+			return false;
+		}
+		for (size_t j = 0; j < m; j++)
+			*zero += get64(d->endian, pd + j * PAGE_DESC_SIZE) == zero_off;
+	}
+	free(pd);
+	return true;
+}
+
+static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
+{
+	const struct kdump *k = d->fmt;
+	const struct main_header *h = &k->hdr;
+	static const char *uts_names[6] = { "sysname", "nodename", "release", "version",
+					    "machine", "domainname" };
+	const uint64_t *s = k->parts[0].sub;
+
+	sb_printf(sb, "signature: %.8s\n", h->signature);
+	sb_printf(sb, "header_version: %d\n", h->version);
+	sb_printf(sb, "header_layout: %s\n", k->abi == ABI_64 ? "64-bit" :
+		  k->abi == ABI_32PACK ? "32-bit (packed, i386)" : "32-bit (aligned)");
+	for (int i = 0; i < 6; i++)
+		sb_printf(sb, "utsname.%s: %s\n", uts_names[i], h->uts[i]);
+	sb_printf(sb, "timestamp: %llu.%06llu\n", (unsigned long long)h->tv_sec,
+		  (unsigned long long)h->tv_usec);
+	describe_status(sb, h->status);
+	sb_printf(sb, "block_size: %d\nsub_hdr_size: %d\nbitmap_blocks: %u\nmax_mapnr: %u\n",
+		  h->block_size, h->sub_hdr_size, h->bitmap_blocks, h->max_mapnr);
+	if (h->version >= 6)
+		sb_printf(sb, "max_mapnr_64: %llu\n", (unsigned long long)s[SF_MAX_MAPNR_64]);
+	sb_printf(sb, "total_ram_blocks: %u\ndevice_blocks: %u\nwritten_blocks: %u\n",
+		  h->total_ram_blocks, h->device_blocks, h->written_blocks);
+	sb_printf(sb, "current_cpu: %u\nnr_cpus: %d\n", h->current_cpu, h->nr_cpus);
+	sb_printf(sb, "sub_header.phys_base: %#llx\n", (unsigned long long)s[SF_PHYS_BASE]);
+	if (h->version >= 1)
+		sb_printf(sb, "dump_level: %llu\n", (unsigned long long)s[SF_DUMP_LEVEL]);
+	if (h->version >= 3)
+		sb_printf(sb, "offset_vmcoreinfo: %llu\nsize_vmcoreinfo: %llu\n",
+			  (unsigned long long)s[SF_OFF_VMCOREINFO], (unsigned long long)s[SF_SIZE_VMCOREINFO]);
+	if (h->version >= 4)
+		sb_printf(sb, "offset_note: %llu\nsize_note: %llu\n",
+			  (unsigned long long)s[SF_OFF_NOTE], (unsigned long long)s[SF_SIZE_NOTE]);
+	if (h->version >= 5)
+		sb_printf(sb, "offset_eraseinfo: %llu\nsize_eraseinfo: %llu\n",
+			  (unsigned long long)s[SF_OFF_ERASEINFO], (unsigned long long)s[SF_SIZE_ERASEINFO]);
+	for (size_t i = 0; i < k->nparts; i++) {
+		const struct kdump_part *p = &k->parts[i];
+		if (k->nparts > 1 || (h->version >= 2 && p->sub[SF_SPLIT]))
+			sb_printf(sb, "split: %s pfn [%#llx, %#llx)\n", d->files[p->file].path,
+				  (unsigned long long)p->start_pfn, (unsigned long long)p->end_pfn);
+	}
+	uint64_t zero = 0;
+	bool ok = true;
+	for (size_t i = 0; i < k->nparts && ok; i++)
+		ok = count_zero_pages(d, &k->parts[i], &zero);
+	if (ok)
+		sb_printf(sb, "zero_pages: %llu (dumped pages sharing the zero page)\n",
+			  (unsigned long long)zero);
+	else
+		sb_printf(sb, "zero_pages: unknown (page descriptor table truncated)\n");
+}
+
+static void kdump_close(struct dumpfs_dump *d)
+{
+	struct kdump *k = d->fmt;
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->nparts; i++) {
+		struct kdump_part *p = &k->parts[i];
+		bitmap_free(&p->ram);
+		bitmap_free(&p->dumped);
+		if (p->map_len)
+			munmap(p->bitmaps, p->map_len);
+		else
+			free(p->bitmaps);
+	}
+	free(k->parts);
+	free(k);
+	d->fmt = NULL;
+}
+
+const struct format_ops kdump_ops = {
+	.name = "kdump",
+	.read_page = kdump_read_page,
+	.find_pfn = kdump_find_pfn,
+	.describe = kdump_describe,
+	.close = kdump_close,
+};

@@ -1,0 +1,78 @@
+/*
+ * util.c - byte order writers and the text buffer.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void put16(struct endian e, void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	if (e.big) { b[0] = v >> 8; b[1] = (uint8_t)v; }
+	else { b[0] = (uint8_t)v; b[1] = v >> 8; }
+}
+
+void put32(struct endian e, void *p, uint32_t v)
+{
+	uint8_t *b = p;
+	for (int i = 0; i < 4; i++)
+		b[e.big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+void put64(struct endian e, void *p, uint64_t v)
+{
+	uint8_t *b = p;
+	for (int i = 0; i < 8; i++)
+		b[e.big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+static bool sb_reserve(struct strbuf *sb, size_t extra)
+{
+	if (sb->failed)
+		return false;
+	if (sb->len + extra + 1 <= sb->cap)
+		return true;
+	size_t cap = sb->cap ? sb->cap : 256;
+	while (cap < sb->len + extra + 1)
+		cap *= 2;
+	char *p = realloc(sb->buf, cap);
+	if (!p) {
+		sb->failed = true;
+		return false;
+	}
+	sb->buf = p;
+	sb->cap = cap;
+	return true;
+}
+
+void sb_append(struct strbuf *sb, const void *data, size_t len)
+{
+	if (!sb_reserve(sb, len))
+		return;
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !sb_reserve(sb, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct strbuf){0};
+}

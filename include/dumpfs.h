@@ -1,0 +1,123 @@
+/*
+ * dumpfs.h - the dumpfs core: open a Linux crash dump and read it as a small
+ * tree of virtual files.  No FUSE in here; fs/ and any other front end (the
+ * `dumpfs cat` command, tests, fuzzers) go through exactly this interface.
+ *
+ * Contract
+ *  - A dump is opened once from one file or a split set and is then
+ *    read-only and safe to use from many threads at once.
+ *  - Every function that can fail returns an enum dumpfs_status.  Open
+ *    errors come with one line of text naming the file, the offset and what
+ *    was wrong.  Read errors are per range: a damaged page fails alone.
+ *  - Nothing is ever written to the dump files (they are opened O_RDONLY).
+ *  - Memory use is bounded by the page cache size plus indexes proportional
+ *    to the dump's metadata (bitmaps, flattened records, segments), never by
+ *    a size field read from the file.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DUMPFS_H
+#define DUMPFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DUMPFS_VERSION "0.1.0"
+
+enum dumpfs_status {
+	DUMPFS_OK = 0,
+	DUMPFS_ERR_IO,          /* the dump file could not be read */
+	DUMPFS_ERR_CORRUPT,     /* the dump contradicts its own format */
+	DUMPFS_ERR_UNSUPPORTED, /* a valid dump we cannot handle */
+	DUMPFS_ERR_NOMEM,
+	DUMPFS_ERR_NODATA,      /* the page is not in the dump (reads as zeros) */
+	DUMPFS_ERR_INVALID,     /* bad argument from the caller */
+};
+
+/* Short name of a status ("corrupt", "I/O error", ...). */
+const char *dumpfs_status_name(enum dumpfs_status status);
+
+struct dumpfs_dump;
+
+struct dumpfs_options {
+	/* Bytes of decompressed pages to keep; 0 picks the default (64 MiB). */
+	size_t cache_bytes;
+};
+
+/*
+ * Open a dump made of @nfiles files (more than one only for a
+ * `makedumpfile --split` set, in any order).  The format is detected from
+ * content.  On failure *out is NULL and @err holds a one-line message.
+ */
+enum dumpfs_status dumpfs_open(struct dumpfs_dump **out,
+			       const char *const *paths, size_t nfiles,
+			       const struct dumpfs_options *opts,
+			       char *err, size_t errlen);
+void dumpfs_close(struct dumpfs_dump *dump);
+
+/*
+ * Read physical memory: byte i of @buf is physical address @paddr + i.
+ * Pages that are not in the dump (holes, excluded) read as zeros.  Returns
+ * the number of bytes read, which is short only when a page cannot be read
+ * (lost or damaged) after at least one good byte; a read that starts on
+ * such a page returns -EIO.  Reads past the end of memory return 0.
+ */
+ssize_t dumpfs_read_phys(struct dumpfs_dump *dump, void *buf, size_t len,
+			 uint64_t paddr);
+
+/* The size of /mem: the end of the highest RAM page. */
+uint64_t dumpfs_mem_size(const struct dumpfs_dump *dump);
+
+/*
+ * The virtual tree.  Node 0 is the root directory; the nodes of a directory
+ * follow it in readdir order.  Node numbers are stable for the life of the
+ * dump, so a front end can use them as inode numbers.
+ */
+enum dumpfs_node_type { DUMPFS_NODE_DIR, DUMPFS_NODE_FILE };
+
+struct dumpfs_node_info {
+	const char *name;           /* "" for the root */
+	enum dumpfs_node_type type;
+	uint32_t parent;
+	uint64_t size;              /* 0 for directories */
+	int is_volatile;            /* content changes between reads (/stats) */
+};
+
+uint32_t dumpfs_node_count(const struct dumpfs_dump *dump);
+/* Fills @info; returns DUMPFS_ERR_INVALID for a node number out of range.
+ * The size of a text file is known only once it is rendered, so this may
+ * render it (once; later calls are cheap). */
+enum dumpfs_status dumpfs_node_stat(struct dumpfs_dump *dump, uint32_t node,
+				    struct dumpfs_node_info *info);
+/* The child of @dir called @name, or -1. */
+int64_t dumpfs_node_lookup(struct dumpfs_dump *dump, uint32_t dir,
+			   const char *name);
+/* The @index-th child of @dir, or -1 past the end. */
+int64_t dumpfs_node_child(struct dumpfs_dump *dump, uint32_t dir,
+			  uint32_t index);
+/* Node by slash-separated path ("/cpus/0/regs"), or -1. */
+int64_t dumpfs_node_by_path(struct dumpfs_dump *dump, const char *path);
+
+/* Read a file node, with dumpfs_read_phys()'s rules (short read before a
+ * bad page, -EIO on it, 0 at or past the end). */
+ssize_t dumpfs_node_read(struct dumpfs_dump *dump, uint32_t node, void *buf,
+			 size_t len, uint64_t off);
+
+/*
+ * SEEK_DATA / SEEK_HOLE for a file node: the first offset >= @off that is
+ * data (resp. hole).  Only /mem and /vmcore.elf have holes; every other
+ * file is all data.  Returns -ENXIO when @off is at or past the end (and,
+ * for SEEK_DATA, when there is no data after it).
+ */
+int64_t dumpfs_node_seek(struct dumpfs_dump *dump, uint32_t node,
+			 uint64_t off, int whence);
+
+/* Page cache counters, for /stats and benchmarks. */
+struct dumpfs_cache_stats {
+	uint64_t hits, misses, bytes_limit;
+};
+void dumpfs_cache_stats(const struct dumpfs_dump *dump,
+			struct dumpfs_cache_stats *stats);
+
+#endif /* DUMPFS_H */

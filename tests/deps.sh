@@ -1,0 +1,18 @@
+#!/bin/bash
+# deps.sh - install what dumpfs needs to build and test on Debian 12 (as root,
+# or through sudo).  Installs nothing that is already there.
+set -euo pipefail
+pkgs=(build-essential meson ninja-build pkg-config
+      libfuse3-dev fuse3 zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev
+      libelf-dev libcmocka-dev python3 elfutils binutils util-linux procps)
+pkgs+=("$@")
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

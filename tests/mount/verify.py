@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Check a mounted dumpfs tree against the expected files mkdump wrote.
+
+usage: verify.py MOUNTPOINT EXPECTED_PREFIX
+
+EXPECTED_PREFIX.mem    the exact bytes of /mem (EIO pages are zeros here)
+EXPECTED_PREFIX.eio    pfns that must read EIO
+EXPECTED_PREFIX.holes  "first last" pfn runs that are not in the dump
+EXPECTED_PREFIX.cpuN.{prstatus,qemu}, .vmcoreinfo, .info
+Exits 1 with a message at the first difference.
+"""
+import errno
+import os
+import sys
+
+CHUNK = 1 << 20
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def read_info(prefix):
+    info = {}
+    with open(prefix + ".info") as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            info[k] = v
+    return info
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [l.split() for l in f if l.strip()]
+
+
+def check_mem(mnt, prefix, page, eio):
+    with open(prefix + ".mem", "rb") as f:
+        want = f.read()
+    st = os.stat(os.path.join(mnt, "mem"))
+    if st.st_size != len(want):
+        fail("/mem size %d, expected %d" % (st.st_size, len(want)))
+    fd = os.open(os.path.join(mnt, "mem"), os.O_RDONLY)
+    try:
+        off = 0
+        while off < len(want):
+            n = min(CHUNK, len(want) - off)
+            try:
+                got = os.pread(fd, n, off)
+                if got == want[off:off + n]:
+                    off += n
+                    continue
+            except OSError:
+                pass
+            # Look closer, one page at a time.
+            for p in range(off, off + n, page):
+                pfn = p // page
+                try:
+                    got = os.pread(fd, page, p)
+                except OSError as e:
+                    if e.errno == errno.EIO and pfn in eio:
+                        continue
+                    fail("/mem pfn %#x: %s" % (pfn, e))
+                if pfn in eio:
+                    fail("/mem pfn %#x: read succeeded, expected EIO" % pfn)
+                if got != want[p:p + page]:
+                    fail("/mem pfn %#x differs" % pfn)
+            off += n
+    finally:
+        os.close(fd)
+    return len(want)
+
+
+def check_holes(mnt, prefix, page, size):
+    want = [(int(a), int(b)) for a, b in read_lines(prefix + ".holes")]
+    fd = os.open(os.path.join(mnt, "mem"), os.O_RDONLY)
+    got = []
+    off = 0
+    try:
+        while off < size:
+            try:
+                data = os.lseek(fd, off, os.SEEK_DATA)
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    fail("SEEK_DATA at %d: %s" % (off, e))
+                data = size
+            if data > off:
+                got.append((off // page, data // page - 1))
+            if data >= size:
+                break
+            off = os.lseek(fd, data, os.SEEK_HOLE)
+    finally:
+        os.close(fd)
+    if got != want:
+        fail("holes differ: got %s... expected %s..." % (got[:6], want[:6]))
+
+
+def check_file(path, want_path):
+    with open(want_path, "rb") as f:
+        want = f.read()
+    with open(path, "rb") as f:
+        got = f.read()
+    if got != want:
+        fail("%s differs from %s (%d vs %d bytes)" % (path, want_path, len(got), len(want)))
+
+
+def check_cpus(mnt, prefix, info):
+    ncpus = 0
+    while os.path.exists("%s.cpu%d.prstatus" % (prefix, ncpus)) or \
+            os.path.exists("%s.cpu%d.qemu" % (prefix, ncpus)):
+        ncpus += 1
+    have = sorted(os.listdir(os.path.join(mnt, "cpus")), key=int)
+    if have != [str(i) for i in range(ncpus)]:
+        fail("/cpus has %s, expected %d CPUs" % (have, ncpus))
+    for i in range(ncpus):
+        for kind in ("prstatus", "qemu"):
+            want = "%s.cpu%d.%s" % (prefix, i, kind)
+            got = os.path.join(mnt, "cpus", str(i), kind)
+            if os.path.exists(want):
+                check_file(got, want)
+            elif os.path.exists(got):
+                fail("%s exists but the dump has no such note" % got)
+        with open(os.path.join(mnt, "cpus", str(i), "regs")) as f:
+            regs = f.read()
+        if "cpu: %d" % i not in regs:
+            fail("cpus/%d/regs does not name its CPU" % i)
+
+
+def main():
+    mnt, prefix = sys.argv[1], sys.argv[2]
+    info = read_info(prefix)
+    page = int(info["page_size"])
+    eio = {int(l[0]) for l in read_lines(prefix + ".eio")}
+    size = check_mem(mnt, prefix, page, eio)
+    check_holes(mnt, prefix, page, size)
+    check_cpus(mnt, prefix, info)
+    if os.path.exists(prefix + ".vmcoreinfo"):
+        check_file(os.path.join(mnt, "vmcoreinfo"), prefix + ".vmcoreinfo")
+    elif os.path.exists(os.path.join(mnt, "vmcoreinfo")):
+        fail("/vmcoreinfo exists but the dump has none")
+    with open(os.path.join(mnt, "header")) as f:
+        header = f.read()
+    for key in ("page_size: %d" % page, "max_pfn: %#x" % (size // page)):
+        if key not in header:
+            fail("/header lacks %r" % key)
+    print("ok: %d bytes of /mem, %d EIO pages" % (size, len(eio)))
+
+
+main()

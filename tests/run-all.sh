@@ -1,0 +1,21 @@
+#!/bin/bash
+# run-all.sh - the test command of the README and of CI: install, build, and
+# run every test suite, then again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/deps.sh
+
+meson setup build --reconfigure > /dev/null 2>&1 || meson setup build
+ninja -C build
+meson test -C build --print-errorlogs --num-processes 2
+
+# Sanitizers: the FUSE daemons these tests start write any report to
+# $ASAN_LOG_DIR, which the mount tests check after each unmount.
+meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	--reconfigure > /dev/null 2>&1 ||
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-asan
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 \
+	--timeout-multiplier 3
