@@ -665,6 +665,12 @@ static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
 	}
 	uint64_t zero = 0;
 	bool ok = true;
+	/* Without dump_level bit 1 zero pages are stored one by one, and the
+	 * first data page is just pfn 0's: nothing to count. */
+	if (h->version >= 1 && !(s[SF_DUMP_LEVEL] & 1)) {
+		sb_printf(sb, "zero_pages: not shared (dump_level keeps zero pages)\n");
+		return;
+	}
 	for (size_t i = 0; i < k->nparts && ok; i++)
 		ok = count_zero_pages(d, &k->parts[i], &zero);
 	if (ok)

@@ -1,0 +1,123 @@
+"""Shared helpers of the real-dump tests: mounting dumpfs, reading ELF files
+with our own small parser (independent of dumpfs), and walking /mem's data
+extents with SEEK_DATA/SEEK_HOLE."""
+import contextlib
+import os
+import struct
+import subprocess
+import tempfile
+import time
+
+
+class Fail(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def mounted(dumpfs, files):
+    """Mount FILES with dumpfs on a fresh directory; unmount on exit."""
+    mnt = tempfile.mkdtemp(prefix="dumpfs-real.")
+    r = subprocess.run([dumpfs, *files, mnt], capture_output=True, text=True)
+    if r.returncode != 0:
+        os.rmdir(mnt)
+        raise Fail("mount of %s failed: %s" % (" ".join(files), r.stderr.strip()))
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], check=False)
+        for _ in range(100):
+            if not os.path.ismount(mnt):
+                break
+            time.sleep(0.05)
+        os.rmdir(mnt)
+
+
+class Elf:
+    """Program headers and notes of an ELF core (32/64-bit, either endian)."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            ident = f.read(64)
+            if ident[:4] != b"\x7fELF":
+                raise Fail("%s: not ELF" % path)
+            c64, e = ident[4] == 2, "<" if ident[5] == 1 else ">"
+            self.e = e
+            if c64:
+                phoff, = struct.unpack_from(e + "Q", ident, 32)
+                shoff, = struct.unpack_from(e + "Q", ident, 40)
+                phentsize, phnum = struct.unpack_from(e + "HH", ident, 54)
+            else:
+                phoff, shoff = struct.unpack_from(e + "II", ident, 28)
+                phentsize, phnum = struct.unpack_from(e + "HH", ident, 42)
+            if phnum == 0xFFFF:  # PN_XNUM: the real count is section 0's sh_info
+                f.seek(shoff + (44 if c64 else 28))
+                phnum, = struct.unpack(e + "I", f.read(4))
+            f.seek(phoff)
+            tab = f.read(phentsize * phnum)
+            self.loads, self.notes = [], []
+            for i in range(phnum):
+                b = tab[i * phentsize:(i + 1) * phentsize]
+                if c64:
+                    typ, _, off, _, paddr, filesz, memsz = struct.unpack_from(e + "IIQQQQQ", b)
+                else:
+                    typ, off, _, paddr, filesz, memsz = struct.unpack_from(e + "IIIIII", b)
+                if typ == 1:
+                    self.loads.append((paddr, off, filesz, memsz))
+                elif typ == 4:
+                    f.seek(off)
+                    self.notes += parse_notes(f.read(filesz), e)
+
+    def pages(self, page=4096):
+        """{pfn: file offset} of every whole page stored in the file; the
+        first PT_LOAD that covers a page wins, as in the kernel."""
+        res = {}
+        for paddr, off, filesz, _ in self.loads:
+            start = (paddr + page - 1) // page
+            for pfn in range(start, (paddr + filesz) // page):
+                res.setdefault(pfn, off + pfn * page - paddr)
+        return res
+
+    def partial_pages(self, page=4096):
+        """pfns only partly covered by a PT_LOAD (a /proc/vmcore segment
+        may end inside a page, e.g. at 0x9fc00)."""
+        res = set()
+        for paddr, _, filesz, _ in self.loads:
+            for a in (paddr, paddr + filesz):
+                if a % page:
+                    res.add(a // page)
+        return res - set(self.pages(page))
+
+    def prstatus(self):
+        return [d for n, t, d in self.notes if n == b"CORE" and t == 1]
+
+
+def parse_notes(buf, e="<"):
+    out, off = [], 0
+    while off + 12 <= len(buf):
+        namesz, descsz, typ = struct.unpack_from(e + "III", buf, off)
+        off += 12
+        name = buf[off:off + namesz].rstrip(b"\0")
+        off += (namesz + 3) & ~3
+        out.append((name, typ, buf[off:off + descsz]))
+        off += (descsz + 3) & ~3
+    return out
+
+
+def data_extents(path):
+    """(start, end) byte ranges SEEK_DATA/SEEK_HOLE report as data."""
+    out = []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size, pos = os.fstat(fd).st_size, 0
+        while pos < size:
+            try:
+                start = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break  # ENXIO: no data after pos
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            out.append((start, end))
+            pos = end
+    finally:
+        os.close(fd)
+    return out
