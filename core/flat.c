@@ -32,6 +32,9 @@ struct flat_index {
 	struct flat_piece *pieces;      /* sorted by dst, disjoint */
 	size_t npieces;
 	size_t nrecords;
+	/* The end marker was seen.  Without it a gap may be a lost record,
+	 * so it reads as an error, not as zeros. */
+	bool complete;
 };
 
 struct flat_record {
@@ -153,7 +156,7 @@ static bool resolve_overlaps(struct flat_index *fi, struct flat_record *rec, siz
 		cuts[ncuts++] = rec[i].dst;
 		cuts[ncuts++] = rec[i].dst + rec[i].len;
 	}
-	if (ok)
+	if (ok && ncuts)
 		qsort(cuts, ncuts, sizeof(*cuts), cmp_u64);
 	for (size_t k = 0; ok && k + 1 < ncuts; k++) {
 		uint64_t a = cuts[k], b = cuts[k + 1];
@@ -281,7 +284,8 @@ enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen
 			goto fail;
 		}
 		stored += len;
-		if (dend > logical)
+		/* An empty write does not grow the file makedumpfile -R makes. */
+		if (len && dend > logical)
 			logical = dend;
 	}
 	if (!ended && !src->flat_warning)
@@ -294,7 +298,9 @@ enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen
 		goto fail;
 	}
 	fi->nrecords = l.n;
-	qsort(l.v, l.n, sizeof(*l.v), cmp_record_dst);
+	fi->complete = ended;
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_record_dst);
 	if (!resolve_overlaps(fi, l.v, l.n)) {
 		flat_index_free(fi);
 		st = DUMPFS_ERR_NOMEM;
@@ -352,12 +358,15 @@ enum dumpfs_status flat_read(const struct source *src, void *buf, size_t len,
 	uint8_t *out = buf;
 
 	for (size_t i = find_piece(fi, off); len; i++) {
+		bool in_gap = i == fi->npieces || fi->pieces[i].dst > off;
+		if (in_gap && !fi->complete)
+			return DUMPFS_ERR_CORRUPT;
 		if (i == fi->npieces || fi->pieces[i].dst >= off + len) {
 			memset(out, 0, len);
 			return DUMPFS_OK;
 		}
 		const struct flat_piece *p = &fi->pieces[i];
-		if (p->dst > off) {             /* a gap: never written */
+		if (in_gap) {                   /* never written: reads as zeros */
 			size_t gap = (size_t)(p->dst - off);
 			memset(out, 0, gap);
 			out += gap;

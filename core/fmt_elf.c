@@ -39,6 +39,7 @@ struct elf {
 	size_t nsegs;
 	bool has_excluded_tails;
 	bool has_kernel_text_segment;
+	size_t noverlaps;               /* PT_LOADs clipped against another */
 };
 
 static int cmp_segment(const void *a, const void *b)
@@ -208,7 +209,8 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 	if (truncated)
 		dump_warn(d, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",
 			  src->path, (unsigned long long)src->size);
-	qsort(x->segs, n, sizeof(*x->segs), cmp_segment);
+	if (n)
+		qsort(x->segs, n, sizeof(*x->segs), cmp_segment);
 
 	/* Clip overlaps so that each physical byte has one source. */
 	size_t out = 0;
@@ -217,6 +219,7 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 		struct segment s = x->segs[i];
 		if (out && s.paddr < prev_end) {
 			uint64_t cut = prev_end - s.paddr;
+			x->noverlaps++;
 			if (cut >= s.memsz)
 				continue;
 			s.paddr += cut;
@@ -391,6 +394,8 @@ static void elf_describe(struct dumpfs_dump *d, struct strbuf *sb)
 		  (unsigned long long)x->phnum, x->pn_xnum ? " (PN_XNUM)" : "", x->nloads,
 		  x->nnotes_segs);
 	sb_printf(sb, "excluded_tails: %s\n", x->has_excluded_tails ? "yes (p_filesz < p_memsz)" : "no");
+	sb_printf(sb, "overlapping_loads: %zu%s\n", x->noverlaps,
+		  x->noverlaps ? " (clipped: the lower-addressed segment wins)" : "");
 }
 
 static void elf_close(struct dumpfs_dump *d)

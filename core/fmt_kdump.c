@@ -448,6 +448,16 @@ enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched)
 					 d->files[k->parts[i].file].path, k->hdr.block_size,
 					 (unsigned long long)k->parts[i].start_pfn,
 					 d->files[k->parts[i - 1].file].path);
+	/* A missing part would read as holes: wrong bytes without an error. */
+	for (size_t i = 0; i <= k->nparts; i++) {
+		uint64_t from = i ? k->parts[i - 1].end_pfn : 0;
+		uint64_t to = i < k->nparts ? k->parts[i].start_pfn : d->max_pfn;
+		if (from < to)
+			return dump_fail(d, DUMPFS_ERR_INVALID,
+					 "%s: offset %d: split set incomplete: pfns [%#llx, %#llx) are in a part not given",
+					 d->files[k->parts[i ? i - 1 : 0].file].path, k->hdr.block_size,
+					 (unsigned long long)from, (unsigned long long)to);
+	}
 	st = scan_ram(d, &k->parts[0].ram);
 	if (st != DUMPFS_OK)
 		return st;

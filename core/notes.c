@@ -122,7 +122,8 @@ enum dumpfs_status notes_append(struct note_set *ns, struct endian e,
 	put32(e, p + 4, (uint32_t)descsz);
 	put32(e, p + 8, type);
 	memcpy(p + 12, name, namesz);
-	memcpy(p + 12 + pad4(namesz), desc, descsz);
+	if (descsz)
+		memcpy(p + 12 + pad4(namesz), desc, descsz);
 	ns->blob = blob;
 	ns->size = used + rec;
 	return index_notes(ns, e, NULL, 0);

@@ -52,7 +52,8 @@ void sb_append(struct strbuf *sb, const void *data, size_t len)
 {
 	if (!sb_reserve(sb, len))
 		return;
-	memcpy(sb->buf + sb->len, data, len);
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 }

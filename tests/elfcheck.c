@@ -22,30 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "map_file.h"
+
 static int failf(const char *msg, unsigned long long a, unsigned long long b)
 {
 	printf("FAIL: ");
 	printf(msg, a, b);
 	printf("\n");
 	exit(1);
-}
-
-static uint8_t *map_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		perror(path);
-		exit(2);
-	}
-	*len = (size_t)st.st_size;
-	void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
-	if (p == MAP_FAILED) {
-		perror(path);
-		exit(2);
-	}
-	return p;
 }
 
 static bool *load_eio(const char *path, size_t npages)
