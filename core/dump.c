@@ -172,6 +172,8 @@ enum dumpfs_status dumpfs_open(struct dumpfs_dump **out, const char *const *path
 		return DUMPFS_ERR_NOMEM;
 	}
 	pthread_mutex_init(&d->log_lock, NULL);
+	pthread_mutex_init(&d->pool_lock, NULL);
+	d->pool_threads = opts && opts->threads ? opts->threads - 1 : pool_default_threads();
 	for (size_t i = 0; i < nfiles; i++)
 		d->files[i].fd = -1;
 	d->nfiles = nfiles;
@@ -211,6 +213,8 @@ void dumpfs_close(struct dumpfs_dump *d)
 {
 	if (!d)
 		return;
+	pool_free(d->pool);
+	pthread_mutex_destroy(&d->pool_lock);
 	if (d->ops)
 		d->ops->close(d);
 	tree_free(d->tree);
@@ -230,11 +234,69 @@ uint64_t dumpfs_mem_size(const struct dumpfs_dump *d)
 	return d->max_pfn << d->page_shift;
 }
 
+/* Pages per pool task: large enough that each task's descriptors and
+ * data are one read each, small enough that a 1 MiB request is several. */
+#define PAGES_PER_TASK 32
+/* Pages of one dumpfs_read_phys() step (a status per page on the stack). */
+#define PAGES_PER_STEP 1024
+
+struct pages_job {
+	struct dumpfs_dump *d;
+	uint64_t pfn;
+	size_t n;
+	uint8_t *buf;
+	enum dumpfs_status *st;
+};
+
+static void read_pages_serial(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
+			      enum dumpfs_status *st)
+{
+	if (d->ops->read_pages) {
+		d->ops->read_pages(d, pfn, n, buf, st);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		st[i] = d->ops->read_page(d, pfn + i, buf + i * d->page_size);
+}
+
+static void read_pages_task(void *arg, size_t task)
+{
+	const struct pages_job *j = arg;
+	size_t first = task * PAGES_PER_TASK;
+	size_t n = j->n - first < PAGES_PER_TASK ? j->n - first : PAGES_PER_TASK;
+	read_pages_serial(j->d, j->pfn + first, n, j->buf + first * j->d->page_size, j->st + first);
+}
+
+/* The worker pool, started by the first read large enough to share. */
+static struct pool *dump_pool(struct dumpfs_dump *d)
+{
+	pthread_mutex_lock(&d->pool_lock);
+	if (!d->pool && !d->pool_failed) {
+		d->pool = pool_new(d->pool_threads);
+		d->pool_failed = !d->pool;
+	}
+	pthread_mutex_unlock(&d->pool_lock);
+	return d->pool;
+}
+
+/* Whole pages [pfn, pfn + n) into @buf, n <= PAGES_PER_STEP. */
+static void read_pages(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
+		       enum dumpfs_status *st)
+{
+	struct pages_job j = { d, pfn, n, buf, st };
+	size_t ntasks = (n + PAGES_PER_TASK - 1) / PAGES_PER_TASK;
+	if (ntasks > 1 && d->pool_threads)
+		pool_run(dump_pool(d), read_pages_task, &j, ntasks);
+	else
+		read_pages_serial(d, pfn, n, buf, st);
+}
+
 ssize_t dumpfs_read_phys(struct dumpfs_dump *d, void *buf, size_t len, uint64_t paddr)
 {
 	uint64_t size = dumpfs_mem_size(d);
 	uint8_t *out = buf;
-	size_t done = 0;
+	size_t done = 0, ps = d->page_size;
+	enum dumpfs_status st[PAGES_PER_STEP];
 
 	if (paddr >= size)
 		return 0;
@@ -242,22 +304,33 @@ ssize_t dumpfs_read_phys(struct dumpfs_dump *d, void *buf, size_t len, uint64_t 
 		len = (size_t)(size - paddr);
 	while (done < len) {
 		uint64_t addr = paddr + done, pfn = addr >> d->page_shift;
-		size_t in = (size_t)(addr & (d->page_size - 1));
-		size_t n = d->page_size - in;
-		if (n > len - done)
-			n = len - done;
-		bool whole = in == 0 && n == d->page_size;
-		uint8_t *page = whole ? out + done : thread_scratch(1);
+		size_t in = (size_t)(addr & (ps - 1));
+		size_t n = (len - done) / ps;           /* whole pages from here */
+		if (in == 0 && n > 0) {
+			if (n > PAGES_PER_STEP)
+				n = PAGES_PER_STEP;
+			read_pages(d, pfn, n, out + done, st);
+			for (size_t i = 0; i < n; i++, done += ps) {
+				if (st[i] == DUMPFS_ERR_NODATA)
+					memset(out + done, 0, ps);
+				else if (st[i] != DUMPFS_OK)
+					return done ? (ssize_t)done : -EIO;
+			}
+			continue;
+		}
+		/* A partial page: through a scratch page. */
+		size_t part = ps - in < len - done ? ps - in : len - done;
+		uint8_t *page = thread_scratch(1);
 		if (!page)
 			return done ? (ssize_t)done : -ENOMEM;
-		enum dumpfs_status st = d->ops->read_page(d, pfn, page);
-		if (st == DUMPFS_ERR_NODATA)
-			memset(out + done, 0, n);
-		else if (st != DUMPFS_OK)
+		enum dumpfs_status s1 = d->ops->read_page(d, pfn, page);
+		if (s1 == DUMPFS_ERR_NODATA)
+			memset(out + done, 0, part);
+		else if (s1 != DUMPFS_OK)
 			return done ? (ssize_t)done : -EIO;
-		else if (!whole)
-			memcpy(out + done, page + in, n);
-		done += n;
+		else
+			memcpy(out + done, page + in, part);
+		done += part;
 	}
 	return (ssize_t)done;
 }

@@ -503,58 +503,164 @@ static enum codec codec_of(uint32_t flags)
 	return CODEC_NONE;
 }
 
+struct page_desc {
+	uint64_t off;
+	uint32_t size, flags;
+};
+
+static struct page_desc decode_desc(const struct dumpfs_dump *d, const uint8_t *raw)
+{
+	return (struct page_desc){ get64(d->endian, raw), get32(d->endian, raw + 8),
+				   get32(d->endian, raw + 12) };
+}
+
+/*
+ * Turn one page's descriptor and stored bytes into the page.  @data holds
+ * the stored bytes when the caller already read them (a batch), NULL to
+ * read them here.  @at is where the descriptor lies, for messages.
+ */
+static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_part *p,
+				      uint64_t pfn, uint64_t at, const struct page_desc *pd,
+				      const uint8_t *data, void *buf)
+{
+	const struct source *src = &d->files[p->file];
+	enum codec codec = codec_of(pd->flags);
+
+	if (pd->off == 0)
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: pfn %#llx was lost (descriptor offset 0, incomplete dump)",
+				src->path, (unsigned long long)at, (unsigned long long)pfn);
+	if (pd->size == 0 || pd->size > d->page_size || (codec == CODEC_NONE && pd->size != d->page_size))
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: descriptor of pfn %#llx has bad size %u (page size %u, flags %#x)",
+				src->path, (unsigned long long)at, (unsigned long long)pfn, pd->size,
+				d->page_size, pd->flags);
+	uint64_t key = (uint64_t)p->file << 56 | pd->off;
+	if (codec != CODEC_NONE && cache_get(d->cache, key, buf))
+		return DUMPFS_OK;
+	if (!data) {
+		uint8_t *stored = codec == CODEC_NONE ? buf : thread_scratch(0);
+		if (!stored)
+			return DUMPFS_ERR_NOMEM;
+		if (source_read(src, stored, pd->size, pd->off) != DUMPFS_OK)
+			return dump_log(d, DUMPFS_ERR_CORRUPT,
+					"%s: offset %llu: data of pfn %#llx is past the end of the file",
+					src->path, (unsigned long long)pd->off, (unsigned long long)pfn);
+		data = stored;
+	}
+	if (codec == CODEC_NONE) {
+		if (data != buf)
+			memcpy(buf, data, d->page_size);
+		return DUMPFS_OK;
+	}
+	enum dumpfs_status st = codec_decompress(codec, data, pd->size, buf, d->page_size);
+	if (st != DUMPFS_OK)
+		return dump_log(d, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
+				src->path, (unsigned long long)pd->off, codec_name(codec),
+				(unsigned long long)pfn, pd->size);
+	cache_put(d->cache, key, buf);
+	return DUMPFS_OK;
+}
+
+static uint64_t desc_pos(const struct kdump_part *p, uint64_t pfn)
+{
+	return p->pd_off + (bitmap_rank(&p->dumped, pfn) - p->rank_base) * PAGE_DESC_SIZE;
+}
+
 static enum dumpfs_status kdump_read_page(struct dumpfs_dump *d, uint64_t pfn, void *buf)
 {
 	const struct kdump *k = d->fmt;
 	const struct kdump_part *p = part_of(k, pfn);
-	uint8_t pd[PAGE_DESC_SIZE];
+	uint8_t raw[PAGE_DESC_SIZE];
 
 	if (!p || !bitmap_test(&p->dumped, pfn))
 		return DUMPFS_ERR_NODATA;
 	const struct source *src = &d->files[p->file];
-	uint64_t at = p->pd_off + (bitmap_rank(&p->dumped, pfn) - p->rank_base) * PAGE_DESC_SIZE;
-	if (source_read(src, pd, sizeof(pd), at) != DUMPFS_OK)
+	uint64_t at = desc_pos(p, pfn);
+	if (source_read(src, raw, sizeof(raw), at) != DUMPFS_OK)
 		return dump_log(d, DUMPFS_ERR_CORRUPT,
 				"%s: offset %llu: page descriptor of pfn %#llx is past the end of the file (truncated dump)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn);
-	uint64_t off = get64(d->endian, pd);
-	uint32_t size = get32(d->endian, pd + 8), flags = get32(d->endian, pd + 12);
-	enum codec codec = codec_of(flags);
+	struct page_desc pd = decode_desc(d, raw);
+	return decode_page(d, p, pfn, at, &pd, NULL, buf);
+}
 
-	if (off == 0)
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
-				"%s: offset %llu: pfn %#llx was lost (descriptor offset 0, incomplete dump)",
-				src->path, (unsigned long long)at, (unsigned long long)pfn);
-	if (size == 0 || size > d->page_size || (codec == CODEC_NONE && size != d->page_size))
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
-				"%s: offset %llu: descriptor of pfn %#llx has bad size %u (page size %u, flags %#x)",
-				src->path, (unsigned long long)at, (unsigned long long)pfn, size,
-				d->page_size, flags);
-	if (codec == CODEC_NONE) {
-		if (source_read(src, buf, size, off) != DUMPFS_OK)
-			return dump_log(d, DUMPFS_ERR_CORRUPT,
-					"%s: offset %llu: data of pfn %#llx is past the end of the file",
-					src->path, (unsigned long long)off, (unsigned long long)pfn);
-		return DUMPFS_OK;
+/* Pages per batch: descriptors and stored data of this many pages are
+ * read with one pread each where they are contiguous in the file. */
+#define BATCH_PAGES 256
+
+/*
+ * Read the stored bytes of descriptors [i, j) of a batch, which lie back to
+ * back in the file, with one read; false if that fails (each page then
+ * reads on its own and reports its own error).
+ */
+static bool read_stored_run(const struct source *src, const struct page_desc *pd, size_t i,
+			    size_t j, uint8_t *stage)
+{
+	uint64_t len = pd[j - 1].off + pd[j - 1].size - pd[i].off;
+	return source_read(src, stage, (size_t)len, pd[i].off) == DUMPFS_OK;
+}
+
+/* Pages [pfn, pfn + n) that all lie in part @p, n <= BATCH_PAGES. */
+static void read_batch(struct dumpfs_dump *d, const struct kdump_part *p, uint64_t pfn,
+		       size_t n, uint8_t *buf, enum dumpfs_status *st)
+{
+	const struct source *src = &d->files[p->file];
+	const size_t ps = d->page_size;
+	uint8_t raw[BATCH_PAGES * PAGE_DESC_SIZE];
+	struct page_desc pd[BATCH_PAGES];
+	size_t slot[BATCH_PAGES], nd = 0;       /* slot: index of dumped page i in the batch */
+	uint64_t at = desc_pos(p, pfn);
+
+	for (size_t i = 0; i < n; i++) {
+		st[i] = DUMPFS_ERR_NODATA;
+		if (bitmap_test(&p->dumped, pfn + i))
+			slot[nd++] = i;
 	}
+	if (!nd)
+		return;
+	if (source_read(src, raw, nd * PAGE_DESC_SIZE, at) != DUMPFS_OK) {
+		for (size_t k = 0; k < nd; k++)
+			st[slot[k]] = kdump_read_page(d, pfn + slot[k], buf + slot[k] * ps);
+		return;
+	}
+	for (size_t k = 0; k < nd; k++)
+		pd[k] = decode_desc(d, raw + k * PAGE_DESC_SIZE);
 
-	uint64_t key = (uint64_t)p->file << 56 | off;
-	if (cache_get(d->cache, key, buf))
-		return DUMPFS_OK;
-	uint8_t *cbuf = thread_scratch(0);
-	if (!cbuf)
-		return DUMPFS_ERR_NOMEM;
-	if (source_read(src, cbuf, size, off) != DUMPFS_OK)
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
-				"%s: offset %llu: data of pfn %#llx is past the end of the file",
-				src->path, (unsigned long long)off, (unsigned long long)pfn);
-	enum dumpfs_status st = codec_decompress(codec, cbuf, size, buf, d->page_size);
-	if (st != DUMPFS_OK)
-		return dump_log(d, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
-				src->path, (unsigned long long)off, codec_name(codec),
-				(unsigned long long)pfn, size);
-	cache_put(d->cache, key, buf);
-	return DUMPFS_OK;
+	uint8_t *stage = thread_buffer(BATCH_PAGES * ps);
+	for (size_t i = 0, j; i < nd; i = j) {
+		/* Extend the run while the next page's bytes follow on. */
+		uint64_t end = pd[i].off + pd[i].size;
+		for (j = i + 1; j < nd && pd[i].off && pd[j].off == end && pd[j].size <= ps; j++)
+			end += pd[j].size;
+		bool staged = stage && pd[i].off && pd[i].size <= ps && j - i > 1 &&
+			      read_stored_run(src, pd, i, j, stage);
+		for (size_t k = i; k < j; k++) {
+			const uint8_t *data = staged ? stage + (pd[k].off - pd[i].off) : NULL;
+			st[slot[k]] = decode_page(d, p, pfn + slot[k], at + k * PAGE_DESC_SIZE, &pd[k],
+						  data, buf + slot[k] * ps);
+		}
+	}
+}
+
+static void kdump_read_pages(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
+			     enum dumpfs_status *st)
+{
+	const struct kdump *k = d->fmt;
+	const size_t ps = d->page_size;
+
+	for (size_t i = 0; i < n;) {
+		const struct kdump_part *p = part_of(k, pfn + i);
+		size_t m = n - i < BATCH_PAGES ? n - i : BATCH_PAGES;
+		if (!p) {
+			st[i++] = DUMPFS_ERR_NODATA;
+			continue;
+		}
+		if (pfn + i + m > p->end_pfn)
+			m = (size_t)(p->end_pfn - (pfn + i));
+		read_batch(d, p, pfn + i, m, buf + i * ps, st + i);
+		i += m;
+	}
 }
 
 static uint64_t kdump_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
@@ -712,6 +818,7 @@ static void kdump_close(struct dumpfs_dump *d)
 const struct format_ops kdump_ops = {
 	.name = "kdump",
 	.read_page = kdump_read_page,
+	.read_pages = kdump_read_pages,
 	.find_pfn = kdump_find_pfn,
 	.describe = kdump_describe,
 	.close = kdump_close,

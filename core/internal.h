@@ -100,8 +100,22 @@ enum dumpfs_status codec_decompress(enum codec c, const void *src,
 /* A per-thread scratch buffer of at least MAX_PAGE_SIZE bytes; @which
  * selects one of a few independent buffers. */
 void *thread_scratch(unsigned which);
+/* A per-thread buffer of at least @size bytes (grown on demand, kept until
+ * the thread exits); NULL if it cannot be had. */
+void *thread_buffer(size_t size);
 
 /* ---- cache.c ----------------------------------------------------------- */
+
+/* Worker threads sharing large reads (pool.c). */
+struct pool;
+typedef void (*pool_task_fn)(void *arg, size_t task);
+struct pool *pool_new(size_t nthreads);
+void pool_free(struct pool *p);
+/* Run fn(arg, 0..ntasks-1) on the pool and the calling thread; returns
+ * when all have finished.  Without a pool, runs them in the caller. */
+void pool_run(struct pool *p, pool_task_fn fn, void *arg, size_t ntasks);
+/* One worker per online CPU beyond the caller's. */
+size_t pool_default_threads(void);
 
 struct page_cache;
 struct page_cache *cache_new(size_t bytes, uint32_t page_size);
@@ -175,6 +189,10 @@ struct format_ops {
 	/* Fill @buf with page @pfn.  DUMPFS_ERR_NODATA: not in the dump (the
 	 * caller zero-fills).  Other errors are logged through dump_log(). */
 	enum dumpfs_status (*read_page)(struct dumpfs_dump *d, uint64_t pfn, void *buf);
+	/* Optional: pages [@pfn, @pfn + @n) into @buf, one status per page in
+	 * @st, with read_page's meanings; batches the file reads. */
+	void (*read_pages)(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
+			   enum dumpfs_status *st);
 	/* First pfn >= @pfn that is (@dumped) or is not (!@dumped) in the
 	 * dump; d->max_pfn if none. */
 	uint64_t (*find_pfn)(struct dumpfs_dump *d, uint64_t pfn, bool dumped);
@@ -220,6 +238,11 @@ struct dumpfs_dump {
 
 	pthread_mutex_t log_lock;
 	unsigned log_count;
+
+	pthread_mutex_t pool_lock;
+	struct pool *pool;              /* started by the first large read */
+	size_t pool_threads;            /* 0: read in the caller's thread only */
+	bool pool_failed;
 };
 
 /* Record an open-time error on @d and return @status. */

@@ -43,6 +43,9 @@ struct dumpfs_dump;
 struct dumpfs_options {
 	/* Bytes of decompressed pages to keep; 0 picks the default (64 MiB). */
 	size_t cache_bytes;
+	/* Threads that decompress one large read together, the caller's
+	 * included; 0 picks one per online CPU, 1 reads in the caller only. */
+	unsigned threads;
 };
 
 /*
