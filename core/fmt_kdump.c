@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -82,10 +81,8 @@ struct kdump_part {
 	size_t file;                    /* index in d->files */
 	uint64_t sub[SF_COUNT];
 	uint64_t start_pfn, end_pfn;    /* pages this file holds */
-	uint8_t *bitmaps;               /* both bitmaps, mmap()ed or malloc()ed */
-	size_t map_len;                 /* mmap length, 0 if malloc()ed */
-	size_t map_skip;                /* bitmaps start this far into the map */
-	struct bitmap ram, dumped;
+	uint64_t bitmap_off, bitmap_len;  /* where each bitmap is, its length */
+	struct bitmap dumped;           /* the 2nd bitmap: which pages are here */
 	uint64_t rank_base;             /* dumped.rank(start_pfn) */
 	uint64_t pd_off;                /* first page descriptor */
 };
@@ -214,8 +211,9 @@ static enum dumpfs_status read_sub_header(struct dumpfs_dump *d, struct kdump *k
 }
 
 /* Map (plain file) or read (flattened) both bitmaps of one part. */
-static enum dumpfs_status load_bitmaps(struct dumpfs_dump *d, struct kdump *k,
-				       struct kdump_part *p, uint64_t *bitmap_len)
+/* Check where the two bitmaps are; they are indexed separately. */
+static enum dumpfs_status locate_bitmaps(struct dumpfs_dump *d, struct kdump *k,
+					 struct kdump_part *p)
 {
 	struct source *src = &d->files[p->file];
 	uint64_t bs = (uint64_t)k->hdr.block_size;
@@ -233,43 +231,42 @@ static enum dumpfs_status load_bitmaps(struct dumpfs_dump *d, struct kdump *k,
 				 "%s: offset %llu: bitmaps (%llu bytes) run past the end of the file (%llu bytes)",
 				 src->path, (unsigned long long)off, (unsigned long long)total,
 				 (unsigned long long)src->size);
-	*bitmap_len = len;
-	if (!src->flat) {
-		size_t skip = (size_t)(off % 4096);
-		void *m = mmap(NULL, (size_t)total + skip, PROT_READ, MAP_SHARED, src->fd,
-			       (off_t)(off - skip));
-		if (m != MAP_FAILED) {
-			p->bitmaps = m;
-			p->map_len = (size_t)total + skip;
-			p->map_skip = skip;
-			return DUMPFS_OK;
-		}
-	}
-	p->bitmaps = malloc(total ? (size_t)total : 1);
-	if (!p->bitmaps)
-		return DUMPFS_ERR_NOMEM;
-	return dump_read_meta(d, p->file, p->bitmaps, (size_t)total, off, "bitmaps");
+	p->bitmap_off = off;
+	p->bitmap_len = len;
+	return DUMPFS_OK;
+}
+
+/* Index a bitmap of @p with a contextual error. */
+static enum dumpfs_status load_bitmap(struct dumpfs_dump *d, struct kdump_part *p,
+				      struct bitmap *bm, uint64_t off, const char *what)
+{
+	const struct source *src = &d->files[p->file];
+	enum dumpfs_status st = bitmap_load(bm, src, off, d->max_pfn);
+	if (st == DUMPFS_ERR_UNSUPPORTED)
+		return dump_fail(d, st, "%s: offset %llu: %s of %llu pages is larger than dumpfs indexes (%llu pages)",
+				 src->path, (unsigned long long)off, what,
+				 (unsigned long long)d->max_pfn, (unsigned long long)BITMAP_MAX_BITS);
+	if (st != DUMPFS_OK)
+		return dump_fail(d, st, "%s: offset %llu: cannot index the %s: %s", src->path,
+				 (unsigned long long)off, what, dumpfs_status_name(st));
+	return DUMPFS_OK;
 }
 
 static enum dumpfs_status open_part(struct dumpfs_dump *d, struct kdump *k, struct kdump_part *p)
 {
-	uint64_t len = 0;
 	enum dumpfs_status st = read_sub_header(d, k, p);
 	if (st == DUMPFS_OK)
-		st = load_bitmaps(d, k, p, &len);
+		st = locate_bitmaps(d, k, p);
 	if (st != DUMPFS_OK)
 		return st;
 
-	const uint8_t *bits = p->bitmaps + p->map_skip;
-	uint64_t nbits = len * 8;
+	uint64_t nbits = p->bitmap_len * 8;
 	if (d->max_pfn > nbits) {
 		dump_warn(d, "max_mapnr %llu is beyond the bitmaps (%llu pages); using the bitmaps",
 			  (unsigned long long)d->max_pfn, (unsigned long long)nbits);
 		d->max_pfn = nbits;
 	}
-	st = bitmap_init(&p->ram, bits, d->max_pfn);
-	if (st == DUMPFS_OK)
-		st = bitmap_init(&p->dumped, bits + len, d->max_pfn);
+	st = load_bitmap(d, p, &p->dumped, p->bitmap_off + p->bitmap_len, "2nd bitmap");
 	if (st != DUMPFS_OK)
 		return st;
 
@@ -367,7 +364,7 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
 	return st;
 }
 
-static enum dumpfs_status scan_ram(struct dumpfs_dump *d, const struct bitmap *ram)
+static enum dumpfs_status scan_ram_runs(struct dumpfs_dump *d, const struct bitmap *ram)
 {
 	for (uint64_t pfn = bitmap_find(ram, 0, true); pfn < d->max_pfn;) {
 		uint64_t end = bitmap_find(ram, pfn, false);
@@ -378,6 +375,18 @@ static enum dumpfs_status scan_ram(struct dumpfs_dump *d, const struct bitmap *r
 		pfn = bitmap_find(ram, end, true);
 	}
 	return DUMPFS_OK;
+}
+
+/* RAM runs from the 1st bitmap, which is needed only here. */
+static enum dumpfs_status scan_ram(struct dumpfs_dump *d, struct kdump_part *p)
+{
+	struct bitmap ram;
+	enum dumpfs_status st = load_bitmap(d, p, &ram, p->bitmap_off, "1st bitmap");
+	if (st != DUMPFS_OK)
+		return st;
+	st = scan_ram_runs(d, &ram);
+	bitmap_free(&ram);
+	return st;
 }
 
 enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched)
@@ -458,7 +467,7 @@ enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched)
 					 d->files[k->parts[i ? i - 1 : 0].file].path, k->hdr.block_size,
 					 (unsigned long long)from, (unsigned long long)to);
 	}
-	st = scan_ram(d, &k->parts[0].ram);
+	st = scan_ram(d, &k->parts[0]);
 	if (st != DUMPFS_OK)
 		return st;
 	st = load_notes(d, k);
@@ -803,12 +812,7 @@ static void kdump_close(struct dumpfs_dump *d)
 		return;
 	for (size_t i = 0; i < k->nparts; i++) {
 		struct kdump_part *p = &k->parts[i];
-		bitmap_free(&p->ram);
 		bitmap_free(&p->dumped);
-		if (p->map_len)
-			munmap(p->bitmaps, p->map_len);
-		else
-			free(p->bitmaps);
 	}
 	free(k->parts);
 	free(k);

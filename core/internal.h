@@ -80,6 +80,9 @@ void source_close(struct source *src);
 enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
 			       uint64_t off);
 
+/* The first offset >= @off that may hold data (SEEK_DATA on a plain file;
+ * @off where that cannot be told); the file size if only holes follow. */
+uint64_t source_next_data(const struct source *src, uint64_t off);
 /* pread() of the underlying file itself, for flat.c. */
 enum dumpfs_status source_pread_raw(const struct source *src, void *buf,
 				    size_t len, uint64_t off);
@@ -127,17 +130,25 @@ void cache_stats(const struct page_cache *c, struct dumpfs_cache_stats *st);
 /* ---- bitmap.c: pfn bitmaps with O(1) rank ------------------------------ */
 
 struct bitmap {
-	const uint8_t *bits;    /* LSB-first: pfn p is bit p%8 of byte p/8 */
-	uint64_t nbits;
+	uint64_t nbits;         /* pfn p is bit p%8 of byte p/8 in the file */
 	uint64_t *rank;         /* set bits before each 4096-bit block */
+	uint32_t *kind;         /* per block: all zero, all one, or mixed */
+	uint8_t *mixed;         /* the bits of the mixed blocks */
+	size_t nmixed, mixed_cap;
 };
-/* Takes ownership of nothing; @bits must outlive the bitmap. */
+/* The largest bitmap dumpfs indexes: 2^38 pages (1 PiB of 4 KiB pages),
+ * an index of at most 768 MiB plus the mixed blocks. */
+#define BITMAP_MAX_BITS (UINT64_C(1) << 38)
+/* From @nbits bits in memory (copied as needed). */
 enum dumpfs_status bitmap_init(struct bitmap *bm, const uint8_t *bits, uint64_t nbits);
+/* From @nbits bits at offset @off of @src; holes of a sparse file are
+ * skipped unread. */
+enum dumpfs_status bitmap_load(struct bitmap *bm, const struct source *src, uint64_t off,
+			       uint64_t nbits);
 void bitmap_free(struct bitmap *bm);
-static inline bool bitmap_test(const struct bitmap *bm, uint64_t i)
-{
-	return i < bm->nbits && (bm->bits[i >> 3] >> (i & 7) & 1);
-}
+bool bitmap_test(const struct bitmap *bm, uint64_t i);
+/* Bytes the index takes. */
+size_t bitmap_memory(const struct bitmap *bm);
 /* Number of set bits below @i. */
 uint64_t bitmap_rank(const struct bitmap *bm, uint64_t i);
 /* First index >= @i whose bit equals @set, or bm->nbits. */

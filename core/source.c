@@ -103,3 +103,13 @@ enum dumpfs_status source_pread_raw(const struct source *src, void *buf,
 {
 	return pread_exact(src->fd, buf, len, off);
 }
+
+uint64_t source_next_data(const struct source *src, uint64_t off)
+{
+	if (src->flat || off >= src->size)
+		return off;
+	off_t at = lseek(src->fd, (off_t)off, SEEK_DATA);
+	if (at < 0)
+		return errno == ENXIO ? src->size : off;
+	return (uint64_t)at;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -183,6 +184,68 @@ static void test_single_bits(void **state)
 	free(bits);
 }
 
+/*
+ * bitmap_load from a sparse file (runs of ones and a few mixed blocks in a
+ * mostly-hole bitmap, as in a dump of a huge machine) must agree with
+ * bitmap_init over the same bytes, and its index must stay small.
+ */
+static void test_load_sparse_file(void **state)
+{
+	(void)state;
+	const uint64_t nbits = UINT64_C(1) << 26, bytes = nbits / 8, off = 4096;
+	uint8_t *bits = calloc(1, (size_t)bytes);
+	assert_non_null(bits);
+	for (uint64_t r = 0; r < 8; r++)       /* 8 runs of 2^18 pages */
+		memset(bits + r * (bytes / 8), 0xff, (1u << 18) / 8);
+	for (uint64_t k = 0; k < 64; k++)      /* some mixed blocks */
+		bits[bytes / 3 + k * 4096] = (uint8_t)(0x5a ^ k);
+
+	char path[] = "/tmp/dumpfs-bitmap-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (uint64_t at = 0; at < bytes; at += 4096) {
+		bool zero = true;
+		for (size_t i = 0; i < 4096 && zero; i++)
+			zero = !bits[at + i];
+		if (!zero)
+			assert_int_equal(pwrite(fd, bits + at, 4096, (off_t)(off + at)), 4096);
+	}
+	assert_int_equal(ftruncate(fd, (off_t)(off + bytes)), 0);
+	close(fd);
+
+	struct source src;
+	char err[ERRMSG_MAX];
+	struct bitmap loaded, ref;
+	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(bitmap_load(&loaded, &src, off, nbits), DUMPFS_OK);
+	assert_int_equal(bitmap_init(&ref, bits, nbits), DUMPFS_OK);
+	for (uint64_t i = 0; i < nbits; i += 997 + (i & 63)) {
+		assert_int_equal(bitmap_test(&loaded, i), bitmap_test(&ref, i));
+		assert_int_equal(bitmap_rank(&loaded, i), bitmap_rank(&ref, i));
+		assert_int_equal(bitmap_find(&loaded, i, true), bitmap_find(&ref, i, true));
+		assert_int_equal(bitmap_find(&loaded, i, false), bitmap_find(&ref, i, false));
+	}
+	assert_int_equal(bitmap_rank(&loaded, nbits), bitmap_rank(&ref, nbits));
+	/* rank + kind per 4096-bit block and the 64 mixed blocks: about 1/40
+	 * of the bitmap, not a copy of it. */
+	assert_true(bitmap_memory(&loaded) < bytes / 16);
+	bitmap_free(&loaded);
+	bitmap_free(&ref);
+	source_close(&src);
+	unlink(path);
+	free(bits);
+}
+
+/* A bitmap larger than dumpfs indexes is refused before any allocation. */
+static void test_too_large(void **state)
+{
+	(void)state;
+	struct bitmap bm;
+	uint8_t b = 0xff;
+	assert_int_equal(bitmap_init(&bm, &b, BITMAP_MAX_BITS + 1), DUMPFS_ERR_UNSUPPORTED);
+	assert_null(bm.rank);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +255,8 @@ int main(void)
 		cmocka_unit_test(test_all_ones),
 		cmocka_unit_test(test_all_zeros),
 		cmocka_unit_test(test_single_bits),
+		cmocka_unit_test(test_load_sparse_file),
+		cmocka_unit_test(test_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
