@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "ops.h"
 
 #define CAT_CHUNK (1u << 20)
+#define READ_AHEAD_KB 1024u
 
 static void usage(FILE *out)
 {
@@ -40,6 +42,7 @@ static void usage(FILE *out)
 		"  -d                 FUSE debug output (implies -f)\n"
 		"  -s                 single-threaded\n"
 		"  -o cache_size=N    bytes of decompressed pages to cache (K/M/G suffix; default 64M)\n"
+		"  -o threads=N       threads that decompress one large read (default: one per CPU)\n"
 		"  -o OPT             other options go to FUSE (e.g. allow_other)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
@@ -63,11 +66,11 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int open_dump(struct dumpfs_dump **d, char **paths, size_t n, size_t cache_bytes)
+static int open_dump(struct dumpfs_dump **d, char **paths, size_t n,
+		     const struct dumpfs_options *opts)
 {
 	char err[512];
-	struct dumpfs_options opts = { .cache_bytes = cache_bytes };
-	if (dumpfs_open(d, (const char *const *)paths, n, &opts, err, sizeof(err)) != DUMPFS_OK) {
+	if (dumpfs_open(d, (const char *const *)paths, n, opts, err, sizeof(err)) != DUMPFS_OK) {
 		fprintf(stderr, "dumpfs: %s\n", err);
 		return -1;
 	}
@@ -171,7 +174,7 @@ static int cmd_cat(int argc, char **argv, bool info)
 	}
 	struct dumpfs_dump *d;
 	int rc = 1;
-	if (open_dump(&d, files, nfiles, 0) == 0) {
+	if (open_dump(&d, files, nfiles, NULL) == 0) {
 		rc = cat_node(d, path, off, len);
 		dumpfs_close(d);
 	}
@@ -191,6 +194,48 @@ static int check_mountpoint(const char *mnt)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The kernel reads ahead at most read_ahead_kb (128 KiB by default) on a
+ * FUSE mount, whatever max_readahead the daemon asks for, and each
+ * readahead window is one request: raise it so that a sequential reader
+ * gets 1 MiB requests, which the core splits over its worker threads.
+ * Only root can; others can set /sys/class/bdi/MAJOR:MINOR/read_ahead_kb
+ * themselves (docs/performance.md).  The device number comes from
+ * mountinfo because stat() of the mountpoint would wait for this very
+ * daemon, which is not serving yet.
+ */
+static void raise_read_ahead(const char *mnt)
+{
+	char real[PATH_MAX], line[4096], path[64];
+	unsigned major = 0, minor = 0;
+	bool found = false;
+	FILE *f = realpath(mnt, real) ? fopen("/proc/self/mountinfo", "r") : NULL;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned ma, mi;
+		char point[PATH_MAX];
+		/* id parent major:minor root mountpoint ... - fstype ... */
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ma, &mi, point) == 3 &&
+		    !strcmp(point, real) && strstr(line, " - fuse.dumpfs ")) {
+			major = ma, minor = mi;
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!found)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major, minor);
+	f = fopen(path, "r+");
+	unsigned kb = 0;
+	if (f && fscanf(f, "%u", &kb) == 1 && kb < READ_AHEAD_KB) {
+		rewind(f);
+		fprintf(f, "%u\n", READ_AHEAD_KB);
+	}
+	if (f)
+		fclose(f);
 }
 
 static int serve(struct dumpfs_dump *d, const char *dump_path, const char *mnt,
@@ -218,6 +263,7 @@ static int serve(struct dumpfs_dump *d, const char *dump_path, const char *mnt,
 		fprintf(stderr, "dumpfs: %s: cannot mount (is /dev/fuse available, and fusermount3 installed?)\n", mnt);
 		goto signals;
 	}
+	raise_read_ahead(mnt);
 	/* The parent returns only once the mount is up, so scripts can use it
 	 * right away. */
 	if (fuse_daemonize(foreground) != 0)
@@ -252,7 +298,7 @@ int main(int argc, char **argv)
 	};
 	bool foreground = false, debug = false, single = false;
 	char fuse_opts[768] = "";
-	uint64_t cache_bytes = 0;
+	uint64_t cache_bytes = 0, threads = 0;
 	int c;
 
 	if (argc > 1 && !strcmp(argv[1], "info"))
@@ -271,6 +317,14 @@ int main(int argc, char **argv)
 				if (!strncmp(o, "cache_size=", 11)) {
 					if (parse_size(o + 11, &cache_bytes) < 0) {
 						fprintf(stderr, "dumpfs: bad cache_size '%s'\n", o + 11);
+						free(list);
+						return 2;
+					}
+				} else if (!strncmp(o, "threads=", 8)) {
+					char *end;
+					threads = strtoull(o + 8, &end, 10);
+					if (*end || end == o + 8 || threads > 64) {
+						fprintf(stderr, "dumpfs: bad threads '%s' (1 to 64)\n", o + 8);
 						free(list);
 						return 2;
 					}
@@ -296,7 +350,8 @@ int main(int argc, char **argv)
 	if (check_mountpoint(mnt) < 0)
 		return 1;
 	struct dumpfs_dump *d;
-	if (open_dump(&d, argv + optind, (size_t)(argc - optind - 1), (size_t)cache_bytes) < 0)
+	struct dumpfs_options opts = { .cache_bytes = (size_t)cache_bytes, .threads = (unsigned)threads };
+	if (open_dump(&d, argv + optind, (size_t)(argc - optind - 1), &opts) < 0)
 		return 1;
 	int rc = serve(d, argv[optind], mnt, fuse_opts, foreground, debug, single);
 	dumpfs_close(d);
