@@ -229,6 +229,23 @@ void dumpfs_close(struct dumpfs_dump *d)
 	free(d);
 }
 
+bool dump_mem_extent(struct dumpfs_dump *d, uint64_t paddr, size_t len, struct dumpfs_extent *e)
+{
+	uint64_t size = dumpfs_mem_size(d);
+	if (!d->ops->extent || paddr >= size)
+		return false;
+	return d->ops->extent(d, paddr, len < size - paddr ? len : (size_t)(size - paddr), e);
+}
+
+bool dump_file_extent(struct dumpfs_dump *d, uint64_t off, size_t len, struct dumpfs_extent *e)
+{
+	const struct source *src = &d->files[0];
+	if (src->flat || off >= src->size)
+		return false;
+	*e = (struct dumpfs_extent){ src->fd, off, len < src->size - off ? len : (size_t)(src->size - off) };
+	return true;
+}
+
 uint64_t dumpfs_mem_size(const struct dumpfs_dump *d)
 {
 	return d->max_pfn << d->page_shift;

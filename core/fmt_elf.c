@@ -362,6 +362,24 @@ static enum dumpfs_status elf_read_page(struct dumpfs_dump *d, uint64_t pfn, voi
 	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
 }
 
+static bool elf_extent(struct dumpfs_dump *d, uint64_t paddr, size_t len, struct dumpfs_extent *e)
+{
+	const struct elf *x = d->fmt;
+	const struct source *src = &d->files[0];
+	size_t i = first_data_after(x, paddr);
+	if (src->flat || i == x->nsegs || x->segs[i].paddr > paddr)
+		return false;
+	const struct segment *s = &x->segs[i];
+	uint64_t in = paddr - s->paddr;
+	if (in >= s->filesz || s->offset + in >= src->size)
+		return false;
+	uint64_t n = s->filesz - in;
+	if (n > src->size - (s->offset + in))
+		n = src->size - (s->offset + in);
+	*e = (struct dumpfs_extent){ src->fd, s->offset + in, n < len ? (size_t)n : len };
+	return true;
+}
+
 static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
 {
 	const struct elf *x = d->fmt;
@@ -421,6 +439,7 @@ bool elf_origin_hints(const struct dumpfs_dump *d, bool *excluded_tails, bool *k
 const struct format_ops elf_ops = {
 	.name = "elf",
 	.read_page = elf_read_page,
+	.extent = elf_extent,
 	.find_pfn = elf_find_pfn,
 	.describe = elf_describe,
 	.close = elf_close,

@@ -204,6 +204,9 @@ struct format_ops {
 	 * @st, with read_page's meanings; batches the file reads. */
 	void (*read_pages)(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
 			   enum dumpfs_status *st);
+	/* Optional: where physical memory at @paddr is stored as is in a
+	 * plain file, for up to @len bytes; false if it is not. */
+	bool (*extent)(struct dumpfs_dump *d, uint64_t paddr, size_t len, struct dumpfs_extent *e);
 	/* First pfn >= @pfn that is (@dumped) or is not (!@dumped) in the
 	 * dump; d->max_pfn if none. */
 	uint64_t (*find_pfn)(struct dumpfs_dump *d, uint64_t pfn, bool dumped);
@@ -255,6 +258,10 @@ struct dumpfs_dump {
 	size_t pool_threads;            /* 0: read in the caller's thread only */
 	bool pool_failed;
 };
+
+/* dumpfs_node_extent() of /mem, and of file 0 as is (an ELF passed through). */
+bool dump_mem_extent(struct dumpfs_dump *d, uint64_t paddr, size_t len, struct dumpfs_extent *e);
+bool dump_file_extent(struct dumpfs_dump *d, uint64_t off, size_t len, struct dumpfs_extent *e);
 
 /* Record an open-time error on @d and return @status. */
 enum dumpfs_status dump_fail(struct dumpfs_dump *d, enum dumpfs_status status,

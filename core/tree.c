@@ -334,3 +334,18 @@ int64_t dumpfs_node_seek(struct dumpfs_dump *d, uint32_t node, uint64_t off, int
 		return (int64_t)off;
 	return (int64_t)(found << d->page_shift);
 }
+
+int dumpfs_node_extent(struct dumpfs_dump *d, uint32_t node, uint64_t off, size_t len,
+			struct dumpfs_extent *e)
+{
+	if (node >= d->tree->count)
+		return false;
+	switch (d->tree->nodes[node].kind) {
+	case NODE_MEM:
+		return dump_mem_extent(d, off, len, e);
+	case NODE_ELF:
+		return d->elf_passthrough && dump_file_extent(d, off, len, e);
+	default:
+		return false;
+	}
+}

@@ -43,6 +43,7 @@ static void usage(FILE *out)
 		"  -s                 single-threaded\n"
 		"  -o cache_size=N    bytes of decompressed pages to cache (K/M/G suffix; default 64M)\n"
 		"  -o threads=N       threads that decompress one large read (default: one per CPU)\n"
+		"  -o splice          send data stored as is (ELF dumps) by splice, not copies\n"
 		"  -o OPT             other options go to FUSE (e.g. allow_other)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
@@ -239,9 +240,9 @@ static void raise_read_ahead(const char *mnt)
 }
 
 static int serve(struct dumpfs_dump *d, const char *dump_path, const char *mnt,
-		 const char *fuse_opts, bool foreground, bool debug, bool single)
+		 const char *fuse_opts, bool foreground, bool debug, bool single, bool splice)
 {
-	struct dumpfs_mount m = { .dump = d, .uid = getuid(), .gid = getgid() };
+	struct dumpfs_mount m = { .dump = d, .uid = getuid(), .gid = getgid(), .splice = splice };
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct stat st;
 	char opts[1024];
@@ -296,7 +297,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	bool foreground = false, debug = false, single = false;
+	bool foreground = false, debug = false, single = false, splice = false;
 	char fuse_opts[768] = "";
 	uint64_t cache_bytes = 0, threads = 0;
 	int c;
@@ -320,6 +321,8 @@ int main(int argc, char **argv)
 						free(list);
 						return 2;
 					}
+				} else if (!strcmp(o, "splice")) {
+					splice = true;
 				} else if (!strncmp(o, "threads=", 8)) {
 					char *end;
 					threads = strtoull(o + 8, &end, 10);
@@ -353,7 +356,7 @@ int main(int argc, char **argv)
 	struct dumpfs_options opts = { .cache_bytes = (size_t)cache_bytes, .threads = (unsigned)threads };
 	if (open_dump(&d, argv + optind, (size_t)(argc - optind - 1), &opts) < 0)
 		return 1;
-	int rc = serve(d, argv[optind], mnt, fuse_opts, foreground, debug, single);
+	int rc = serve(d, argv[optind], mnt, fuse_opts, foreground, debug, single, splice);
 	dumpfs_close(d);
 	return rc;
 }

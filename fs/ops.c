@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,7 +49,13 @@ static int fill_stat(struct dumpfs_mount *m, fuse_ino_t ino, struct stat *st)
 
 static void dumpfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct dumpfs_mount *m = userdata;
+	/* Data stored as is (ELF inputs) can go from the dump file to the
+	 * reader by splice, without a copy through our memory. */
+	if (m->splice && (conn->capable & FUSE_CAP_SPLICE_WRITE))
+		conn->want |= FUSE_CAP_SPLICE_WRITE | (conn->capable & FUSE_CAP_SPLICE_MOVE);
+	else
+		m->splice = false;
 	/* Large sequential reads of /mem are the common case. */
 	if (conn->max_readahead < MAX_READ_AHEAD)
 		conn->max_readahead = MAX_READ_AHEAD;
@@ -164,10 +171,32 @@ static void dumpfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 	fuse_reply_open(req, fi);
 }
 
+/* Reply with the dump file's own bytes when the whole request is stored
+ * as is in one place; false to take the copying path. */
+static bool reply_from_file(fuse_req_t req, struct dumpfs_dump *d, uint32_t node, size_t size,
+			    off_t off)
+{
+	struct dumpfs_node_info info;
+	struct dumpfs_extent e;
+	if (dumpfs_node_stat(d, node, &info) != DUMPFS_OK || (uint64_t)off >= info.size)
+		return false;
+	if ((uint64_t)size > info.size - (uint64_t)off)
+		size = (size_t)(info.size - (uint64_t)off);
+	if (!dumpfs_node_extent(d, node, (uint64_t)off, size, &e) || e.len < size)
+		return false;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = e.fd;
+	bv.buf[0].pos = (off_t)e.offset;
+	return fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE) == 0;
+}
+
 static void dumpfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
 	(void)fi;
+	if (mount_of(req)->splice && reply_from_file(req, mount_of(req)->dump, node_of(ino), size, off))
+		return;
 	char *buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);

@@ -14,6 +14,7 @@ struct dumpfs_mount {
 	struct timespec mtime;          /* of the dump file */
 	uid_t uid;
 	gid_t gid;
+	bool splice;                    /* reply with the dump file's own pages */
 };
 
 extern const struct fuse_lowlevel_ops dumpfs_fuse_ops;

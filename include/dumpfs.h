@@ -69,6 +69,22 @@ void dumpfs_close(struct dumpfs_dump *dump);
 ssize_t dumpfs_read_phys(struct dumpfs_dump *dump, void *buf, size_t len,
 			 uint64_t paddr);
 
+/*
+ * Where bytes of a file of the tree lie unchanged in a dump file, so that a
+ * caller can hand out the dump file's own pages (splice) instead of copies.
+ * dumpfs_node_extent() returns 1 and fills @e when the first bytes of the
+ * range at @off are stored as is in a plain (not flattened) file (@e->len
+ * may be less than @len), and 0 when they are not (compressed pages, holes,
+ * text files, flattened files).
+ */
+struct dumpfs_extent {
+	int fd;
+	uint64_t offset;
+	size_t len;
+};
+int dumpfs_node_extent(struct dumpfs_dump *dump, uint32_t node, uint64_t off, size_t len,
+		       struct dumpfs_extent *e);
+
 /* The size of /mem: the end of the highest RAM page. */
 uint64_t dumpfs_mem_size(const struct dumpfs_dump *dump);
 

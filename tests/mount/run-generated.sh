@@ -48,7 +48,8 @@ if [ ! -c /dev/fuse ] || ! command -v fusermount3 > /dev/null; then
 	echo "SKIP: no /dev/fuse or fusermount3: the mount part of this test cannot run"
 	exit 77
 fi
-"$dumpfs" "${files[@]}" "$mnt"
+# shellcheck disable=SC2086 # DUMPFS_MOUNT_OPTS is a list of options
+"$dumpfs" ${DUMPFS_MOUNT_OPTS:-} "${files[@]}" "$mnt"
 daemon=$(pgrep -n -f -- "$mnt\$" || true)
 python3 "$verify" "$mnt" "$work/d"
 cmp "$mnt/header" "$work/header.txt"
