@@ -194,6 +194,7 @@ enum dumpfs_status dumpfs_open(struct dumpfs_dump **out, const char *const *path
 		st = DUMPFS_ERR_NOMEM;
 		goto fail;
 	}
+	dump_phys_base_from_qemu_cr3(d);       /* reads memory: needs the cache */
 	st = elf_view_build(d);
 	if (st == DUMPFS_OK)
 		st = tree_build(d);

@@ -16,7 +16,10 @@
  * at its virtual address, so crash and gdb find phys_base from it as they
  * do on /proc/vmcore.
  *
- * An ELF input is served as it is.
+ * An ELF input is served as it is, unless its layout defeats the tools: QEMU
+ * writes its section headers first and its program headers after them,
+ * and makedumpfile reads program headers only right after the ELF header.
+ * Such a file is rebuilt like any other dump.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -82,6 +85,8 @@ static bool kernel_text_range(struct dumpfs_dump *d, uint64_t *vaddr, uint64_t *
 		*vaddr = strtoull(v, NULL, 16);
 	else if (vmcoreinfo_get(&d->notes, "KERNELOFFSET", v, sizeof(v)))
 		*vaddr += strtoull(v, NULL, 16);
+	else if (d->kernel_text_vaddr)  /* KASLR seen in the page tables */
+		*vaddr = d->kernel_text_vaddr;
 	if (*vaddr < START_KERNEL_MAP)
 		return false;
 	*paddr = *vaddr - START_KERNEL_MAP + d->phys_base;
@@ -89,6 +94,16 @@ static bool kernel_text_range(struct dumpfs_dump *d, uint64_t *vaddr, uint64_t *
 		return false;
 	*len = mem - *paddr < KERNEL_TEXT_SPAN ? mem - *paddr : KERNEL_TEXT_SPAN;
 	return true;
+}
+
+/* True when the input ELF's program headers follow its ELF header, where
+ * every reader looks for them (and always for ELF32: our view is ELF64). */
+static bool input_elf_servable_as_is(const struct dumpfs_dump *d)
+{
+	uint8_t eh[EHDR_SIZE];
+	if (source_read(&d->files[0], eh, sizeof(eh), 0) != DUMPFS_OK || eh[4] != 2)
+		return true;
+	return get64(d->endian, eh + 32) == EHDR_SIZE;
 }
 
 enum dumpfs_status elf_view_build(struct dumpfs_dump *d)
@@ -100,6 +115,8 @@ enum dumpfs_status elf_view_build(struct dumpfs_dump *d)
 	if (!v)
 		return DUMPFS_ERR_NOMEM;
 	d->elf = v;
+	if (d->elf_passthrough && !input_elf_servable_as_is(d))
+		d->elf_passthrough = false;
 	if (d->elf_passthrough) {
 		v->size = d->files[0].size;
 		return DUMPFS_OK;

@@ -4,6 +4,9 @@
  *
  * Layering, top to bottom (each file includes only what is below it):
  *   tree.c, text.c, elfview.c   the virtual files
+ *   dmesg.c                     the kernel log, for /dmesg
+ *   kvaddr.c                    x86_64 kernel virtual to physical, phys_base
+ *                               from page tables (called by dump.c at open)
  *   dump.c                      open/probe, read_phys, seek
  *   fmt_kdump.c, fmt_elf.c      one file per format, behind struct format_ops
  *   notes.c, bitmap.c           note parsing, the pfn rank index
@@ -241,10 +244,12 @@ struct dumpfs_dump {
 	bool has_phys_base;
 	uint64_t phys_base;
 	const char *phys_base_origin;
+	uint64_t kernel_text_vaddr;     /* _text found in the page tables; 0 if not */
 	const char *producer;           /* who wrote the file, if the format can tell */
 	bool elf_passthrough;           /* /vmcore.elf is file 0 as is */
 	struct note_set notes;
 	char warnings[ERRMSG_MAX];      /* problems found but survived */
+	char dmesg_status[160];         /* what /header says about /dmesg */
 
 	struct page_cache *cache;
 	struct tree *tree;
@@ -289,6 +294,37 @@ bool elf_origin_hints(const struct dumpfs_dump *d, bool *excluded_tails, bool *k
 
 enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched);
 enum dumpfs_status elf_probe(struct dumpfs_dump *d, bool *matched);
+
+/* ---- kvaddr.c: x86_64 kernel virtual addresses ------------------------ */
+
+/* One reader's translation state (it caches the last page: one per thread). */
+struct kvaddr {
+	struct dumpfs_dump *d;
+	uint64_t phys_base;
+	uint64_t top_table;             /* physical address of swapper_pg_dir */
+	bool have_top_table, five_level;
+	uint64_t cached_vpage, cached_ppage;
+};
+
+/* Set up from phys_base and VMCOREINFO; @why says what is missing. */
+enum dumpfs_status kvaddr_init(struct kvaddr *kv, struct dumpfs_dump *d, char *why, size_t whylen);
+bool kvaddr_to_phys(struct kvaddr *kv, uint64_t vaddr, uint64_t *paddr);
+/* Read @len bytes at kernel virtual @vaddr; false if any byte cannot be. */
+bool kvaddr_read(struct kvaddr *kv, uint64_t vaddr, void *buf, size_t len);
+/* phys_base and the virtual address of _text (0 if the tables do not show
+ * it) from the page tables of a QEMU CPU note's CR3, for dumps that carry
+ * no VMCOREINFO. */
+bool kvaddr_kernel_map_from_qemu_cr3(struct dumpfs_dump *d, uint64_t *phys_base, uint64_t *text_vaddr);
+/* Where VMCOREINFO does not give phys_base, take it from the page tables of
+ * the QEMU CPU notes (overriding a kdump sub-header's, which QEMU fills in
+ * wrongly); a disagreement becomes a warning in /header. */
+void dump_phys_base_from_qemu_cr3(struct dumpfs_dump *d);
+
+/* ---- dmesg.c ----------------------------------------------------------- */
+
+/* The kernel log as crash's `log` prints it.  On failure @why says why and
+ * nothing useful is in @sb. */
+enum dumpfs_status dmesg_render(struct dumpfs_dump *d, struct strbuf *sb, char *why, size_t whylen);
 
 /* ---- views ------------------------------------------------------------- */
 

@@ -140,11 +140,12 @@ void notes_free(struct note_set *ns)
 
 bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_t outlen)
 {
-	const char *p = ns->vmcoreinfo, *end = p + ns->vmcoreinfo_len;
+	const char *p = ns->vmcoreinfo;
 	size_t klen = strlen(key);
 
 	if (!p)
-		return false;
+		return false;   /* before computing end: NULL + 0 is undefined */
+	const char *end = p + ns->vmcoreinfo_len;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)

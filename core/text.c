@@ -1,5 +1,6 @@
 /*
- * text.c - the readable files: /header, /cpus/N/regs, /stats.
+ * text.c - the readable files: /header, /cpus/N/regs, /stats (/dmesg is
+ * dmesg.c's).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -91,6 +92,10 @@ void text_header(struct dumpfs_dump *d, struct strbuf *sb)
 		sb_printf(sb, "  %zu: %s type %#x%s%s, %u bytes\n", i, n->name, n->type,
 			  t ? " " : "", t ? t : "", n->descsz);
 	}
+	if (dumpfs_node_by_path(d, "/dmesg") >= 0)
+		sb_printf(sb, "dmesg: %s\n", d->dmesg_status);
+	else
+		sb_printf(sb, "dmesg: absent (%s)\n", d->dmesg_status[0] ? d->dmesg_status : "not decoded");
 	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s\n", elf_view_size(d),
 		  d->elf_passthrough ? " (the input ELF as is)" : "");
 	if (d->warnings[0])

@@ -1,7 +1,7 @@
 /*
  * tree.c - the virtual tree every front end shows:
  *
- *   /mem  /vmcore.elf  /header  /stats  [/vmcoreinfo]
+ *   /mem  /vmcore.elf  /header  /stats  [/vmcoreinfo]  [/dmesg]
  *   /cpus/N/{prstatus,qemu,regs}   /notes/NN-OWNER-TYPE
  *
  * Built once at open; the children of a directory are contiguous, so node
@@ -44,6 +44,15 @@ struct tree {
 static void render_header(struct dumpfs_dump *d, size_t arg, struct strbuf *sb) { (void)arg; text_header(d, sb); }
 static void render_regs(struct dumpfs_dump *d, size_t cpu, struct strbuf *sb) { text_regs(d, cpu, sb); }
 static void render_stats(struct dumpfs_dump *d, size_t arg, struct strbuf *sb) { (void)arg; text_stats(d, sb); }
+
+/* Only reached if the text decoded at open was dropped; it never is. */
+static void render_dmesg(struct dumpfs_dump *d, size_t arg, struct strbuf *sb)
+{
+	char why[sizeof(d->dmesg_status)];
+	(void)arg;
+	if (dmesg_render(d, sb, why, sizeof(why)) != DUMPFS_OK)
+		sb->failed = true;
+}
 
 static struct node *add_node(struct tree *t, uint32_t parent, const char *name, enum node_kind kind)
 {
@@ -89,6 +98,31 @@ static bool add_text(struct tree *t, uint32_t parent, const char *name, render_f
 	return true;
 }
 
+/* /dmesg exists only if the log decodes, so it is decoded now, once; the
+ * text is kept as the node's rendering.  Why it is absent goes to /header.
+ * False only when out of memory. */
+static bool add_dmesg(struct tree *t, struct dumpfs_dump *d)
+{
+	struct strbuf *sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return false;
+	enum dumpfs_status st = dmesg_render(d, sb, d->dmesg_status, sizeof(d->dmesg_status));
+	if (st != DUMPFS_OK || sb->failed) {
+		sb_free(sb);
+		free(sb);
+		return st != DUMPFS_ERR_NOMEM;
+	}
+	struct node *n = add_node(t, 0, "dmesg", NODE_TEXT);
+	if (!n) {
+		sb_free(sb);
+		free(sb);
+		return false;
+	}
+	n->render = render_dmesg;
+	atomic_store(&n->text, sb);
+	return true;
+}
+
 /* "03-CORE-NT_PRSTATUS": index, owner and type, safe as a file name. */
 static void note_file_name(const struct note *n, size_t i, size_t count, char *out, size_t len)
 {
@@ -126,6 +160,7 @@ enum dumpfs_status tree_build(struct dumpfs_dump *d)
 		t->nodes[t->count - 1].dynamic = true;
 	if (ok && ns->vmcoreinfo)
 		ok = add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
+	ok = ok && add_dmesg(t, d);
 	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1;
 	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR);
 
