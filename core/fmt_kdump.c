@@ -567,7 +567,13 @@ static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_
 		return dump_log(d, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
 				src->path, (unsigned long long)pd->off, codec_name(codec),
 				(unsigned long long)pfn, pd->size);
-	cache_put(d->cache, key, buf);
+	/* A page that came in a run of back-to-back data is part of a
+	 * sequential read, which the kernel's page cache keeps: caching it
+	 * here too doubled the memory traffic (docs/performance.md).  Pages
+	 * read alone (single reads, the shared zero page) are the ones read
+	 * again. */
+	if (!data)
+		cache_put(d->cache, key, buf);
 	return DUMPFS_OK;
 }
 
