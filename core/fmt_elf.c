@@ -22,6 +22,14 @@
 #define PN_XNUM 0xffff
 #define ELF_INCOMPLETE 0x1
 #define MAX_NOTES_SIZE (64u << 20)
+/*
+ * /mem and /vmcore.elf are files: their offsets (off_t, and the int64_t of
+ * dumpfs_node_seek) end at 2^63.  Physical addresses end far below that on
+ * every machine (52 bits on x86_64 and arm64); a PT_LOAD beyond 2^62 is a
+ * virtual address in p_paddr or garbage, and keeping it would make /mem's
+ * size and seek offsets overflow.
+ */
+#define MAX_PHYS_END (1ull << 62)
 
 struct segment {
 	uint64_t paddr, memsz, filesz, offset;
@@ -193,6 +201,12 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 		if (!add_ok(p.paddr, p.memsz, &end)) {
 			dump_warn(d, "%s: program header %llu: PT_LOAD at paddr %#llx wraps around; ignored",
 				  src->path, (unsigned long long)i, (unsigned long long)p.paddr);
+			continue;
+		}
+		if (end > MAX_PHYS_END) {
+			dump_warn(d, "%s: program header %llu: PT_LOAD at paddr %#llx ends beyond %#llx, where no machine has memory and /mem cannot reach; ignored",
+				  src->path, (unsigned long long)i, (unsigned long long)p.paddr,
+				  (unsigned long long)MAX_PHYS_END);
 			continue;
 		}
 		if (p.filesz > p.memsz) {
@@ -387,8 +401,13 @@ static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
 
 	while (pfn < d->max_pfn) {
 		size_t i = first_data_after(x, pfn * ps);
-		while (i < x->nsegs && x->segs[i].paddr + x->segs[i].filesz <= pfn * ps)
-			i++;            /* segments whose data ends before the page */
+		/* Skip segments whose data ends before the page, and those with
+		 * no data at all (p_filesz 0: all of it excluded): SEEK_DATA must
+		 * not stop where a read finds nothing, or SEEK_HOLE answers the
+		 * same offset and a sparse copy loops there. */
+		while (i < x->nsegs && (x->segs[i].filesz == 0 ||
+					x->segs[i].paddr + x->segs[i].filesz <= pfn * ps))
+			i++;
 		if (i == x->nsegs)
 			return dumped ? d->max_pfn : pfn;
 		const struct segment *s = &x->segs[i];

@@ -364,17 +364,38 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
 	return st;
 }
 
+/*
+ * A machine has tens of RAM ranges; a 1st bitmap of alternating bits has
+ * one per two pages, and each costs a run, a PT_LOAD header and an ELF view
+ * chunk (about 100 bytes): 200 times the bitmap's size.  Past this many,
+ * the rest is one run up to the last RAM page (its non-RAM pages read as
+ * zeros in /vmcore.elf, as they do in /mem), which keeps the cost bounded.
+ */
+#define MAX_RAM_RUNS (1u << 16)
+
 static enum dumpfs_status scan_ram_runs(struct dumpfs_dump *d, const struct bitmap *ram)
 {
+	uint64_t merged_from = UINT64_MAX, merged_end = 0;
+
 	for (uint64_t pfn = bitmap_find(ram, 0, true); pfn < d->max_pfn;) {
 		uint64_t end = bitmap_find(ram, pfn, false);
-		enum dumpfs_status st = dump_add_ram(d, pfn, end - pfn);
-		if (st != DUMPFS_OK)
-			return st;
 		d->ram_pages += end - pfn;
+		if (merged_from == UINT64_MAX && d->nram + 1 >= MAX_RAM_RUNS)
+			merged_from = pfn;
+		if (merged_from != UINT64_MAX) {
+			merged_end = end;
+		} else {
+			enum dumpfs_status st = dump_add_ram(d, pfn, end - pfn);
+			if (st != DUMPFS_OK)
+				return st;
+		}
 		pfn = bitmap_find(ram, end, true);
 	}
-	return DUMPFS_OK;
+	if (merged_from == UINT64_MAX)
+		return DUMPFS_OK;
+	dump_warn(d, "%s: the 1st bitmap has more than %u RAM runs; from pfn %#llx on they are shown as one",
+		  d->files[0].path, MAX_RAM_RUNS - 1, (unsigned long long)merged_from);
+	return dump_add_ram(d, merged_from, merged_end - merged_from);
 }
 
 /* RAM runs from the 1st bitmap, which is needed only here. */

@@ -42,7 +42,8 @@ static void usage(FILE *out)
 		"  -d                 FUSE debug output (implies -f)\n"
 		"  -s                 single-threaded\n"
 		"  -o cache_size=N    bytes of decompressed pages to cache (K/M/G suffix; default 64M)\n"
-		"  -o threads=N       threads that decompress one large read (default: one per CPU)\n"
+		"  -o threads=N       threads that decompress one large read (default: CPUs - 1;\n"
+		"                     1 on two CPUs, where FUSE's own concurrency uses both)\n"
 		"  -o splice          send data stored as is (ELF dumps) by splice, not copies\n"
 		"  -o OPT             other options go to FUSE (e.g. allow_other)\n"
 		"  -h, --help         this text\n"
@@ -353,6 +354,14 @@ int main(int argc, char **argv)
 	if (check_mountpoint(mnt) < 0)
 		return 1;
 	struct dumpfs_dump *d;
+	/* The kernel keeps about two readahead requests in flight on a FUSE
+	 * mount, served by two FUSE threads: they are the first two cores.
+	 * Workers that share one request only pay beyond that; on two CPUs
+	 * they measured slower than none (docs/performance.md). */
+	if (!threads) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = ncpu > 2 ? (uint64_t)ncpu - 1 : 1;
+	}
 	struct dumpfs_options opts = { .cache_bytes = (size_t)cache_bytes, .threads = (unsigned)threads };
 	if (open_dump(&d, argv + optind, (size_t)(argc - optind - 1), &opts) < 0)
 		return 1;

@@ -1,7 +1,10 @@
 #!/bin/bash
 # run-all.sh - the test command of the README and of CI: install, build, and
-# run every test suite, then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# run every test suite (valgrind memcheck included, in suite robust), then
+# again under AddressSanitizer and UndefinedBehaviorSanitizer; then the
+# concurrency test against a ThreadSanitizer build of the daemon, and the
+# fuzz harnesses (replay of the reproducers and corpus, then FUZZ_SECONDS
+# of fuzzing each, 30 by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
@@ -26,3 +29,15 @@ ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 2 \
 	--timeout-multiplier 3
+
+# ThreadSanitizer: the FUSE daemon serving 16 threads and 4 processes at
+# once; its reports go to files the test checks.
+meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
+	--reconfigure > /dev/null 2>&1 ||
+	meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
+ninja -C build-tsan
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --print-errorlogs \
+	--timeout-multiplier 3 concurrency
+
+# libFuzzer harnesses built by clang (build-fuzz): replay, then fuzz briefly.
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash tests/fuzz/run.sh

@@ -3,18 +3,24 @@
  * every page of /mem and every byte of every file of the tree, and compare
  * /mem with what the writer put there.
  *
- *   probe EXPECTED_MEM DUMP...
+ *   probe [--list] EXPECTED_MEM DUMP...
  *
  * Prints one line:
- *   "error: MESSAGE"                                  open failed (exit 3)
- *   "served PAGES eio EIO wrong WRONG files N bytes B" open worked (exit 0)
+ *   "error: MESSAGE", then "peak_kib K"               open failed (exit 3)
+ *   "served PAGES eio EIO wrong WRONG files N bytes B unread U peak_kib K"
+ *                                                    open worked (exit 0)
  * WRONG counts pages that read without an error but differ from
  * EXPECTED_MEM; the caller decides which of them its damage explains.
- * Pages past EXPECTED_MEM's end must read as zeros.
+ * Pages past EXPECTED_MEM's end must read as zeros.  With --list, two more
+ * lines name them: "wrong-pfns: P..." and "eio-pfns: P..." (4 KiB pfns,
+ * decimal), for callers that check which pages went wrong.  UNREAD counts
+ * pages past EXPECTED_MEM's end left unread (see MAX_PAGES_PAST_END); K is
+ * the probe's peak RSS in KiB (VmHWM).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,10 @@
 #include "../map_file.h"
 
 #include "dumpfs.h"
+
+/* A damaged header can also make /vmcore.elf petabytes long; each file is
+ * read up to this many bytes (far more than any of our test dumps). */
+#define MAX_FILE_BYTES (256ull << 20)
 
 /* Read every file node to its end, stepping over EIO ranges page by page. */
 static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
@@ -39,7 +49,7 @@ static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
 		if (!strcmp(info.name, "mem"))
 			continue;       /* done page by page */
 		(*files)++;
-		for (uint64_t off = 0; off < info.size;) {
+		for (uint64_t off = 0; off < info.size && off < MAX_FILE_BYTES;) {
 			ssize_t r = dumpfs_node_read(d, i, buf, sizeof(buf), off);
 			if (r == 0)
 				break;
@@ -51,10 +61,136 @@ static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
 	}
 }
 
+/* This process's peak RSS in KiB (VmHWM: this program's own memory; the
+ * rusage a parent gets also counts what the parent had before exec). */
+static unsigned long long peak_rss_kib(void)
+{
+	char line[256];
+	unsigned long long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* A growing list of pfns, for --list. */
+struct pfn_list { uint64_t *v; size_t n, cap; };
+
+static void pfn_list_add(struct pfn_list *l, uint64_t pfn)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v) {
+			perror("realloc");
+			exit(2);
+		}
+	}
+	l->v[l->n++] = pfn;
+}
+
+static void pfn_list_print(const char *label, struct pfn_list *l)
+{
+	printf("%s:", label);
+	for (size_t i = 0; i < l->n; i++)
+		printf(" %llu", (unsigned long long)l->v[i]);
+	printf("\n");
+	free(l->v);
+}
+
+/*
+ * A damaged header can make /mem petabytes long (a p_paddr with its top bit
+ * flipped).  Pages up to the expected end are all checked; past it, holes
+ * are skipped with SEEK_DATA (they read as zeros by contract, and the first
+ * page of each is read to check) and at most this many data pages are read;
+ * the rest are counted as "unread".
+ */
+#define MAX_PAGES_PAST_END 65536u
+#define PROBE_PAGE 4096u
+
+struct mem_check {
+	const uint8_t *expect;
+	size_t explen;
+	bool list;
+	uint64_t served, eio, wrong, unread, past_end;
+	struct pfn_list wrong_pfns, eio_pfns;
+};
+
+/* Read the page at @pa and compare it with the expected memory. */
+static void check_page(struct dumpfs_dump *d, struct mem_check *mc, uint64_t pa, uint64_t size)
+{
+	static uint8_t page[PROBE_PAGE], zero[PROBE_PAGE];
+	ssize_t r = dumpfs_read_phys(d, page, PROBE_PAGE, pa);
+	if (r == -EIO) {
+		mc->eio++;
+		if (mc->list)
+			pfn_list_add(&mc->eio_pfns, pa / PROBE_PAGE);
+		return;
+	}
+	if (r != (ssize_t)PROBE_PAGE && !(r > 0 && pa + (uint64_t)r == size)) {
+		printf("read at %#llx returned %zd\n", (unsigned long long)pa, r);
+		exit(1);
+	}
+	mc->served++;
+	const uint8_t *want = pa + PROBE_PAGE <= mc->explen ? mc->expect + pa : zero;
+	if (memcmp(page, want, (size_t)r)) {
+		mc->wrong++;
+		if (mc->list)
+			pfn_list_add(&mc->wrong_pfns, pa / PROBE_PAGE);
+	}
+}
+
+/* Pages [from, to) of /mem: all of them below the expected end, a bounded
+ * number past it (@hole: only the first one). */
+static void check_pages(struct dumpfs_dump *d, struct mem_check *mc, uint64_t from,
+			uint64_t to, uint64_t size, bool hole)
+{
+	for (uint64_t pa = from; pa < to; pa += PROBE_PAGE) {
+		if (pa >= mc->explen && (hole ? pa > from : mc->past_end >= MAX_PAGES_PAST_END)) {
+			mc->unread += (to - pa + PROBE_PAGE - 1) / PROBE_PAGE;
+			return;
+		}
+		if (pa >= mc->explen && !hole)
+			mc->past_end++;
+		check_page(d, mc, pa, size);
+	}
+}
+
+static void check_mem(struct dumpfs_dump *d, struct mem_check *mc)
+{
+	uint64_t size = dumpfs_mem_size(d);
+	int64_t node = dumpfs_node_by_path(d, "/mem");
+	if (node < 0) {
+		printf("no /mem\n");
+		exit(1);
+	}
+	for (uint64_t pa = 0; pa < size;) {
+		int64_t data = dumpfs_node_seek(d, (uint32_t)node, pa, SEEK_DATA);
+		uint64_t data_at = data < 0 ? size : (uint64_t)data & ~(uint64_t)(PROBE_PAGE - 1);
+		if (data_at < pa)
+			data_at = pa;
+		check_pages(d, mc, pa, data_at, size, true);
+		if (data_at >= size)
+			break;
+		int64_t hole = dumpfs_node_seek(d, (uint32_t)node, data_at, SEEK_HOLE);
+		uint64_t hole_at = hole < 0 ? size : ((uint64_t)hole + PROBE_PAGE - 1) & ~(uint64_t)(PROBE_PAGE - 1);
+		if (hole_at <= data_at)
+			hole_at = data_at + PROBE_PAGE;
+		check_pages(d, mc, data_at, hole_at, size, false);
+		pa = hole_at;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	bool list = argc > 1 && !strcmp(argv[1], "--list");
+	if (list)
+		argc--, argv++;
 	if (argc < 3) {
-		fprintf(stderr, "usage: probe EXPECTED_MEM DUMP...\n");
+		fprintf(stderr, "usage: probe [--list] EXPECTED_MEM DUMP...\n");
 		return 2;
 	}
 	size_t explen;
@@ -67,33 +203,22 @@ int main(int argc, char **argv)
 			printf("bad error message: \"%s\"\n", err);
 			return 1;
 		}
-		printf("error: %s\n", err);
+		printf("error: %s\npeak_kib %llu\n", err, peak_rss_kib());
 		return 3;
 	}
 
-	static uint8_t page[1 << 16], zero[1 << 16];
-	const size_t ps = 4096;
-	uint64_t served = 0, eio = 0, wrong = 0, files = 0, bytes = 0;
-	uint64_t size = dumpfs_mem_size(d);
-	for (uint64_t pa = 0; pa < size; pa += ps) {
-		ssize_t r = dumpfs_read_phys(d, page, ps, pa);
-		if (r == -EIO) {
-			eio++;
-			continue;
-		}
-		if (r != (ssize_t)ps && !(r > 0 && pa + (uint64_t)r == size)) {
-			printf("read at %#llx returned %zd\n", (unsigned long long)pa, r);
-			return 1;
-		}
-		served++;
-		const uint8_t *want = pa + ps <= explen ? expect + pa : zero;
-		if (memcmp(page, want, (size_t)r))
-			wrong++;
-	}
+	uint64_t files = 0, bytes = 0;
+	struct mem_check mc = { .expect = expect, .explen = explen, .list = list };
+	check_mem(d, &mc);
 	read_tree(d, &files, &bytes);
 	dumpfs_close(d);
-	printf("served %llu eio %llu wrong %llu files %llu bytes %llu\n",
-	       (unsigned long long)served, (unsigned long long)eio, (unsigned long long)wrong,
-	       (unsigned long long)files, (unsigned long long)bytes);
+	printf("served %llu eio %llu wrong %llu files %llu bytes %llu unread %llu peak_kib %llu\n",
+	       (unsigned long long)mc.served, (unsigned long long)mc.eio,
+	       (unsigned long long)mc.wrong, (unsigned long long)files,
+	       (unsigned long long)bytes, (unsigned long long)mc.unread, peak_rss_kib());
+	if (list) {
+		pfn_list_print("wrong-pfns", &mc.wrong_pfns);
+		pfn_list_print("eio-pfns", &mc.eio_pfns);
+	}
 	return 0;
 }

@@ -1,0 +1,269 @@
+/*
+ * fuzz_dump.c - libFuzzer harness: one fuzz input is one dump (or, for the
+ * split harness, a pair of split parts), opened and read through the public
+ * API exactly as the mount does it.
+ *
+ * Built four times (tests/fuzz/run.sh), once per input format, with
+ * FUZZ_FORMAT naming the format the harness accepts:
+ *   kdump      starts with "KDUMP   " or "DISKDUMP"
+ *   flat       starts with the makedumpfile flattened signature
+ *   elf        starts with "\177ELF"
+ *   split      u32 little-endian length L, then L bytes of part 1, then
+ *              part 2 (two files of a makedumpfile --split set)
+ * Inputs of another format are skipped, so that each harness spends its
+ * time on its own parser rather than rediscovering the others.
+ *
+ * Per input: write the bytes to memfds, dumpfs_open() them by path, read
+ * /header, every data page of /mem (holes found with SEEK_DATA, as `cp
+ * --sparse` would), all of /vmcore.elf and every other node of the tree;
+ * then check the contract's promises that a sanitizer cannot see (see
+ * check_*() below) and abort() when one is broken.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dumpfs.h"
+
+#ifndef FUZZ_FORMAT
+#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split"
+#endif
+#define FUZZ_STR2(x) #x
+#define FUZZ_STR(x) FUZZ_STR2(x)
+
+/*
+ * A hostile header can describe terabytes of memory that are all "data"
+ * (an ELF PT_LOAD whose p_filesz runs past EOF reads as EIO page after
+ * page).  Reading all of it would make one input take hours and teach the
+ * fuzzer nothing after the first pages, so each file is read up to this
+ * many bytes; the seeds (a few dozen pages) are read completely.
+ */
+#define READ_BUDGET (8u << 20)
+/* Small, so that eviction runs on every input with more than a few pages. */
+#define FUZZ_CACHE_BYTES (256u << 10)
+#define CHUNK (1u << 16)
+
+static uint8_t chunk[CHUNK], again[CHUNK];
+
+static void fail(const char *what, const char *node, uint64_t off, ssize_t r)
+{
+	fprintf(stderr, "fuzz_dump: %s: %s at offset %llu (returned %zd)\n", what, node,
+		(unsigned long long)off, r);
+	abort();
+}
+
+/* A memfd holding @len bytes, seen by dumpfs_open() as /proc/self/fd/N. */
+static int memfd_with(const uint8_t *data, size_t len, char *path, size_t pathlen)
+{
+	int fd = memfd_create("fuzz-dump", MFD_CLOEXEC);
+	if (fd < 0) {
+		perror("memfd_create");
+		abort();
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n <= 0) {
+			perror("write memfd");
+			abort();
+		}
+		done += (size_t)n;
+	}
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+/* A read may return at most what was asked, and nothing past the end. */
+static void check_read_result(const char *name, uint64_t size, uint64_t off, size_t asked,
+			      ssize_t r)
+{
+	if (r > (ssize_t)asked || (r > 0 && off + (uint64_t)r > size))
+		fail("read returned more than there is", name, off, r);
+	if (r == 0 && off < size)
+		fail("read returned 0 before the end", name, off, r);
+	if (r < 0 && r != -EIO && r != -ENOMEM)
+		fail("read failed with an unexpected errno", name, off, r);
+}
+
+/* The same range read twice gives the same bytes: nothing left over from a
+ * previous buffer or another page reaches the reader. */
+static void check_stable(struct dumpfs_dump *d, uint32_t node, const char *name,
+			 uint64_t off, ssize_t r)
+{
+	memset(again, 0xA5, (size_t)r);
+	ssize_t r2 = dumpfs_node_read(d, node, again, (size_t)r, off);
+	if (r2 != r || memcmp(chunk, again, (size_t)r))
+		fail("two reads of one range differ", name, off, r2);
+}
+
+/* Read [off, end) of a node, stepping over EIO pages; returns bytes read. */
+static uint64_t read_range(struct dumpfs_dump *d, uint32_t node, const char *name,
+			   uint64_t size, uint64_t off, uint64_t end, uint64_t budget,
+			   bool verify)
+{
+	uint64_t total = 0;
+	while (off < end && total < budget) {
+		size_t want = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
+		memset(chunk, 0x5A, want);
+		ssize_t r = dumpfs_node_read(d, node, chunk, want, off);
+		check_read_result(name, size, off, want, r);
+		if (r <= 0) {
+			off = (off | 1023) + 1;   /* past the smallest page */
+			total += 1024;
+			continue;
+		}
+		if (verify)
+			check_stable(d, node, name, off, r);
+		off += (uint64_t)r;
+		total += (uint64_t)r;
+	}
+	return total;
+}
+
+/* Holes of /mem read as zeros. */
+static void check_hole_is_zero(struct dumpfs_dump *d, uint32_t node, uint64_t size,
+			       uint64_t hole, uint64_t data)
+{
+	size_t n = data - hole < CHUNK ? (size_t)(data - hole) : CHUNK;
+	memset(chunk, 0x5A, n);
+	ssize_t r = dumpfs_node_read(d, node, chunk, n, hole);
+	check_read_result("mem", size, hole, n, r);
+	for (ssize_t i = 0; i < r; i++)
+		if (chunk[i])
+			fail("a hole of /mem reads non-zero", "mem", hole + (uint64_t)i, r);
+}
+
+/* /mem: data runs found with SEEK_DATA/SEEK_HOLE, as a sparse copy does. */
+static void read_mem(struct dumpfs_dump *d, uint32_t node, uint64_t size)
+{
+	uint64_t budget = READ_BUDGET, off = 0;
+	unsigned holes_checked = 0;
+	while (off < size && budget > 0) {
+		int64_t data = dumpfs_node_seek(d, node, off, SEEK_DATA);
+		if (data == -ENXIO)
+			break;
+		if (data < (int64_t)off || (uint64_t)data >= size)
+			fail("SEEK_DATA out of range", "mem", off, (ssize_t)data);
+		if ((uint64_t)data > off && holes_checked++ < 16)
+			check_hole_is_zero(d, node, size, off, (uint64_t)data);
+		int64_t hole = dumpfs_node_seek(d, node, (uint64_t)data, SEEK_HOLE);
+		if (hole <= data || (uint64_t)hole > size)
+			fail("SEEK_HOLE out of range", "mem", (uint64_t)data, (ssize_t)hole);
+		uint64_t got = read_range(d, node, "mem", size, (uint64_t)data, (uint64_t)hole,
+					  budget, true);
+		budget -= got < budget ? got : budget;
+		off = (uint64_t)hole;
+	}
+}
+
+/* Names of the tree become directory entries: never empty, ".", ".." or
+ * containing '/', and every one found again by lookup. */
+static void check_name(struct dumpfs_dump *d, uint32_t node, const struct dumpfs_node_info *info)
+{
+	if (node == 0)
+		return;
+	const char *name = info->name;
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		fail("bad node name", name, node, 0);
+	if (dumpfs_node_lookup(d, info->parent, name) != (int64_t)node)
+		fail("lookup does not find the node", name, node, 0);
+}
+
+static void walk_tree(struct dumpfs_dump *d)
+{
+	uint32_t count = dumpfs_node_count(d);
+	for (uint32_t i = 0; i < count; i++) {
+		struct dumpfs_node_info info;
+		if (dumpfs_node_stat(d, i, &info) != DUMPFS_OK)
+			fail("stat of an existing node fails", "?", i, 0);
+		check_name(d, i, &info);
+		if (info.type == DUMPFS_NODE_DIR) {
+			for (uint32_t c = 0; dumpfs_node_child(d, i, c) >= 0; c++)
+				if (c >= count)
+					fail("a directory has more children than the tree has nodes",
+					     info.name, i, 0);
+			continue;
+		}
+		if (!strcmp(info.name, "mem") && info.parent == 0)
+			read_mem(d, i, info.size);
+		else
+			read_range(d, i, info.name, info.size, 0, info.size, READ_BUDGET,
+				   !info.is_volatile);
+		/* and past the end: nothing */
+		if (dumpfs_node_read(d, i, chunk, 16, info.size) > 0 && !info.is_volatile)
+			fail("read past the end returns data", info.name, info.size, 0);
+	}
+}
+
+static void exercise(const char *const *paths, size_t nfiles)
+{
+	struct dumpfs_options opts = { .cache_bytes = FUZZ_CACHE_BYTES };
+	struct dumpfs_dump *d;
+	char err[512];
+	err[0] = '\0';
+	if (dumpfs_open(&d, paths, nfiles, &opts, err, sizeof(err)) != DUMPFS_OK) {
+		/* The contract: one line naming the file. */
+		if (!err[0] || strchr(err, '\n') || !strstr(err, "/proc/self/fd/"))
+			fail("open error is not one line naming the file", err, 0, 0);
+		return;
+	}
+	int64_t header = dumpfs_node_by_path(d, "/header");
+	struct dumpfs_node_info info;
+	if (header < 0 || dumpfs_node_stat(d, (uint32_t)header, &info) != DUMPFS_OK)
+		fail("no /header", "header", 0, 0);
+	read_range(d, (uint32_t)header, "header", info.size, 0, info.size, READ_BUDGET, true);
+	walk_tree(d);
+	dumpfs_close(d);
+}
+
+static bool has_prefix(const uint8_t *data, size_t len, const char *prefix, size_t plen)
+{
+	return len >= plen && !memcmp(data, prefix, plen);
+}
+
+static bool wanted(const uint8_t *data, size_t len)
+{
+	const char *fmt = FUZZ_STR(FUZZ_FORMAT);
+	if (!strcmp(fmt, "kdump"))
+		return has_prefix(data, len, "KDUMP   ", 8) || has_prefix(data, len, "DISKDUMP", 8);
+	if (!strcmp(fmt, "flat"))
+		return has_prefix(data, len, "makedumpfile", 13);
+	if (!strcmp(fmt, "elf"))
+		return has_prefix(data, len, "\177ELF", 4);
+	return !strcmp(fmt, "split") && len >= 4;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	char paths[2][64];
+	const char *pathv[2] = { paths[0], paths[1] };
+	int fds[2] = { -1, -1 };
+	size_t nfiles = 1;
+
+	if (!wanted(data, len))
+		return 0;
+	if (!strcmp(FUZZ_STR(FUZZ_FORMAT), "split")) {
+		uint32_t first = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
+				 (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+		data += 4, len -= 4;
+		if (first > len)
+			first = (uint32_t)len;
+		fds[0] = memfd_with(data, first, paths[0], sizeof(paths[0]));
+		fds[1] = memfd_with(data + first, len - first, paths[1], sizeof(paths[1]));
+		nfiles = 2;
+	} else {
+		fds[0] = memfd_with(data, len, paths[0], sizeof(paths[0]));
+	}
+	exercise(pathv, nfiles);
+	for (size_t i = 0; i < nfiles; i++)
+		close(fds[i]);
+	return 0;
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# make-corpus.sh MKDUMP OUTDIR - seed corpora for the fuzz harnesses, written
+# by our own dump writer (nothing binary is committed but the small crash
+# reproducers in tests/fuzz/regress/).
+#
+# OUTDIR/kdump, OUTDIR/flat, OUTDIR/elf, OUTDIR/split: one directory per
+# harness.  The dumps are small (16 to 64 pages of 1 KiB or 4 KiB) so that an
+# execution takes milliseconds and the fuzzer's mutations reach every
+# structure; the split seeds are "u32 LE length of part 1, part 1, part 2"
+# as fuzz_dump.c expects.
+set -euo pipefail
+mkdump=$1 out=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"/{kdump,flat,elf,split}
+
+small=(--ram 0-11,16-23 --page-size 1024)
+n=0
+seed() {        # seed HARNESS MKDUMP-OPTIONS...
+	local dir=$1
+	shift
+	n=$((n + 1))
+	"$mkdump" "$@" "$work/d$n" > /dev/null
+	cp "$work/d$n" "$out/$dir/seed-$n"
+}
+
+for codec in none zlib lzo snappy zstd mixed; do
+	seed kdump "${small[@]}" --codec "$codec" --excluded --zero-pages
+done
+for v in 1 2 3 4 5; do
+	seed kdump "${small[@]}" --header-version "$v" --eraseinfo
+done
+seed kdump "${small[@]}" --format diskdump
+seed kdump "${small[@]}" --layout 32 --arch i386 --excluded
+seed kdump "${small[@]}" --endian be --arch ppc64 --excluded
+seed kdump "${small[@]}" --incomplete --qemu-notes --cpus 3
+seed kdump "${small[@]}" --corrupt-pages 2 --codec lzo
+seed kdump "${small[@]}" --phys-base 0x1000000 --no-vmcoreinfo
+seed kdump --ram 0-3 --page-size 65536 --arch aarch64 --codec zstd
+
+seed flat "${small[@]}" --flat --excluded --zero-pages --qemu-notes
+seed flat "${small[@]}" --flat --incomplete --codec snappy
+seed flat "${small[@]}" --flat --format elf --excluded
+seed flat "${small[@]}" --flat --format elf --layout 32 --arch i386
+
+seed elf "${small[@]}" --format elf --excluded --qemu-notes
+seed elf "${small[@]}" --format elf --layout 32 --arch i386
+seed elf "${small[@]}" --format elf --endian be --arch ppc64
+seed elf "${small[@]}" --format elf --incomplete
+seed elf "${small[@]}" --format elf --eraseinfo --phys-base 0x2000000
+# PN_XNUM needs 65535 program headers (a sparse 256 MiB image): its first
+# 64 KiB keep the ELF header, the section header's count and many headers.
+n=$((n + 1))
+"$mkdump" --format elf --pn-xnum "$work/x" > /dev/null
+head -c 65536 "$work/x" > "$out/elf/seed-$n"
+
+pair() {        # pair MKDUMP-OPTIONS...: a --split 2 set as one input
+	n=$((n + 1))
+	"$mkdump" "$@" --split 2 "$work/s$n" > /dev/null
+	python3 - "$work/s$n.1" "$work/s$n.2" "$out/split/seed-$n" <<'PY'
+import struct, sys
+a, b = (open(p, "rb").read() for p in sys.argv[1:3])
+open(sys.argv[3], "wb").write(struct.pack("<I", len(a)) + a + b)
+PY
+}
+pair "${small[@]}" --excluded --zero-pages
+pair "${small[@]}" --flat --codec zstd
+pair "${small[@]}" --codec lzo --incomplete

@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""matrix.py PROBE MKDUMP DUMPFS VARIANT...
+
+The corruption matrix.  For each variant (a dump our writer makes: every
+input format), parse the file's own structure (headers, sub-header, notes,
+bitmaps, page descriptors, page data, flattened records, program headers,
+ELF notes, load data), then for every structure:
+  - flip bytes in it (its first byte XOR 0xff, its last byte XOR 0x01), and
+  - truncate the file at its start, its middle and its end,
+and run tests/bad/probe on the result (open, read every page of /mem, read
+every file of the tree).  Each case must either fail to open with a one-line
+message naming the file and an offset, or open and give every page either
+right or EIO.  A page may read wrong without an error only when the damage
+hit something that decides that page's bytes and has no redundancy to check
+it against: its descriptor, its stored data (a raw page has no checksum),
+a 2nd-bitmap bit at or before it (which shifts the descriptor index), a
+PT_LOAD that holds it, or a header field that moves everything (block size,
+bitmap size, program header table...).  explain() below says which for
+each byte; any other wrong page counts in "wrong" and fails the test.
+
+Prints one line per variant and a total:
+  cases C  clean-errors E  served S  eio-pages P  explained-wrong-pages X  wrong W
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+PROBE, MKDUMP, DUMPFS = sys.argv[1:4]
+PAGE = 4096
+ALL = None          # explain(): any page may change
+RAM = "0-191,256-383"
+# Peak RSS allowed to one probe (KiB): far above what it needs (a few MB,
+# more under AddressSanitizer), far below believing a bogus size.
+RSS_LIMIT_KB = 256 * 1024
+TIMEOUT = int(os.environ.get("MATRIX_TIMEOUT", 60))
+SAMPLES_PER_FAMILY = 5
+
+VARIANTS = {
+    "kdump-mixed": ["--codec", "mixed", "--excluded", "--zero-pages", "--qemu-notes",
+                    "--eraseinfo"],
+    "kdump-none": ["--codec", "none", "--excluded"],
+    "kdump-be": ["--endian", "be", "--arch", "ppc64", "--codec", "zlib", "--excluded",
+                 "--zero-pages"],
+    "kdump-32": ["--layout", "32", "--arch", "i386", "--codec", "lzo", "--excluded"],
+    "kdump-v1": ["--header-version", "1", "--no-vmcoreinfo", "--codec", "snappy"],
+    "diskdump": ["--format", "diskdump", "--codec", "zstd"],
+    "kdump-incomplete": ["--incomplete", "--excluded", "--codec", "zlib"],
+    "split": ["--split", "2", "--excluded", "--zero-pages", "--codec", "zlib"],
+    "flat-kdump": ["--flat", "--excluded", "--zero-pages", "--codec", "zstd"],
+    "flat-elf": ["--flat", "--format", "elf", "--excluded"],
+    "elf64": ["--format", "elf", "--excluded", "--qemu-notes"],
+    "elf32": ["--format", "elf", "--layout", "32", "--arch", "i386"],
+    "elf64-be": ["--format", "elf", "--endian", "be", "--arch", "ppc64", "--excluded"],
+}
+
+
+class Fail(Exception):
+    pass
+
+
+class Span:
+    """Bytes [start, end) of one structure; explain(off) gives the pfns a
+    damaged byte at off may make read wrong (a set, or ALL)."""
+
+    def __init__(self, name, start, end, explain):
+        self.name, self.start, self.end, self.explain = name, start, end, explain
+
+
+def const(pfns):
+    return lambda off: pfns
+
+
+# ---- kdump ---------------------------------------------------------------
+
+# Sub-header fields (name, offset, size, version that added it, moves pages),
+# per ABI, from makedumpfile's diskdump_mod.h.
+SUB_FIELDS = ["phys_base", "dump_level", "split", "start_pfn", "end_pfn",
+              "offset_vmcoreinfo", "size_vmcoreinfo", "offset_note", "size_note",
+              "offset_eraseinfo", "size_eraseinfo", "start_pfn_64", "end_pfn_64",
+              "max_mapnr_64"]
+SUB_SINCE = [0, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6]
+SUB_LAYOUT = {
+    64: [(0, 8), (8, 4), (12, 4), (16, 8), (24, 8), (32, 8), (40, 8), (48, 8), (56, 8),
+         (64, 8), (72, 8), (80, 8), (88, 8), (96, 8)],
+    32: [(0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 8), (28, 4), (32, 8), (40, 4),
+         (44, 8), (52, 4), (56, 8), (64, 8), (72, 8)],
+}
+SUB_MOVES = {"split", "start_pfn", "end_pfn", "start_pfn_64", "end_pfn_64", "max_mapnr_64"}
+MAIN_MOVES = {"signature", "version", "utsname.machine", "block_size", "sub_hdr_size",
+              "bitmap_blocks", "max_mapnr"}
+
+
+def kdump_spans(b, info, part_range):
+    """Spans of one kdump file (one part of a split set); part_range is the
+    [start, end) pfns this file holds."""
+    big = info["endian"] == "be"
+    bits = int(info["layout"])
+    e = ">" if big else "<"
+    spans = []
+    st = 424 if bits == 64 else 412     # status, then block_size...
+    main = [("signature", 0, 8), ("version", 8, 4)]
+    for i, f in enumerate(["sysname", "nodename", "release", "version", "machine",
+                           "domainname"]):
+        main.append(("utsname." + f, 12 + 65 * i, 65))
+    main.append(("timestamp", 408 if bits == 64 else 404, 16 if bits == 64 else 8))
+    for i, f in enumerate(["status", "block_size", "sub_hdr_size", "bitmap_blocks",
+                           "max_mapnr", "total_ram_blocks", "device_blocks",
+                           "written_blocks", "current_cpu", "nr_cpus"]):
+        main.append((f, st + 4 * i, 4))
+    for name, off, size in main:
+        spans.append(Span("header." + name, off, off + size,
+                          const(ALL if name in MAIN_MOVES else set())))
+    version = struct.unpack_from(e + "i", b, 8)[0]
+    block, sub_blocks, bm_blocks = struct.unpack_from(e + "iiI", b, st + 4)
+    sub = {}
+    if sub_blocks:
+        for name, since, (off, size) in zip(SUB_FIELDS, SUB_SINCE, SUB_LAYOUT[bits]):
+            if version < since:
+                continue
+            sub[name] = struct.unpack_from(e + ("Q" if size == 8 else "I"), b, block + off)[0]
+            spans.append(Span("sub." + name, block + off, block + off + size,
+                              const(ALL if name in SUB_MOVES else set())))
+    for what in ("vmcoreinfo", "note", "eraseinfo"):
+        off, size = sub.get("offset_" + what, 0), sub.get("size_" + what, 0)
+        if size:
+            spans.append(Span(what, off, off + size, const(set())))
+    bitmaps = (1 + sub_blocks) * block
+    half = bm_blocks * block // 2
+    spans.append(Span("bitmap1", bitmaps, bitmaps + half, const(set())))
+    bm2 = b[bitmaps + half:bitmaps + 2 * half]
+    lo, hi = part_range
+    # a flipped dumped bit shifts the descriptor index of every later page
+    spans.append(Span("bitmap2", bitmaps + half, bitmaps + 2 * half,
+                      lambda off, s=bitmaps + half: set(range(max(lo, 8 * (off - s)), hi))))
+    dumped = [p for p in range(lo, min(hi, 8 * half)) if bm2[p // 8] >> (p % 8) & 1]
+    pd = bitmaps + bm_blocks * block
+    data_owner = {}             # data offset -> pfns stored there (the zero page: many)
+    descs = []
+    for i, pfn in enumerate(dumped):
+        at = pd + 24 * i
+        if at + 24 > len(b):
+            break
+        off, size, flags = struct.unpack_from(e + "qII", b, at)
+        descs.append((pfn, at, off, size))
+        data_owner.setdefault((off, size), set()).add(pfn)
+    for pfn, at, off, size in descs:
+        spans.append(Span("descriptor(pfn %d)" % pfn, at, at + 24, const({pfn})))
+    for (off, size), pfns in sorted(data_owner.items()):
+        if off > 0:
+            spans.append(Span("page data(pfn %d%s)" % (min(pfns), "+" if len(pfns) > 1 else ""),
+                              off, off + size, const(pfns)))
+    return spans
+
+
+# ---- ELF -------------------------------------------------------------------
+
+def elf_spans(b, info):
+    c64 = b[4] == 2
+    e = ">" if b[5] == 2 else "<"
+    spans = [Span("e_ident.magic", 0, 4, const(ALL)),
+             Span("e_ident.class+data", 4, 6, const(ALL)),
+             Span("e_ident.rest", 6, 16, const(set()))]
+    if c64:
+        fields = [("e_type", 16, 2), ("e_machine", 18, 2), ("e_version", 20, 4),
+                  ("e_entry", 24, 8), ("e_phoff", 32, 8), ("e_shoff", 40, 8),
+                  ("e_flags", 48, 4), ("e_ehsize", 52, 2), ("e_phentsize", 54, 2),
+                  ("e_phnum", 56, 2), ("e_shentsize", 58, 2), ("e_shnum", 60, 2),
+                  ("e_shstrndx", 62, 2)]
+        phoff, = struct.unpack_from(e + "Q", b, 32)
+        phent, phnum = struct.unpack_from(e + "HH", b, 54)
+    else:
+        fields = [("e_type", 16, 2), ("e_machine", 18, 2), ("e_version", 20, 4),
+                  ("e_entry", 24, 4), ("e_phoff", 28, 4), ("e_shoff", 32, 4),
+                  ("e_flags", 36, 4), ("e_ehsize", 40, 2), ("e_phentsize", 42, 2),
+                  ("e_phnum", 44, 2), ("e_shentsize", 46, 2), ("e_shnum", 48, 2),
+                  ("e_shstrndx", 50, 2)]
+        phoff, = struct.unpack_from(e + "I", b, 28)
+        phent, phnum = struct.unpack_from(e + "HH", b, 42)
+    moves = {"e_type", "e_phoff", "e_phentsize", "e_phnum"}
+    for name, off, size in fields:
+        spans.append(Span(name, off, off + size, const(ALL if name in moves else set())))
+    if c64:     # p_type p_flags p_offset p_vaddr p_paddr p_filesz p_memsz p_align
+        layout = [("p_type", 0, 4), ("p_flags", 4, 4), ("p_offset", 8, 8), ("p_vaddr", 16, 8),
+                  ("p_paddr", 24, 8), ("p_filesz", 32, 8), ("p_memsz", 40, 8),
+                  ("p_align", 48, 8)]
+        fmt = e + "IIQQQQQQ"
+    else:       # p_type p_offset p_vaddr p_paddr p_filesz p_memsz p_flags p_align
+        layout = [("p_type", 0, 4), ("p_offset", 4, 4), ("p_vaddr", 8, 4), ("p_paddr", 12, 4),
+                  ("p_filesz", 16, 4), ("p_memsz", 20, 4), ("p_flags", 24, 4),
+                  ("p_align", 28, 4)]
+        fmt = e + "IIIIIIII"
+    for i in range(phnum):
+        at = phoff + i * phent
+        v = struct.unpack_from(fmt, b, at)
+        ph = {name: v[k] for k, (name, _, _) in enumerate(layout)}
+        if ph["p_type"] == 4:           # PT_NOTE: a type change may make it a PT_LOAD
+            spans.append(Span("phdr %d (PT_NOTE).p_type" % i, at, at + 4, const(ALL)))
+            spans.append(Span("phdr %d (PT_NOTE).rest" % i, at + 4, at + phent, const(set())))
+            spans.append(Span("notes of phdr %d" % i, ph["p_offset"],
+                              ph["p_offset"] + ph["p_filesz"], const(set())))
+            continue
+        if ph["p_type"] != 1:
+            continue
+        first = ph["p_paddr"] // PAGE
+        pages = set(range(first, (ph["p_paddr"] + ph["p_memsz"] + PAGE - 1) // PAGE))
+        # p_memsz can swallow the next segment (the first one wins) and
+        # p_paddr can move the segment anywhere
+        seg = {"p_type": pages, "p_offset": pages, "p_filesz": pages, "p_memsz": ALL,
+               "p_paddr": ALL, "p_vaddr": set(), "p_flags": set(), "p_align": set()}
+        for name, off, size in layout:
+            spans.append(Span("phdr %d (PT_LOAD).%s" % (i, name), at + off, at + off + size,
+                              const(seg[name])))
+        if ph["p_filesz"]:
+            data, paddr = ph["p_offset"], ph["p_paddr"]
+            spans.append(Span("load %d data" % i, data, data + ph["p_filesz"],
+                              lambda off, d=data, p=paddr: {(p + off - d) // PAGE}))
+    return spans
+
+
+# ---- flattened ---------------------------------------------------------------
+
+def flat_records(b):
+    """[(record header offset, dst, len)] and the rearranged file."""
+    recs, pos, inner = [], 4096, bytearray()
+    while pos + 16 <= len(b):
+        dst, n = struct.unpack_from(">qq", b, pos)
+        if dst < 0:
+            break
+        recs.append((pos, dst, n))
+        if dst + n > len(inner):
+            inner.extend(bytes(dst + n - len(inner)))
+        inner[dst:dst + n] = b[pos + 16:pos + 16 + n]
+        pos += 16 + n
+    return recs, pos, bytes(inner)
+
+
+def flat_spans(b, info, part_range):
+    recs, end_marker, inner = flat_records(b)
+    ispans = inner_spans(inner, info, part_range)
+    spans = [Span("flat header.signature+type+version", 0, 32, const(ALL)),
+             Span("flat header.rest", 32, 4096, const(set())),
+             Span("flat end marker", end_marker, end_marker + 16, const(ALL))]
+    for k, (pos, dst, n) in enumerate(recs):
+        spans.append(Span("flat record %d header" % k, pos, pos + 16, const(ALL)))
+        # record data: what the byte is in the rearranged file
+        for s in ispans:
+            a, z = max(s.start, dst), min(s.end, dst + n)
+            if a < z:
+                spans.append(Span("record %d: %s" % (k, s.name), pos + 16 + a - dst,
+                                  pos + 16 + z - dst,
+                                  lambda off, s=s, base=pos + 16 - dst: s.explain(off - base)))
+    return spans
+
+
+def inner_spans(b, info, part_range):
+    return elf_spans(b, info) if b[:4] == b"\177ELF" else kdump_spans(b, info, part_range)
+
+
+def file_spans(path, info, part_range):
+    b = open(path, "rb").read()
+    if b[:12] == b"makedumpfile":
+        return flat_spans(b, info, part_range)
+    return inner_spans(b, info, part_range)
+
+
+def explain_range(spans, a, z):
+    """Pages that damage to bytes [a, z) may make wrong (a set, or ALL)."""
+    out = set()
+    for s in spans:
+        if s.start < z and a < s.end:
+            e = s.explain(max(a, s.start))
+            if e is ALL:
+                return ALL
+            out |= e
+    return out
+
+
+def flat_truncation_explains(path, info, part_range, cut):
+    """A flattened stream cut short loses the records that would have
+    overwritten earlier ones (our writer emits garbage first and the real
+    bytes later, as a rewritten header would be): the bytes those records
+    cover may read as the garbage, which nothing can tell from real data."""
+    b = open(path, "rb").read()
+    recs, _, inner = flat_records(b)
+    spans = inner_spans(inner, info, part_range)
+    out = set()
+    for pos, dst, n in recs:
+        if pos + 16 + n > cut:
+            e = explain_range(spans, dst, dst + n)
+            if e is ALL:
+                return ALL
+            out |= e
+    return out
+
+
+# ---- running the cases -------------------------------------------------------
+
+class Totals:
+    def __init__(self):
+        self.cases = self.errors = self.served = self.eio = self.explained = self.wrong = 0
+        self.failures = []
+
+    def add(self, other):
+        for k in ("cases", "errors", "served", "eio", "explained", "wrong"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.failures += other.failures
+
+    def line(self):
+        return ("cases %d  clean-errors %d  served %d  eio-pages %d  explained-wrong-pages %d"
+                "  wrong %d" % (self.cases, self.errors, self.served, self.eio,
+                                self.explained, self.wrong))
+
+
+def run_probe(mem, files):
+    """probe's exit code and output."""
+    try:
+        r = subprocess.run([PROBE, "--list", mem, *files], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Fail("probe took more than %d s: %s" % (TIMEOUT, files))
+    return r.returncode, r.stdout, r.stderr
+
+
+def peak_kib(lines):
+    """The probe's own peak RSS (VmHWM), which it prints as "peak_kib K"."""
+    words = " ".join(lines).split()
+    return int(words[words.index("peak_kib") + 1]) if "peak_kib" in words else -1
+
+
+def one_case(t, what, mem, files, damaged, explains):
+    """Run probe on files (damaged: the index of the damaged one) and
+    account for the result in t."""
+    t.cases += 1
+    try:
+        rc, out, err = run_probe(mem, files)
+    except Fail as e:
+        t.failures.append("%s: %s" % (what, e))
+        if os.environ.get("MATRIX_KEEP"):
+            shutil.copyfile(files[damaged], os.environ["MATRIX_KEEP"])
+        return
+    lines = out.splitlines()
+    rss = peak_kib(lines)
+    if rc in (0, 3) and not 0 <= rss <= RSS_LIMIT_KB:
+        t.failures.append("%s: probe peak RSS %d KiB" % (what, rss))
+    if rc == 3 and lines and lines[0].startswith("error: "):
+        msg = lines[0][7:]
+        if files[damaged] not in msg and not any(f in msg for f in files):
+            t.failures.append("%s: error names no file: %s" % (what, msg))
+        elif "offset" not in msg:
+            t.failures.append("%s: error names no offset: %s" % (what, msg))
+        r = subprocess.run([DUMPFS, "info", *files], capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        if r.returncode == 0 or len(r.stderr.strip().splitlines()) != 1:
+            t.failures.append("%s: dumpfs info: not one line: %r" % (what, r.stderr))
+        t.errors += 1
+        return
+    if rc != 0 or len(lines) < 3:
+        t.failures.append("%s: probe exit %d: %s %s" % (what, rc, out.strip(), err.strip()[-300:]))
+        return
+    w = lines[0].split()
+    res = {w[i]: int(w[i + 1]) for i in range(0, len(w), 2)}
+    wrong = [int(x) for x in lines[1].split(":")[1].split()]
+    t.served += 1
+    t.eio += res["eio"]
+    bad = wrong if explains is not ALL else []
+    bad = [p for p in bad if p not in explains] if explains is not ALL else []
+    t.explained += len(wrong) - len(bad)
+    if bad:
+        t.wrong += len(bad)
+        t.failures.append("%s: pages %s read wrong without an error" % (what, bad[:10]))
+
+
+def flip(src, dst, off, mask):
+    shutil.copyfile(src, dst)
+    with open(dst, "r+b") as f:
+        f.seek(off)
+        c = f.read(1)
+        f.seek(off)
+        f.write(bytes([c[0] ^ mask]))
+
+
+def sample(spans, per_family=SAMPLES_PER_FAMILY):
+    """At most per_family spans of each family (the same structure repeated:
+    descriptors, page data, records, program headers), evenly spread, the
+    first and the last always in: every kind of structure is damaged, and the
+    run stays short."""
+    families = {}
+    for s in spans:
+        families.setdefault(re.sub(r"\d+", "#", s.name), []).append(s)
+    out = []
+    for members in families.values():
+        n = len(members)
+        if n <= per_family:
+            out += members
+        else:
+            out += [members[round(i * (n - 1) / (per_family - 1))] for i in range(per_family)]
+    return sorted(out, key=lambda s: s.start)
+
+
+def run_variant(name, work):
+    out = os.path.join(work, "d")
+    subprocess.run([MKDUMP, *VARIANTS[name], "--ram", RAM, out], check=True,
+                   stdout=subprocess.DEVNULL)
+    info = dict(l.rstrip("\n").split("=", 1) for l in open(out + ".info") if "=" in l)
+    nfiles = int(info["files"])
+    files = [out] if nfiles == 1 else ["%s.%d" % (out, i + 1) for i in range(nfiles)]
+    mem = out + ".mem"
+    maxpfn = int(info["max_pfn"])
+    ranges = part_ranges(files, info, maxpfn)
+    t = Totals()
+    for k, path in enumerate(files):
+        spans = file_spans(path, info, ranges[k])
+        size = os.path.getsize(path)
+        case = os.path.join(work, "case%d" % k)
+        others = list(files)
+        others[k] = case
+        spans = sample(spans)
+        for s in spans:
+            if s.start >= s.end or s.end > size:
+                continue
+            for off, mask in ((s.start, 0xFF), (s.end - 1, 0x01)):
+                flip(path, case, off, mask)
+                one_case(t, "%s file %d: %s: byte %d ^ %#x" % (name, k, s.name, off, mask),
+                         mem, others, k, s.explain(off))
+        cuts = sorted({c for s in spans for c in (s.start, (s.start + s.end) // 2, s.end)
+                       if 0 <= c < size} | {size - 1})
+        flat = open(path, "rb").read(12) == b"makedumpfile"
+        for cut in cuts:
+            shutil.copyfile(path, case)
+            os.truncate(case, cut)
+            explains = flat_truncation_explains(path, info, ranges[k], cut) if flat else set()
+            one_case(t, "%s file %d: cut at %d" % (name, k, cut), mem, others, k, explains)
+    return t
+
+
+def part_ranges(files, info, maxpfn):
+    """[start, end) pfns of each file of a split set, from its sub-header."""
+    if len(files) == 1:
+        return [(0, maxpfn)]
+    out = []
+    for path in files:
+        b = open(path, "rb").read(8192)
+        block = struct.unpack_from("<i", b, 428)[0]
+        out.append(struct.unpack_from("<QQ", b, block + 80))    # start/end_pfn_64
+    return out
+
+
+def main():
+    names = sys.argv[4:] or list(VARIANTS)
+    total = Totals()
+    for name in names:
+        work = tempfile.mkdtemp(prefix="dumpfs-matrix.")
+        try:
+            t = run_variant(name, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print("%-18s %s" % (name, t.line()))
+        for f in t.failures[:20]:
+            print("FAIL:", f)
+        total.add(t)
+    if len(names) > 1:
+        print("%-18s %s" % ("total", total.line()))
+    sys.exit(1 if total.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
