@@ -266,15 +266,20 @@ struct pages_job {
 	enum dumpfs_status *st;
 };
 
+/* Pages not in the dump read as zeros; zeroed here, in the task that read
+ * them, so that a sparse read's memset is shared by the workers too. */
 static void read_pages_serial(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
 			      enum dumpfs_status *st)
 {
-	if (d->ops->read_pages) {
+	const size_t ps = d->page_size;
+	if (d->ops->read_pages)
 		d->ops->read_pages(d, pfn, n, buf, st);
-		return;
-	}
+	else
+		for (size_t i = 0; i < n; i++)
+			st[i] = d->ops->read_page(d, pfn + i, buf + i * ps);
 	for (size_t i = 0; i < n; i++)
-		st[i] = d->ops->read_page(d, pfn + i, buf + i * d->page_size);
+		if (st[i] == DUMPFS_ERR_NODATA)
+			memset(buf + i * ps, 0, ps);
 }
 
 static void read_pages_task(void *arg, size_t task)
@@ -328,12 +333,9 @@ ssize_t dumpfs_read_phys(struct dumpfs_dump *d, void *buf, size_t len, uint64_t 
 			if (n > PAGES_PER_STEP)
 				n = PAGES_PER_STEP;
 			read_pages(d, pfn, n, out + done, st);
-			for (size_t i = 0; i < n; i++, done += ps) {
-				if (st[i] == DUMPFS_ERR_NODATA)
-					memset(out + done, 0, ps);
-				else if (st[i] != DUMPFS_OK)
+			for (size_t i = 0; i < n; i++, done += ps)
+				if (st[i] != DUMPFS_OK && st[i] != DUMPFS_ERR_NODATA)
 					return done ? (ssize_t)done : -EIO;
-			}
 			continue;
 		}
 		/* A partial page: through a scratch page. */

@@ -18,7 +18,7 @@
 #include "ops.h"
 
 #define CACHE_TIMEOUT 86400.0           /* the dump never changes */
-#define MAX_READ_AHEAD (1u << 20)
+#define MAX_READ_AHEAD (4u << 20)    /* the kernel takes min(this, read_ahead_kb) */
 
 /*
  * Each FUSE thread keeps its read buffer: a 1 MiB malloc() per request is

@@ -44,15 +44,43 @@ umount_dump() {
 daemon_hwm_kb() {
 	awk '/VmHWM/ {print $2}' "/proc/$(pgrep -n -f -- "$mnt\$")/status"
 }
-# seconds of a sequential read of /mem on a fresh mount: "cold warm"
+# The middle of three "seconds busy" lines, by seconds.
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+# A sequential read of /mem, each on a fresh mount: "cold warm busy", cold
+# the median of three runs, busy the CPU use of the machine during it.
 seq_mem() {
-	mount_dump "$@"
-	local cold warm
-	cold=$("$rb" file seq "$mnt/mem" | field seconds)
-	warm=$("$rb" file seq "$mnt/mem" | field seconds)
-	umount_dump
-	echo "$cold $warm"
+	local runs=() out warm=
+	for i in 1 2 3; do
+		mount_dump "$@"
+		out=$("$rb" file seq "$mnt/mem")
+		runs+=("$(field seconds <<< "$out") $(field busy <<< "$out")")
+		[ "$i" = 3 ] && warm=$("$rb" file seq "$mnt/mem" | field seconds)
+		umount_dump
+	done
+	read -r cold busy < <(median3 "${runs[@]}")
+	echo "$cold $warm $busy"
 }
+# Median of three runs of readbench with these arguments: "seconds busy".
+rb3() {
+	local runs=() out
+	for i in 1 2 3; do
+		out=$("$rb" "$@")
+		runs+=("$(field seconds <<< "$out") $(field busy <<< "$out")")
+	done
+	median3 "${runs[@]}"
+}
+# Seconds of `dumpfs cat DUMP /mem` (the core without FUSE), median of three.
+cat_mem() {
+	local runs=() t0 t1
+	for i in 1 2 3; do
+		t0=$(now_ns)
+		"$dumpfs" cat "$1" /mem > /dev/null
+		t1=$(now_ns)
+		runs+=("$(echo "scale=6; ($t1 - $t0) / 1000000000" | bc)")
+	done
+	median3 "${runs[@]}"
+}
+pct() { echo "$1 * 100 / 1" | bc; }
 
 # ---- the generated dumps ------------------------------------------------
 ram="0-$((gib * 262144 - 1))"
@@ -68,6 +96,8 @@ for c in zlib lzo snappy zstd none elf; do
 	rm -f "$f.mem"                  # 2 GiB we do not need
 done
 size=$((gib << 30))
+huge=$dir/huge-16t
+[ -s "$huge" ] || "$build/tests/bench/mkhuge" "$huge" 32 8 > /dev/null
 
 cat <<EOF
 ## Run of $(date -u +%Y-%m-%dT%H:%MZ)
@@ -81,21 +111,22 @@ Every reader reads the dump file from the page cache.
 
 ### 1. Sequential read of all of /mem ($gib GiB generated dumps: 3/8 text-like, 3/16 random, 1/4 slab-like, 3/16 sparse, 1/8 zero pages)
 
-| dump | file MB | dumpfs cold MB/s | dumpfs warm MB/s | dumpfs cold, -o threads=$(nproc) MB/s | libkdumpfile MB/s | 1-core decompression MB/s | vs libkdumpfile | vs 1-core decompression |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| dump | file MB | dumpfs cold MB/s | CPU busy | dumpfs warm MB/s | dumpfs cold, -o threads=$(nproc) MB/s | libkdumpfile MB/s | 1-core decompression MB/s | vs libkdumpfile | vs 1-core decompression | in process (\`dumpfs cat\`) MB/s | in process vs 1-core |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
 for c in zlib lzo snappy zstd none; do
 	f=$dir/gen-$c
 	warm "$f"
 	log "sequential: $c"
-	read -r cold warmt < <(seq_mem "$f")
-	read -r pool _ < <(seq_mem -o threads="$(nproc)" "$f")
-	lk=$("$rb" kdumpfile seq "$f" "$size" | field seconds)
-	dec=$("$rb" decompress "$f" | field seconds)
-	echo "| gen-$c | $(( $(stat -c %s "$f") / 1000000 )) | $(mbps $size "$cold") | $(mbps $size "$warmt") | $(mbps $size "$pool") | $(mbps $size "$lk") | $(mbps $size "$dec") | $(ratio "$lk" "$cold")x | $(ratio "$dec" "$cold")x |"
+	read -r cold warmt busy < <(seq_mem "$f")
+	read -r pool _ _ < <(seq_mem -o threads="$(nproc)" "$f")
+	read -r lk _ < <(rb3 kdumpfile seq "$f" "$size")
+	read -r dec _ < <(rb3 decompress "$f")
+	inproc=$(cat_mem "$f")
+	echo "| gen-$c | $(( $(stat -c %s "$f") / 1000000 )) | $(mbps $size "$cold") | $(pct "$busy")% | $(mbps $size "$warmt") | $(mbps $size "$pool") | $(mbps $size "$lk") | $(mbps $size "$dec") | $(ratio "$lk" "$cold")x | $(ratio "$dec" "$cold")x | $(mbps $size "$inproc") | $(ratio "$dec" "$inproc")x |"
 done
-zi=$("$rb" decompress "$dir/gen-zlib" inflate | field seconds)
-zd=$("$rb" decompress "$dir/gen-zlib" | field seconds)
+read -r zi _ < <(rb3 decompress "$dir/gen-zlib" inflate)
+read -r zd _ < <(rb3 decompress "$dir/gen-zlib")
 warm "$dir/gen-elf"
 "$rb" file seq "$dir/gen-elf" > /dev/null
 io=$("$rb" file seq "$dir/gen-elf" | field seconds)
@@ -106,9 +137,27 @@ mount_dump -o splice "$dir/gen-elf"
 esplice=$("$rb" file seq "$mnt/vmcore.elf" | field seconds)
 umount_dump
 esize=$(stat -c %s "$dir/gen-elf")
+# FUSE alone: 2 GiB of /mem that no page of the dump covers (after the
+# 16 TiB dump's 9th RAM run), so no decompression and no read of the dump.
+holes=()
+for i in 1 2 3; do
+	mount_dump "$huge"
+	out=$("$rb" file seq "$mnt/mem" $(( (8 << 40) + (1 << 30) )) "$size")
+	holes+=("$(field seconds <<< "$out") $(field busy <<< "$out")")
+	umount_dump
+done
+read -r hole hbusy < <(median3 "${holes[@]}")
 cat <<EOF
 
-(For gen-none the "decompression" column is a memcpy of every page.)
+(For gen-none the "decompression" column is a memcpy of every page.
+Every time is the median of three runs, dumpfs's cold ones each on a fresh
+mount; CPU busy is the share of both CPUs' time that was not idle during the
+median cold run.)
+
+- FUSE alone: a cold read through dumpfs of $gib GiB of \`/mem\` that no page of the
+  dump covers (zeros made by the daemon, nothing decompressed or read):
+  $(mbps $size "$hole") MB/s, CPU busy $(pct "$hbusy")%. 1.5x the 1-core decompression
+  rate would be $(echo "$size * 3 / 2 / $zd / 1000000" | bc) MB/s for zlib (libdeflate), more for the other codecs.
 
 - I/O limit: \`cat\` of an uncompressed ELF of the same memory from the page cache:
   $(mbps "$esize" "$io") MB/s.
@@ -119,17 +168,34 @@ cat <<EOF
 
 ### 2. Random 4 KiB reads of /mem ($nrand reads, fresh mount, uniform over all pages)
 
-| dump | dumpfs IOPS | libkdumpfile IOPS | ratio |
-|---|---:|---:|---:|
+| dump | dumpfs IOPS | dumpfs IOPS, daemon and reader on one CPU | dumpfs IOPS, on two CPUs | libkdumpfile IOPS | ratio |
+|---|---:|---:|---:|---:|---:|
 EOF
+# random reads of /mem on a fresh mount, daemon and reader pinned to the
+# CPU lists $1 and $2 (empty: not pinned); seconds
+rand_mem() {
+	local pin_d=() pin_r=() t
+	[ -n "$1" ] && pin_d=(taskset -c "$1")
+	[ -n "$2" ] && pin_r=(taskset -c "$2")
+	"${pin_d[@]}" "$dumpfs" "$f" "$mnt"
+	t=$("${pin_r[@]}" "$rb" file rand "$mnt/mem" "$nrand" 42 | field seconds)
+	umount_dump
+	echo "$t"
+}
 for c in zlib lzo zstd; do
 	f=$dir/gen-$c
-	mount_dump "$f"
-	d=$("$rb" file rand "$mnt/mem" "$nrand" 42 | field seconds)
-	umount_dump
+	d=$(rand_mem "" "")
+	one=$(rand_mem 0 0)
+	two=$(rand_mem 0 1)
 	l=$("$rb" kdumpfile rand "$f" "$size" "$nrand" 42 | field seconds)
-	echo "| gen-$c | $(echo "$nrand / $d" | bc) | $(echo "$nrand / $l" | bc) | $(ratio "$l" "$d")x |"
+	echo "| gen-$c | $(echo "$nrand / $d" | bc) | $(echo "$nrand / $one" | bc) | $(echo "$nrand / $two" | bc) | $(echo "$nrand / $l" | bc) | $(ratio "$l" "$d")x |"
 done
+cat <<EOF
+
+(Each dumpfs read is a FUSE round trip: the reader wakes a daemon thread and
+sleeps until the reply wakes it. The pinned columns show what those wake-ups
+cost when they cross CPUs on this machine.)
+EOF
 
 # ---- real images ----------------------------------------------------------
 real=$top/images/real
@@ -146,14 +212,12 @@ EOF
 		warm "$real/$f"
 		msize=$("$dumpfs" info "$real/$f" | sed -n 's/^mem_size: //p')
 		read -r cold _ < <(seq_mem "$real/$f")
-		lk=$("$rb" kdumpfile seq "$real/$f" "$msize" | field seconds)
+		read -r lk _ < <(rb3 kdumpfile seq "$real/$f" "$msize")
 		echo "| $f | $(mbps "$msize" "$cold") | $(mbps "$msize" "$lk") | $(ratio "$lk" "$cold")x |"
 	done
 fi
 
 # ---- scale: 16 TiB sparse, millions of flattened records -----------------
-huge=$dir/huge-16t
-[ -s "$huge" ] || "$build/tests/bench/mkhuge" "$huge" 32 8 > /dev/null
 flat=$dir/gen-zlib.flat
 [ -s "$flat" ] || "$build/tests/bench/flatten" "$dir/gen-zlib" "$flat" 512 > "$flat.records"
 records=$(sed -n 's/records=//p' "$flat.records")

@@ -3,7 +3,8 @@
  * readers of the same physical memory, so every figure in the table comes
  * from the same loop.
  *
- *   readbench file seq PATH                 sequential read(2), 1 MiB requests
+ *   readbench file seq PATH [OFF LEN]       sequential read(2), 1 MiB requests, of
+ *                                           all of PATH or of [OFF, OFF+LEN)
  *   readbench file rand PATH N SEED         N random page preads (4 KiB)
  *   readbench kdumpfile seq DUMP SIZE       libkdumpfile kdump_read(), page by page
  *   readbench kdumpfile rand DUMP SIZE N SEED
@@ -12,8 +13,10 @@
  *                                           dumpfs's codecs, or for zlib pages by
  *                                           zlib's inflate() (the baseline)
  *
- * Prints "bytes=B seconds=S" (and "ops=N" for rand), nothing else, so the
- * driver script can compute rates and ratios.
+ * Prints "bytes=B seconds=S" (and "ops=N" for rand; "busy=F" for file seq:
+ * the fraction of all CPUs' time that was not idle during the read, from
+ * /proc/stat), nothing else, so the driver script can compute rates and
+ * ratios.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -59,17 +62,37 @@ static uint64_t next_rand(uint64_t *s)
 	return *s;
 }
 
-static void file_seq(const char *path)
+/* CPU time of the whole machine from /proc/stat: all of it, and the idle
+ * part (idle + iowait), in clock ticks. */
+static void cpu_ticks(uint64_t *total, uint64_t *idle)
+{
+	uint64_t v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	*total = *idle = 0;
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+		   " %" SCNu64 " %" SCNu64, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		for (int i = 0; i < 8; i++)
+			*total += v[i];
+		*idle = v[3] + v[4];
+	}
+	fclose(f);
+}
+
+static void file_seq(const char *path, uint64_t off, uint64_t len)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		die(path);
 	size_t bs = 1 << 20;
 	uint8_t *buf = malloc(bs);
-	uint64_t total = 0;
+	uint64_t total = 0, t_all0, t_idle0, t_all1, t_idle1;
+	cpu_ticks(&t_all0, &t_idle0);
 	double t0 = now();
-	for (;;) {
-		ssize_t r = read(fd, buf, bs);
+	while (total < len) {
+		size_t want = len - total < bs ? (size_t)(len - total) : bs;
+		ssize_t r = pread(fd, buf, want, (off_t)(off + total));
 		if (r < 0)
 			die("read");
 		if (r == 0)
@@ -77,7 +100,9 @@ static void file_seq(const char *path)
 		total += (uint64_t)r;
 	}
 	double t = now() - t0;
-	printf("bytes=%" PRIu64 " seconds=%.6f\n", total, t);
+	cpu_ticks(&t_all1, &t_idle1);
+	double busy = t_all1 > t_all0 ? 1.0 - (double)(t_idle1 - t_idle0) / (double)(t_all1 - t_all0) : 0;
+	printf("bytes=%" PRIu64 " seconds=%.6f busy=%.2f\n", total, t, busy);
 	free(buf);
 	close(fd);
 }
@@ -229,8 +254,10 @@ static void decompress_all(const char *path, bool use_inflate)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && !strcmp(argv[1], "file") && !strcmp(argv[2], "seq"))
-		file_seq(argv[3]);
+	if (argc >= 6 && !strcmp(argv[1], "file") && !strcmp(argv[2], "seq"))
+		file_seq(argv[3], strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
+	else if (argc >= 4 && !strcmp(argv[1], "file") && !strcmp(argv[2], "seq"))
+		file_seq(argv[3], 0, UINT64_MAX);
 	else if (argc >= 6 && !strcmp(argv[1], "file") && !strcmp(argv[2], "rand"))
 		file_rand(argv[3], strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
 #ifdef HAVE_LIBKDUMPFILE
