@@ -49,6 +49,7 @@ struct elf_view {
 	size_t nchunks;
 	uint64_t size;
 	bool kernel_text;
+	uint64_t text_dumped;   /* dumped pages under the kernel-text mapping */
 };
 
 static size_t notes_len(const struct note_set *ns)
@@ -70,6 +71,21 @@ static void put_phdr(struct endian e, uint8_t *p, uint32_t type, uint32_t flags,
 	put64(e, p + 32, filesz);
 	put64(e, p + 40, memsz);
 	put64(e, p + 48, 0);            /* p_align 0: a kdump ELF to crash */
+}
+
+/* Dumped pages in [pfn, end), run by run. */
+static uint64_t count_dumped(struct dumpfs_dump *d, uint64_t pfn, uint64_t end)
+{
+	uint64_t n = 0;
+	while (pfn < end) {
+		uint64_t data = d->ops->find_pfn(d, pfn, true);
+		if (data >= end)
+			break;
+		uint64_t hole = d->ops->find_pfn(d, data, false);
+		n += (hole < end ? hole : end) - data;
+		pfn = hole;
+	}
+	return n;
 }
 
 /* The kernel-text mapping as kexec-tools describes it, if we can. */
@@ -167,6 +183,8 @@ enum dumpfs_status elf_view_build(struct dumpfs_dump *d)
 	uint64_t off = (v->header_len + d->page_size - 1) & ~(uint64_t)(d->page_size - 1);
 	size_t c = 0;
 	if (v->kernel_text) {
+		v->text_dumped = count_dumped(d, kpaddr >> d->page_shift,
+					      (kpaddr + klen + d->page_size - 1) >> d->page_shift);
 		v->chunks[c++] = (struct elf_chunk){ off, kpaddr, klen };
 		put_phdr(e, ph + PHDR_SIZE, 1, 7, off, kvaddr, kpaddr, klen, klen);
 		off += klen;
@@ -195,6 +213,16 @@ void elf_view_free(struct elf_view *v)
 uint64_t elf_view_size(const struct dumpfs_dump *d)
 {
 	return d->elf->size;
+}
+
+/* Bytes of data, not holes: the headers and the dumped pages, those of the
+ * kernel-text mapping counted twice as the file holds them twice. */
+uint64_t elf_view_stored(const struct dumpfs_dump *d)
+{
+	const struct elf_view *v = d->elf;
+	if (d->elf_passthrough || !v->nchunks)
+		return v->size;
+	return v->chunks[0].offset + ((d->dumped_pages + v->text_dumped) << d->page_shift);
 }
 
 static size_t chunk_at(const struct elf_view *v, uint64_t off)
@@ -260,4 +288,36 @@ ssize_t elf_view_read(struct dumpfs_dump *d, void *buf, size_t len, uint64_t off
 			break;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * SEEK_DATA / SEEK_HOLE: the headers are data, and the bytes of each PT_LOAD
+ * are data or hole as their physical pages are in /mem, so that a sparse
+ * copy (`cp`, `tar -S`, `rsync -S`) of a mostly excluded dump stays small.
+ * An ELF input served as it is holds no holes of its own.
+ */
+int64_t elf_view_seek(struct dumpfs_dump *d, uint64_t off, bool data)
+{
+	const struct elf_view *v = d->elf;
+	uint64_t data_start = v->nchunks ? v->chunks[0].offset : v->size;
+
+	if (d->elf_passthrough)
+		return data ? (int64_t)off : (int64_t)v->size;
+	if (off < data_start) {
+		if (data)
+			return (int64_t)off;
+		off = data_start;
+	}
+	for (size_t i = chunk_at(v, off); i < v->nchunks; i++) {
+		const struct elf_chunk *c = &v->chunks[i];
+		uint64_t from = off > c->offset ? c->paddr + (off - c->offset) : c->paddr;
+		uint64_t last = (c->paddr + c->len - 1) >> d->page_shift;
+		uint64_t found = d->ops->find_pfn(d, from >> d->page_shift, data);
+		if (found > last)
+			continue;
+		uint64_t at = found << d->page_shift;
+		uint64_t o = at > c->paddr ? c->offset + (at - c->paddr) : c->offset;
+		return (int64_t)(o > off ? o : off);
+	}
+	return data ? -ENXIO : (int64_t)v->size;
 }

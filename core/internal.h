@@ -333,6 +333,8 @@ enum dumpfs_status elf_view_build(struct dumpfs_dump *d);
 void elf_view_free(struct elf_view *v);
 uint64_t elf_view_size(const struct dumpfs_dump *d);
 ssize_t elf_view_read(struct dumpfs_dump *d, void *buf, size_t len, uint64_t off);
+int64_t elf_view_seek(struct dumpfs_dump *d, uint64_t off, bool data);
+uint64_t elf_view_stored(const struct dumpfs_dump *d);
 
 struct tree;
 enum dumpfs_status tree_build(struct dumpfs_dump *d);

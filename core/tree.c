@@ -262,6 +262,12 @@ enum dumpfs_status dumpfs_node_stat(struct dumpfs_dump *d, uint32_t node,
 	info->type = n->kind == NODE_DIR ? DUMPFS_NODE_DIR : DUMPFS_NODE_FILE;
 	info->parent = n->parent;
 	info->size = node_size(d, n);
+	info->stored = info->size;
+	if (n->kind == NODE_MEM || n->kind == NODE_ELF) {
+		uint64_t data = n->kind == NODE_ELF ? elf_view_stored(d) : d->dumped_pages << d->page_shift;
+		if (data < info->stored)
+			info->stored = data;
+	}
 	info->is_volatile = n->dynamic;
 	return DUMPFS_OK;
 }
@@ -358,6 +364,8 @@ int64_t dumpfs_node_seek(struct dumpfs_dump *d, uint32_t node, uint64_t off, int
 		return -ENXIO;
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
+	if (d->tree->nodes[node].kind == NODE_ELF)
+		return elf_view_seek(d, off, whence == SEEK_DATA);
 	if (d->tree->nodes[node].kind != NODE_MEM)
 		return whence == SEEK_DATA ? (int64_t)off : (int64_t)info.size;
 

@@ -73,7 +73,7 @@ static int fill_stat(struct dumpfs_mount *m, fuse_ino_t ino, struct stat *st)
 	st->st_nlink = info.type == DUMPFS_NODE_DIR ? 2 : 1;
 	st->st_size = (off_t)info.size;
 	st->st_blksize = 4096;
-	st->st_blocks = (blkcnt_t)((info.size + 511) / 512);
+	st->st_blocks = (blkcnt_t)((info.stored + 511) / 512);
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
 	st->st_atim = st->st_mtim = st->st_ctim = m->mtime;

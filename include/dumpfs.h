@@ -100,6 +100,9 @@ struct dumpfs_node_info {
 	enum dumpfs_node_type type;
 	uint32_t parent;
 	uint64_t size;              /* 0 for directories */
+	uint64_t stored;            /* about how many bytes are data, not holes
+				     * (st_blocks: `cp` looks for holes only in
+				     * files that say they have some) */
 	int is_volatile;            /* content changes between reads (/stats) */
 };
 

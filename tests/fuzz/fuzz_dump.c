@@ -14,8 +14,8 @@
  * time on its own parser rather than rediscovering the others.
  *
  * Per input: write the bytes to memfds, dumpfs_open() them by path, read
- * /header, every data page of /mem (holes found with SEEK_DATA, as `cp
- * --sparse` would), all of /vmcore.elf and every other node of the tree;
+ * /header, every data page of /mem and /vmcore.elf (holes found with
+ * SEEK_DATA, as `cp --sparse` would) and every other node of the tree;
  * then check the contract's promises that a sanitizer cannot see (see
  * check_*() below) and abort() when one is broken.
  *
@@ -127,20 +127,21 @@ static uint64_t read_range(struct dumpfs_dump *d, uint32_t node, const char *nam
 }
 
 /* Holes of /mem read as zeros. */
-static void check_hole_is_zero(struct dumpfs_dump *d, uint32_t node, uint64_t size,
-			       uint64_t hole, uint64_t data)
+static void check_hole_is_zero(struct dumpfs_dump *d, uint32_t node, const char *name,
+			       uint64_t size, uint64_t hole, uint64_t data)
 {
 	size_t n = data - hole < CHUNK ? (size_t)(data - hole) : CHUNK;
 	memset(chunk, 0x5A, n);
 	ssize_t r = dumpfs_node_read(d, node, chunk, n, hole);
-	check_read_result("mem", size, hole, n, r);
+	check_read_result(name, size, hole, n, r);
 	for (ssize_t i = 0; i < r; i++)
 		if (chunk[i])
-			fail("a hole of /mem reads non-zero", "mem", hole + (uint64_t)i, r);
+			fail("a hole reads non-zero", name, hole + (uint64_t)i, r);
 }
 
-/* /mem: data runs found with SEEK_DATA/SEEK_HOLE, as a sparse copy does. */
-static void read_mem(struct dumpfs_dump *d, uint32_t node, uint64_t size)
+/* /mem and /vmcore.elf: data runs found with SEEK_DATA/SEEK_HOLE, as a
+ * sparse copy does. */
+static void read_sparse(struct dumpfs_dump *d, uint32_t node, const char *name, uint64_t size)
 {
 	uint64_t budget = READ_BUDGET, off = 0;
 	unsigned holes_checked = 0;
@@ -149,13 +150,13 @@ static void read_mem(struct dumpfs_dump *d, uint32_t node, uint64_t size)
 		if (data == -ENXIO)
 			break;
 		if (data < (int64_t)off || (uint64_t)data >= size)
-			fail("SEEK_DATA out of range", "mem", off, (ssize_t)data);
+			fail("SEEK_DATA out of range", name, off, (ssize_t)data);
 		if ((uint64_t)data > off && holes_checked++ < 16)
-			check_hole_is_zero(d, node, size, off, (uint64_t)data);
+			check_hole_is_zero(d, node, name, size, off, (uint64_t)data);
 		int64_t hole = dumpfs_node_seek(d, node, (uint64_t)data, SEEK_HOLE);
 		if (hole <= data || (uint64_t)hole > size)
-			fail("SEEK_HOLE out of range", "mem", (uint64_t)data, (ssize_t)hole);
-		uint64_t got = read_range(d, node, "mem", size, (uint64_t)data, (uint64_t)hole,
+			fail("SEEK_HOLE out of range", name, (uint64_t)data, (ssize_t)hole);
+		uint64_t got = read_range(d, node, name, size, (uint64_t)data, (uint64_t)hole,
 					  budget, true);
 		budget -= got < budget ? got : budget;
 		off = (uint64_t)hole;
@@ -190,8 +191,10 @@ static void walk_tree(struct dumpfs_dump *d)
 					     info.name, i, 0);
 			continue;
 		}
-		if (!strcmp(info.name, "mem") && info.parent == 0)
-			read_mem(d, i, info.size);
+		if (info.stored > info.size)
+			fail("more bytes stored than the file holds", info.name, info.stored, 0);
+		if ((!strcmp(info.name, "mem") || !strcmp(info.name, "vmcore.elf")) && info.parent == 0)
+			read_sparse(d, i, info.name, info.size);
 		else
 			read_range(d, i, info.name, info.size, 0, info.size, READ_BUDGET,
 				   !info.is_volatile);

@@ -11,6 +11,7 @@ Exits 1 with a message at the first difference.
 """
 import errno
 import os
+import struct
 import sys
 
 CHUNK = 1 << 20
@@ -98,6 +99,93 @@ def check_holes(mnt, prefix, page, size):
         fail("holes differ: got %s... expected %s..." % (got[:6], want[:6]))
 
 
+def data_runs(path, size):
+    """(start, end) byte ranges that SEEK_DATA/SEEK_HOLE report as data."""
+    runs = []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        off = 0
+        while off < size:
+            try:
+                start = os.lseek(fd, off, os.SEEK_DATA)
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    fail("%s: SEEK_DATA at %d: %s" % (path, off, e))
+                break
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            if not off <= start < end <= size:
+                fail("%s: SEEK_DATA %d gave %d, SEEK_HOLE %d (size %d)" % (path, off, start, end, size))
+            runs.append((start, end))
+            off = end
+    finally:
+        os.close(fd)
+    return runs
+
+
+def merge(ranges):
+    out = []
+    for a, b in sorted(r for r in ranges if r[0] < r[1]):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def elf_loads(path):
+    """(offset, paddr, filesz) of each PT_LOAD of an ELF64 file."""
+    with open(path, "rb") as f:
+        ehdr = f.read(64)
+        end = "<" if ehdr[5] == 1 else ">"
+        phoff, shoff = struct.unpack_from(end + "QQ", ehdr, 32)
+        phentsize, phnum = struct.unpack_from(end + "HH", ehdr, 54)
+        if phnum == 0xffff:
+            f.seek(shoff + 44)
+            phnum = struct.unpack(end + "I", f.read(4))[0]
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    loads = []
+    for i in range(phnum):
+        ptype, _, off, _, paddr, filesz = struct.unpack_from(end + "IIQQQQ", table, i * phentsize)
+        if ptype == 1:
+            loads.append((off, paddr, filesz))
+    return loads
+
+
+def check_elf_holes(mnt, prefix, page, passthrough):
+    """/vmcore.elf's holes: exactly the bytes of its PT_LOADs whose pages
+    are holes of /mem (none for an ELF input served as it is), and they
+    read as zeros."""
+    path = os.path.join(mnt, "vmcore.elf")
+    size = os.path.getsize(path)
+    holes = [(int(a) * page, (int(b) + 1) * page) for a, b in read_lines(prefix + ".holes")]
+    want = []
+    if not passthrough:
+        for off, paddr, filesz in elf_loads(path):
+            for a, b in holes:
+                lo, hi = max(a, paddr), min(b, paddr + filesz)
+                if lo < hi:
+                    want.append((off + lo - paddr, off + hi - paddr))
+    want = merge(want)
+    data, at = data_runs(path, size), 0
+    got = []
+    for a, b in data:
+        got.append((at, a))
+        at = b
+    got = merge(got + [(at, size)])
+    if got != want:
+        fail("/vmcore.elf holes differ: got %s... expected %s..." % (got[:4], want[:4]))
+    with open(path, "rb") as f:
+        for a, b in got:
+            f.seek(a)
+            while a < b:
+                n = min(b - a, 1 << 20)
+                if f.read(n).count(0) != n:
+                    fail("/vmcore.elf hole at %d does not read as zeros" % a)
+                a += n
+    return len(got)
+
+
 def check_file(path, want_path):
     with open(want_path, "rb") as f:
         want = f.read()
@@ -143,10 +231,11 @@ def main():
         fail("/vmcoreinfo exists but the dump has none")
     with open(os.path.join(mnt, "header")) as f:
         header = f.read()
+    elf_holes = check_elf_holes(mnt, prefix, page, "(the input ELF as is)" in header)
     for key in ("page_size: %d" % page, "max_pfn: %#x" % (size // page)):
         if key not in header:
             fail("/header lacks %r" % key)
-    print("ok: %d bytes of /mem, %d EIO pages" % (size, len(eio)))
+    print("ok: %d bytes of /mem, %d EIO pages, %d holes in /vmcore.elf" % (size, len(eio), elf_holes))
 
 
 main()
