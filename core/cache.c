@@ -4,6 +4,9 @@
  * Keys are the page's location in the dump file (file index and data
  * offset), not its pfn: makedumpfile points every zero page's descriptor at
  * one stored page, and keying by location decompresses that page once.
+ * Each entry also keeps a tag (the stored size and codec): a damaged
+ * descriptor that points at a cached page's bytes with another size must
+ * decode, and fail, on its own rather than hit the good page.
  *
  * The cache is split into shards by key hash, each with its own lock, so
  * concurrent readers rarely meet; a shard evicts with the CLOCK algorithm
@@ -19,11 +22,13 @@
 
 #define NSHARDS 64
 #define NO_SLOT UINT32_MAX
+#define MAX_SHARD_BYTES ((size_t)1 << 30)       /* 64 GiB in all */
 
 struct shard {
 	pthread_mutex_t lock;
 	uint32_t nslots, used, hand, nbuckets;
 	uint64_t *keys;
+	uint32_t *tags;
 	uint32_t *next;         /* hash chain */
 	uint32_t *buckets;
 	uint8_t *referenced;
@@ -54,11 +59,12 @@ static bool shard_init(struct shard *s, uint32_t nslots, uint32_t page_size)
 	while (s->nbuckets < nslots * 2)
 		s->nbuckets <<= 1;
 	s->keys = calloc(nslots, sizeof(*s->keys));
+	s->tags = calloc(nslots, sizeof(*s->tags));
 	s->next = calloc(nslots, sizeof(*s->next));
 	s->buckets = malloc(s->nbuckets * sizeof(*s->buckets));
 	s->referenced = calloc(nslots, 1);
 	s->data = malloc((size_t)nslots * page_size);
-	if (!s->keys || !s->next || !s->buckets || !s->referenced || !s->data)
+	if (!s->keys || !s->tags || !s->next || !s->buckets || !s->referenced || !s->data)
 		return false;
 	memset(s->buckets, 0xff, s->nbuckets * sizeof(*s->buckets));
 	return true;
@@ -68,6 +74,7 @@ static void shard_free(struct shard *s)
 {
 	pthread_mutex_destroy(&s->lock);
 	free(s->keys);
+	free(s->tags);
 	free(s->next);
 	free(s->buckets);
 	free(s->referenced);
@@ -79,10 +86,12 @@ struct page_cache *cache_new(size_t bytes, uint32_t page_size)
 	struct page_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	size_t pages = bytes / page_size;
-	uint32_t per_shard = (uint32_t)(pages / NSHARDS);
-	if (per_shard < 4)
-		per_shard = 4;
+	/* Clamped: a 32-bit slot count near 2^31 overflowed the hash table's
+	 * sizing loop, and no use needs more than the kernel's page cache. */
+	size_t per_shard_pages = bytes / page_size / NSHARDS;
+	size_t max_pages = MAX_SHARD_BYTES / page_size;
+	uint32_t per_shard = (uint32_t)(per_shard_pages > max_pages ? max_pages :
+					per_shard_pages < 4 ? 4 : per_shard_pages);
 	c->page_size = page_size;
 	c->bytes = (size_t)per_shard * NSHARDS * page_size;
 	for (int i = 0; i < NSHARDS; i++) {
@@ -119,13 +128,15 @@ static uint32_t shard_find(const struct shard *s, uint64_t key, uint64_t h)
 	return i;
 }
 
-bool cache_get(struct page_cache *c, uint64_t key, void *dst)
+bool cache_get(struct page_cache *c, uint64_t key, uint32_t tag, void *dst)
 {
 	uint64_t h;
 	struct shard *s = shard_of(c, key, &h);
 
 	pthread_mutex_lock(&s->lock);
 	uint32_t i = shard_find(s, key, h);
+	if (i != NO_SLOT && s->tags[i] != tag)
+		i = NO_SLOT;
 	if (i != NO_SLOT) {
 		memcpy(dst, s->data + (size_t)i * c->page_size, c->page_size);
 		s->referenced[i] = 1;
@@ -145,7 +156,7 @@ static void shard_unlink(struct shard *s, uint32_t slot)
 	*p = s->next[slot];
 }
 
-void cache_put(struct page_cache *c, uint64_t key, const void *src)
+void cache_put(struct page_cache *c, uint64_t key, uint32_t tag, const void *src)
 {
 	uint64_t h;
 	struct shard *s = shard_of(c, key, &h);
@@ -153,7 +164,8 @@ void cache_put(struct page_cache *c, uint64_t key, const void *src)
 
 	pthread_mutex_lock(&s->lock);
 	if (shard_find(s, key, h) != NO_SLOT)
-		goto out;               /* another thread was faster */
+		goto out;               /* another thread was faster (or, with
+					 * another tag, a damaged descriptor) */
 	if (s->used < s->nslots) {
 		slot = s->used++;
 	} else {
@@ -166,6 +178,7 @@ void cache_put(struct page_cache *c, uint64_t key, const void *src)
 		shard_unlink(s, slot);
 	}
 	s->keys[slot] = key;
+	s->tags[slot] = tag;
 	s->referenced[slot] = 0;
 	uint32_t *b = &s->buckets[(h >> 8) & (s->nbuckets - 1)];
 	s->next[slot] = *b;

@@ -565,8 +565,17 @@ static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_
 				"%s: offset %llu: descriptor of pfn %#llx has bad size %u (page size %u, flags %#x)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn, pd->size,
 				d->page_size, pd->flags);
-	uint64_t key = (uint64_t)p->file << 56 | pd->off;
-	if (codec != CODEC_NONE && cache_get(d->cache, key, buf))
+	/* Checked before the cache, whose keys have 56 bits of offset: data
+	 * past the end could otherwise alias a cached page of another file. */
+	if (pd->off > src->size || pd->size > src->size - pd->off)
+		return dump_log(d, DUMPFS_ERR_CORRUPT,
+				"%s: offset %llu: data of pfn %#llx (%u bytes at %llu) is past the end of the file",
+				src->path, (unsigned long long)at, (unsigned long long)pfn, pd->size,
+				(unsigned long long)pd->off);
+	const bool staged = data != NULL;
+	const uint64_t key = (uint64_t)p->file << 56 | pd->off;
+	const uint32_t tag = pd->size | (uint32_t)codec << 24;      /* size <= MAX_PAGE_SIZE < 2^24 */
+	if (codec != CODEC_NONE && cache_get(d->cache, key, tag, buf))
 		return DUMPFS_OK;
 	if (!data) {
 		uint8_t *stored = codec == CODEC_NONE ? buf : thread_scratch(0);
@@ -591,10 +600,10 @@ static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_
 	/* A page that came in a run of back-to-back data is part of a
 	 * sequential read, which the kernel's page cache keeps: caching it
 	 * here too doubled the memory traffic (docs/performance.md).  Pages
-	 * read alone (single reads, the shared zero page) are the ones read
-	 * again. */
-	if (!data)
-		cache_put(d->cache, key, buf);
+	 * read alone (crash's and gdb's single reads, compressed pages that
+	 * several descriptors share) are the ones read again. */
+	if (!staged)
+		cache_put(d->cache, key, tag, buf);
 	return DUMPFS_OK;
 }
 

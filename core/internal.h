@@ -126,8 +126,8 @@ size_t pool_default_threads(void);
 struct page_cache;
 struct page_cache *cache_new(size_t bytes, uint32_t page_size);
 void cache_free(struct page_cache *c);
-bool cache_get(struct page_cache *c, uint64_t key, void *dst);
-void cache_put(struct page_cache *c, uint64_t key, const void *src);
+bool cache_get(struct page_cache *c, uint64_t key, uint32_t tag, void *dst);
+void cache_put(struct page_cache *c, uint64_t key, uint32_t tag, const void *src);
 void cache_stats(const struct page_cache *c, struct dumpfs_cache_stats *st);
 
 /* ---- bitmap.c: pfn bitmaps with O(1) rank ------------------------------ */

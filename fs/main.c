@@ -57,15 +57,23 @@ static int parse_size(const char *s, uint64_t *out)
 	unsigned long long v = strtoull(s, &end, 0);
 	if (errno || end == s)
 		return -1;
+	unsigned shift = 0;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (*end)
+	if (*end || v > ULLONG_MAX >> shift)
 		return -1;
+	v <<= shift;
 	*out = v;
 	return 0;
+}
+
+static uint64_t physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_MAX;
 }
 
 static int open_dump(struct dumpfs_dump **d, char **paths, size_t n,
@@ -321,6 +329,12 @@ int main(int argc, char **argv)
 				if (!strncmp(o, "cache_size=", 11)) {
 					if (parse_size(o + 11, &cache_bytes) < 0) {
 						fprintf(stderr, "dumpfs: bad cache_size '%s'\n", o + 11);
+						free(list);
+						return 2;
+					}
+					if (cache_bytes > physical_memory()) {
+						fprintf(stderr, "dumpfs: cache_size %s is more than this machine's memory (%llu MiB)\n",
+							o + 11, (unsigned long long)(physical_memory() >> 20));
 						free(list);
 						return 2;
 					}

@@ -205,7 +205,9 @@ static void dumpfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 }
 
 /* Reply with the dump file's own bytes when the whole request is stored
- * as is in one place; false to take the copying path. */
+ * as is in one place; false to take the copying path.  Once
+ * fuse_reply_data() is called the request is answered (or freed), whatever
+ * it returns, so that is true. */
 static bool reply_from_file(fuse_req_t req, struct dumpfs_dump *d, uint32_t node, size_t size,
 			    off_t off)
 {
@@ -221,7 +223,8 @@ static bool reply_from_file(fuse_req_t req, struct dumpfs_dump *d, uint32_t node
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	bv.buf[0].fd = e.fd;
 	bv.buf[0].pos = (off_t)e.offset;
-	return fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE) == 0;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	return true;
 }
 
 static void dumpfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

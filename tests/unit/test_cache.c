@@ -52,23 +52,23 @@ static void test_get_after_put(void **state)
 						 (3ULL << 56) | 12345, UINT64_MAX };
 		for (size_t k = 0; k < 7; k++) {
 			memset(out, 0xa5, ps);
-			assert_false(cache_get(c, keys[k], out));
+			assert_false(cache_get(c, keys[k], 0, out));
 			/* a miss leaves the buffer alone */
 			for (uint32_t i = 0; i < ps; i++)
 				assert_int_equal(out[i], 0xa5);
 			fill_page(in, ps, keys[k]);
-			cache_put(c, keys[k], in);
+			cache_put(c, keys[k], 0, in);
 			memset(in, 0, ps);      /* the cache must have copied it */
 		}
 		for (size_t k = 0; k < 7; k++) {
 			memset(out, 0, ps);
-			assert_true(cache_get(c, keys[k], out));
+			assert_true(cache_get(c, keys[k], 0, out));
 			assert_true(page_ok(out, ps, keys[k]));
 		}
 		/* Putting a key again does not corrupt it. */
 		fill_page(in, ps, keys[2]);
-		cache_put(c, keys[2], in);
-		assert_true(cache_get(c, keys[2], out));
+		cache_put(c, keys[2], 0, in);
+		assert_true(cache_get(c, keys[2], 0, out));
 		assert_true(page_ok(out, ps, keys[2]));
 		cache_free(c);
 		free(in);
@@ -88,19 +88,19 @@ static void test_counters(void **state)
 	assert_int_equal(st.hits, 0);
 	assert_int_equal(st.misses, 0);
 	for (uint64_t k = 0; k < 100; k++)
-		assert_false(cache_get(c, k, page));
+		assert_false(cache_get(c, k, 0, page));
 	cache_stats(c, &st);
 	assert_int_equal(st.hits, 0);
 	assert_int_equal(st.misses, 100);
 	for (uint64_t k = 0; k < 50; k++) {
 		fill_page(page, 4096, k);
-		cache_put(c, k, page);
+		cache_put(c, k, 0, page);
 	}
 	cache_stats(c, &st);
 	assert_int_equal(st.misses, 100);       /* puts are not lookups */
 	assert_int_equal(st.hits, 0);
 	for (uint64_t k = 0; k < 100; k++)
-		assert_int_equal(cache_get(c, k, page), k < 50);
+		assert_int_equal(cache_get(c, k, 0, page), k < 50);
 	cache_stats(c, &st);
 	assert_int_equal(st.hits, 50);
 	assert_int_equal(st.misses, 150);
@@ -140,14 +140,14 @@ static void test_capacity(void **state)
 	const uint64_t n = cap * 100;
 	for (uint64_t k = 0; k < n; k++) {
 		fill_page(page, ps, k * 4096);
-		cache_put(c, k * 4096, page);
+		cache_put(c, k * 4096, 0, page);
 	}
 	long rss1 = maxrss_kib();
 	assert_true(rss1 - rss0 < 16 * 1024);   /* 400 MiB passed through */
 
 	uint64_t present = 0, early = 0;
 	for (uint64_t k = 0; k < n; k++) {
-		if (cache_get(c, k * 4096, page)) {
+		if (cache_get(c, k * 4096, 0, page)) {
 			present++;
 			if (k < n / 2)
 				early++;
@@ -158,7 +158,7 @@ static void test_capacity(void **state)
 	assert_true(present >= cap / 2);        /* it does cache something */
 	/* The first keys are long gone. */
 	for (uint64_t k = 0; k < 64; k++)
-		assert_false(cache_get(c, k * 4096, page));
+		assert_false(cache_get(c, k * 4096, 0, page));
 	assert_true(early < cap / 4);
 	cache_stats(c, &st);
 	assert_int_equal(st.hits + st.misses, n + 64);
@@ -179,10 +179,10 @@ static void test_tiny(void **state)
 	uint64_t cap = st.bytes_limit / 4096, present = 0;
 	for (uint64_t k = 0; k < cap * 10; k++) {
 		fill_page(page, 4096, k);
-		cache_put(c, k, page);
+		cache_put(c, k, 0, page);
 	}
 	for (uint64_t k = 0; k < cap * 10; k++)
-		if (cache_get(c, k, page)) {
+		if (cache_get(c, k, 0, page)) {
 			assert_true(page_ok(page, 4096, k));
 			present++;
 		}
@@ -200,18 +200,18 @@ static void test_hot_page_survives(void **state)
 	const uint64_t hot = 0xdead000;
 	assert_non_null(c);
 	fill_page(page, 4096, hot);
-	cache_put(c, hot, page);
+	cache_put(c, hot, 0, page);
 	unsigned misses = 0;
 	for (uint64_t k = 1; k < 20000; k++) {
-		if (!cache_get(c, hot, page)) {
+		if (!cache_get(c, hot, 0, page)) {
 			misses++;
 			fill_page(page, 4096, hot);
-			cache_put(c, hot, page);
+			cache_put(c, hot, 0, page);
 		} else {
 			assert_true(page_ok(page, 4096, hot));
 		}
 		fill_page(page, 4096, k);
-		cache_put(c, k, page);
+		cache_put(c, k, 0, page);
 	}
 	assert_true(misses < 100);
 	cache_free(c);
@@ -238,13 +238,13 @@ static void *worker_main(void *arg)
 		/* skewed: half of the lookups go to 1/16 of the keys */
 		uint64_t key = (x & 1 ? (x >> 8) % (NKEYS / 16) : (x >> 8) % NKEYS) * 4096 + 7;
 		w->gets++;
-		if (cache_get(w->c, key, page)) {
+		if (cache_get(w->c, key, 0, page)) {
 			w->hits++;
 			if (!page_ok(page, 4096, key))
 				w->bad++;
 		} else {
 			fill_page(page, 4096, key);
-			cache_put(w->c, key, page);
+			cache_put(w->c, key, 0, page);
 		}
 	}
 	return NULL;
@@ -279,8 +279,30 @@ static void test_threads(void **state)
 	/* And everything left in it is still right. */
 	uint8_t page[4096];
 	for (uint64_t k = 0; k < NKEYS; k++)
-		if (cache_get(c, k * 4096 + 7, page))
+		if (cache_get(c, k * 4096 + 7, 0, page))
 			assert_true(page_ok(page, 4096, k * 4096 + 7));
+	cache_free(c);
+}
+
+/* The same location under another tag (size, codec) is another page:
+ * a damaged descriptor must not be served the good one. */
+static void test_tag_mismatch_misses(void **state)
+{
+	(void)state;
+	struct page_cache *c = cache_new((size_t)1 << 20, 4096);
+	assert_non_null(c);
+	uint8_t in[4096], out[4096];
+	fill_page(in, 4096, 42);
+	cache_put(c, 42, 1000, in);
+	assert_false(cache_get(c, 42, 1001, out));
+	cache_put(c, 42, 1001, in);                     /* the first tag stays */
+	assert_false(cache_get(c, 42, 1001, out));
+	assert_true(cache_get(c, 42, 1000, out));
+	assert_true(page_ok(out, 4096, 42));
+	struct dumpfs_cache_stats st;
+	cache_stats(c, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 2);
 	cache_free(c);
 }
 
@@ -293,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_tiny),
 		cmocka_unit_test(test_hot_page_survives),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_tag_mismatch_misses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

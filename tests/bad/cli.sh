@@ -1,0 +1,49 @@
+#!/bin/bash
+# cli.sh DUMPFS DUMP - the command line refuses what it cannot do: exit 2 for
+# a usage error, 1 for a failure, a one-line message naming what was wrong,
+# and nothing mounted.
+set -uo pipefail
+dumpfs=$1 dump=$2
+work=$(mktemp -d)
+trap 'mountpoint -q "$work/mnt" && fusermount3 -u "$work/mnt"; rm -rf "$work"' EXIT
+mkdir "$work/mnt"
+fails=0
+
+# expect RC PATTERN ARGS...: exit code RC and a stderr line matching PATTERN
+expect() {
+	local rc=$1 pattern=$2 got
+	shift 2
+	"$dumpfs" "$@" > "$work/out" 2> "$work/err"
+	got=$?
+	if [ "$got" != "$rc" ] || ! grep -Eq -- "$pattern" "$work/err"; then
+		echo "FAIL: dumpfs $*: exit $got (want $rc), stderr: $(head -c 300 "$work/err")"
+		fails=$((fails + 1))
+	fi
+	if mountpoint -q "$work/mnt"; then
+		echo "FAIL: dumpfs $*: mounted anyway"
+		fusermount3 -u "$work/mnt"
+		fails=$((fails + 1))
+	fi
+}
+
+mnt=$work/mnt
+expect 2 "^usage:"                               # no arguments
+expect 2 "^usage:" "$dump"                        # no mountpoint
+expect 2 "bad cache_size 'abc'" -o cache_size=abc "$dump" "$mnt"
+expect 2 "bad cache_size '99999999999999G'" -o cache_size=99999999999999G "$dump" "$mnt"
+expect 2 "cache_size 1000000G is more than this machine's memory" -o cache_size=1000000G "$dump" "$mnt"
+expect 2 "bad threads '65'" -o threads=65 "$dump" "$mnt"
+expect 2 "bad threads 'x'" -o threads=x "$dump" "$mnt"
+expect 1 "$work/nothing: mountpoint: No such file" "$dump" "$work/nothing"
+expect 1 "$work/out: mountpoint is not a directory" "$dump" "$work/out"
+expect 1 "$work/missing" "$work/missing" "$mnt"
+expect 1 "$work/missing" info "$work/missing"
+expect 2 "^usage:" cat "$dump"                    # no path in the dump
+expect 1 "/nope: no such file in the dump" cat "$dump" /nope
+expect 2 "--offset needs a number" cat --offset x "$dump" /mem
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails command lines misbehaved"
+	exit 1
+fi
+echo "ok: every bad command line refused"
