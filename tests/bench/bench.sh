@@ -46,19 +46,20 @@ daemon_hwm_kb() {
 }
 # The middle of three "seconds busy" lines, by seconds.
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-# A sequential read of /mem, each on a fresh mount: "cold warm busy", cold
-# the median of three runs, busy the CPU use of the machine during it.
+# A sequential read of /mem, each on a fresh mount: "cold warm busy steal",
+# cold the median of three runs, busy and steal the machine's CPU use and
+# the hypervisor's steal during that run.
 seq_mem() {
 	local runs=() out warm=
 	for i in 1 2 3; do
 		mount_dump "$@"
 		out=$("$rb" file seq "$mnt/mem")
-		runs+=("$(field seconds <<< "$out") $(field busy <<< "$out")")
+		runs+=("$(field seconds <<< "$out") $(field busy <<< "$out") $(field steal <<< "$out")")
 		[ "$i" = 3 ] && warm=$("$rb" file seq "$mnt/mem" | field seconds)
 		umount_dump
 	done
-	read -r cold busy < <(median3 "${runs[@]}")
-	echo "$cold $warm $busy"
+	read -r cold busy steal < <(median3 "${runs[@]}")
+	echo "$cold $warm $busy $steal"
 }
 # Median of three runs of readbench with these arguments: "seconds busy".
 rb3() {
@@ -111,19 +112,19 @@ Every reader reads the dump file from the page cache.
 
 ### 1. Sequential read of all of /mem ($gib GiB generated dumps: 3/8 text-like, 3/16 random, 1/4 slab-like, 3/16 sparse, 1/8 zero pages)
 
-| dump | file MB | dumpfs cold MB/s | CPU busy | dumpfs warm MB/s | dumpfs cold, -o threads=$(nproc) MB/s | libkdumpfile MB/s | 1-core decompression MB/s | vs libkdumpfile | vs 1-core decompression | in process (\`dumpfs cat\`) MB/s | in process vs 1-core |
+| dump | file MB | dumpfs cold MB/s | CPU busy (steal) | dumpfs warm MB/s | dumpfs cold, -o threads=$(nproc) MB/s | libkdumpfile MB/s | 1-core decompression MB/s | vs libkdumpfile | vs 1-core decompression | in process (\`dumpfs cat\`) MB/s | in process vs 1-core |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
 for c in zlib lzo snappy zstd none; do
 	f=$dir/gen-$c
 	warm "$f"
 	log "sequential: $c"
-	read -r cold warmt busy < <(seq_mem "$f")
-	read -r pool _ _ < <(seq_mem -o threads="$(nproc)" "$f")
+	read -r cold warmt busy steal < <(seq_mem "$f")
+	read -r pool _ < <(seq_mem -o threads="$(nproc)" "$f")
 	read -r lk _ < <(rb3 kdumpfile seq "$f" "$size")
 	read -r dec _ < <(rb3 decompress "$f")
 	inproc=$(cat_mem "$f")
-	echo "| gen-$c | $(( $(stat -c %s "$f") / 1000000 )) | $(mbps $size "$cold") | $(pct "$busy")% | $(mbps $size "$warmt") | $(mbps $size "$pool") | $(mbps $size "$lk") | $(mbps $size "$dec") | $(ratio "$lk" "$cold")x | $(ratio "$dec" "$cold")x | $(mbps $size "$inproc") | $(ratio "$dec" "$inproc")x |"
+	echo "| gen-$c | $(( $(stat -c %s "$f") / 1000000 )) | $(mbps $size "$cold") | $(pct "$busy")% ($(pct "$steal")%) | $(mbps $size "$warmt") | $(mbps $size "$pool") | $(mbps $size "$lk") | $(mbps $size "$dec") | $(ratio "$lk" "$cold")x | $(ratio "$dec" "$cold")x | $(mbps $size "$inproc") | $(ratio "$dec" "$inproc")x |"
 done
 read -r zi _ < <(rb3 decompress "$dir/gen-zlib" inflate)
 read -r zd _ < <(rb3 decompress "$dir/gen-zlib")
@@ -143,20 +144,21 @@ holes=()
 for i in 1 2 3; do
 	mount_dump "$huge"
 	out=$("$rb" file seq "$mnt/mem" $(( (8 << 40) + (1 << 30) )) "$size")
-	holes+=("$(field seconds <<< "$out") $(field busy <<< "$out")")
+	holes+=("$(field seconds <<< "$out") $(field busy <<< "$out") $(field steal <<< "$out")")
 	umount_dump
 done
-read -r hole hbusy < <(median3 "${holes[@]}")
+read -r hole hbusy hsteal < <(median3 "${holes[@]}")
 cat <<EOF
 
 (For gen-none the "decompression" column is a memcpy of every page.
 Every time is the median of three runs, dumpfs's cold ones each on a fresh
 mount; CPU busy is the share of both CPUs' time that was not idle during the
-median cold run.)
+median cold run, and steal the share the hypervisor gave to other guests:
+a run with much steal measured a busy host, not dumpfs.)
 
 - FUSE alone: a cold read through dumpfs of $gib GiB of \`/mem\` that no page of the
   dump covers (zeros made by the daemon, nothing decompressed or read):
-  $(mbps $size "$hole") MB/s, CPU busy $(pct "$hbusy")%. 1.5x the 1-core decompression
+  $(mbps $size "$hole") MB/s, CPU busy $(pct "$hbusy")% (steal $(pct "$hsteal")%). 1.5x the 1-core decompression
   rate would be $(echo "$size * 3 / 2 / $zd / 1000000" | bc) MB/s for zlib (libdeflate), more for the other codecs.
 
 - I/O limit: \`cat\` of an uncompressed ELF of the same memory from the page cache:

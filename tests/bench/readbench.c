@@ -13,10 +13,10 @@
  *                                           dumpfs's codecs, or for zlib pages by
  *                                           zlib's inflate() (the baseline)
  *
- * Prints "bytes=B seconds=S" (and "ops=N" for rand; "busy=F" for file seq:
- * the fraction of all CPUs' time that was not idle during the read, from
- * /proc/stat), nothing else, so the driver script can compute rates and
- * ratios.
+ * Prints "bytes=B seconds=S" (and "ops=N" for rand; for file seq "busy=F
+ * steal=F": the fractions of all CPUs' time that was not idle, and that the
+ * hypervisor gave to other guests, during the read, from /proc/stat),
+ * nothing else, so the driver script can compute rates and ratios.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -62,13 +62,14 @@ static uint64_t next_rand(uint64_t *s)
 	return *s;
 }
 
-/* CPU time of the whole machine from /proc/stat: all of it, and the idle
- * part (idle + iowait), in clock ticks. */
-static void cpu_ticks(uint64_t *total, uint64_t *idle)
+/* CPU time of the whole machine from /proc/stat: all of it, the idle part
+ * (idle + iowait), and the part the hypervisor gave to others (steal), in
+ * clock ticks. */
+static void cpu_ticks(uint64_t *total, uint64_t *idle, uint64_t *steal)
 {
 	uint64_t v[8] = {0};
 	FILE *f = fopen("/proc/stat", "r");
-	*total = *idle = 0;
+	*total = *idle = *steal = 0;
 	if (!f)
 		return;
 	if (fscanf(f, "cpu %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
@@ -76,6 +77,7 @@ static void cpu_ticks(uint64_t *total, uint64_t *idle)
 		for (int i = 0; i < 8; i++)
 			*total += v[i];
 		*idle = v[3] + v[4];
+		*steal = v[7];
 	}
 	fclose(f);
 }
@@ -87,8 +89,8 @@ static void file_seq(const char *path, uint64_t off, uint64_t len)
 		die(path);
 	size_t bs = 1 << 20;
 	uint8_t *buf = malloc(bs);
-	uint64_t total = 0, t_all0, t_idle0, t_all1, t_idle1;
-	cpu_ticks(&t_all0, &t_idle0);
+	uint64_t total = 0, t_all0, t_idle0, t_steal0, t_all1, t_idle1, t_steal1;
+	cpu_ticks(&t_all0, &t_idle0, &t_steal0);
 	double t0 = now();
 	while (total < len) {
 		size_t want = len - total < bs ? (size_t)(len - total) : bs;
@@ -100,9 +102,11 @@ static void file_seq(const char *path, uint64_t off, uint64_t len)
 		total += (uint64_t)r;
 	}
 	double t = now() - t0;
-	cpu_ticks(&t_all1, &t_idle1);
-	double busy = t_all1 > t_all0 ? 1.0 - (double)(t_idle1 - t_idle0) / (double)(t_all1 - t_all0) : 0;
-	printf("bytes=%" PRIu64 " seconds=%.6f busy=%.2f\n", total, t, busy);
+	cpu_ticks(&t_all1, &t_idle1, &t_steal1);
+	double all = t_all1 > t_all0 ? (double)(t_all1 - t_all0) : 1;
+	double busy = 1.0 - (double)(t_idle1 - t_idle0) / all;
+	double steal = (double)(t_steal1 - t_steal0) / all;
+	printf("bytes=%" PRIu64 " seconds=%.6f busy=%.2f steal=%.2f\n", total, t, busy, steal);
 	free(buf);
 	close(fd);
 }
