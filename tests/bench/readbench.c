@@ -32,7 +32,7 @@
 
 #include <zlib.h>
 
-#include "internal.h"
+#include "page/page.h"
 
 #ifdef HAVE_LIBKDUMPFILE
 #include <libkdumpfile/kdumpfile.h>

@@ -44,8 +44,8 @@ bash tests/fuzz/make-corpus.sh "$build/tests/gen/mkdump" "$corpus/seeds"
 # mutations that spell a key reach the code that trusts its value.
 dict=$build/vmcoreinfo.dict
 {
-	grep -ohE '"(SYMBOL|OFFSET|SIZE|NUMBER|LENGTH)\([^"]*\)"' core/*.c
-	grep -ohE 'vmcoreinfo_get\([^,]*, *"[^"]*"' core/*.c | grep -oE '"[^"]*"$'
+	grep -rohE --include='*.c' '"(SYMBOL|OFFSET|SIZE|NUMBER|LENGTH)\([^"]*\)"' core
+	grep -rohE --include='*.c' 'vmcoreinfo_get\([^,]*, *"[^"]*"' core | grep -oE '"[^"]*"$'
 } | sed -e 's/%s/printk_log/' -e 's/"$/="/' | sort -u > "$dict"
 
 # Sanitizer findings abort; a leak is a finding too.

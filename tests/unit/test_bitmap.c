@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "format/format.h"
 
 static const uint64_t sizes[] = { 0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 4095, 4096,
 				  4097, 8191, 8192, 8193, 100000 };

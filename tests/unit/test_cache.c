@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "page/page.h"
 
 /* The content every test stores under @key: a function of the key, so a
  * page returned under the wrong key (or torn by a race) is detected. */

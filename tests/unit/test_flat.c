@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "source/source.h"
 
 static char tmpdir[256];
 static unsigned file_no;
@@ -161,14 +161,14 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	uint8_t *cov = model_coverage(r, n, size);
 
 	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
-	assert_non_null(src.flat);
+	assert_string_equal(src.ops->wrapper, "flattened");
 	assert_int_equal(src.size, size);
 	if (expect_warning) {
-		assert_non_null(src.flat_warning);
-		assert_non_null(strstr(src.flat_warning, path));
-		assert_non_null(strstr(src.flat_warning, "offset"));
+		assert_non_null(src.warning);
+		assert_non_null(strstr(src.warning, path));
+		assert_non_null(strstr(src.warning, "offset"));
 	} else {
-		assert_null(src.flat_warning);
+		assert_null(src.warning);
 	}
 
 	uint8_t *buf = malloc(size + 1);
@@ -220,7 +220,13 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	size_t nrec = 0;
 	for (size_t i = 0; i < n; i++)
 		nrec += r[i].data_len > 0;
-	assert_int_equal(flat_record_count(src.flat), nrec);
+	struct strbuf sb = {0};
+	char line[64];
+	src.ops->describe(&src, &sb);
+	snprintf(line, sizeof(line), " (flattened, %zu records,", nrec);
+	assert_non_null(sb.buf);
+	assert_non_null(strstr(sb.buf, line));
+	sb_free(&sb);
 
 	source_close(&src);
 	free(buf);
@@ -365,7 +371,7 @@ static void test_missing_end_marker(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
-	assert_non_null(strstr(src.flat_warning, "end marker"));
+	assert_non_null(strstr(src.warning, "end marker"));
 	source_close(&src);
 
 	/* a header and nothing else */
@@ -398,7 +404,7 @@ static void test_truncated_last_record(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
-	assert_non_null(strstr(src.flat_warning, "truncated"));
+	assert_non_null(strstr(src.warning, "truncated"));
 	assert_int_equal(src.size, 8000 + 1200);
 	uint8_t b[16];
 	assert_int_equal(source_read(&src, b, 16, 8000 + 1200 - 8), DUMPFS_ERR_CORRUPT);
@@ -486,7 +492,7 @@ static void test_plain_file(void **state)
 	char err[ERRMSG_MAX];
 	uint8_t b[8];
 	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
-	assert_null(src.flat);
+	assert_null(src.ops->wrapper);
 	assert_int_equal(src.size, 26);
 	assert_int_equal(source_read(&src, b, 8, 0), DUMPFS_OK);
 	assert_memory_equal(b, "makedump", 8);

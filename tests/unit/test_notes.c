@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "format/format.h"
 
 #define NT_PRSTATUS 1
 

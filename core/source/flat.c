@@ -8,16 +8,19 @@
  * pipe.  We index it with one sequential scan and never copy it: the index
  * maps each byte of the rearranged file to the latest record that wrote it
  * (later records override earlier ones, as `makedumpfile -R` pwrite()s
- * them in order); bytes no record wrote read as zeros.
+ * them in order); bytes no record wrote read as zeros.  The flattened
+ * source wraps the plain file it was opened as.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "source/source.h"
 
+#define FLAT_SIGNATURE "makedumpfile"
 #define FLAT_HEADER_SIZE 4096
 #define FLAT_SCAN_WINDOW (1u << 20)
 
@@ -29,6 +32,7 @@ struct flat_piece {
 };
 
 struct flat_index {
+	struct source file;             /* the flattened file itself */
 	struct flat_piece *pieces;      /* sorted by dst, disjoint */
 	size_t npieces;
 	size_t nrecords;
@@ -193,7 +197,7 @@ static enum dumpfs_status scan_get(struct scan *s, uint64_t off, void *out, size
 			want = FLAT_SCAN_WINDOW;
 		if (want < len)
 			return DUMPFS_ERR_CORRUPT;
-		enum dumpfs_status st = source_pread_raw(s->src, s->buf, want, off);
+		enum dumpfs_status st = source_read(s->src, s->buf, want, off);
 		if (st != DUMPFS_OK)
 			return st;
 		s->start = off;
@@ -207,11 +211,21 @@ static void set_warning(struct source *src, const char *fmt, uint64_t off, size_
 {
 	char msg[ERRMSG_MAX];
 	snprintf(msg, sizeof(msg), fmt, src->path, (unsigned long long)off, n);
-	free(src->flat_warning);
-	src->flat_warning = strdup(msg);
+	free(src->warning);
+	src->warning = strdup(msg);
 }
 
-enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen)
+static void flat_index_free(struct flat_index *fi);
+static const struct source_ops flat_ops;
+
+bool flat_signature(const struct source *src)
+{
+	char sig[16];
+	return source_read(src, sig, sizeof(sig), 0) == DUMPFS_OK &&
+	       memcmp(sig, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE)) == 0;
+}
+
+enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen)
 {
 	uint8_t hdr[32];
 	struct scan s = { .src = src };
@@ -225,7 +239,7 @@ enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen
 			 src->path, (unsigned long long)src->size);
 		return DUMPFS_ERR_CORRUPT;
 	}
-	st = source_pread_raw(src, hdr, sizeof(hdr), 0);
+	st = source_read(src, hdr, sizeof(hdr), 0);
 	if (st != DUMPFS_OK) {
 		snprintf(err, errlen, "%s: offset 0: cannot read flattened header", src->path);
 		return st;
@@ -288,7 +302,7 @@ enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen
 		if (len && dend > logical)
 			logical = dend;
 	}
-	if (!ended && !src->flat_warning)
+	if (!ended && !src->warning)
 		set_warning(src, "%s: offset %llu: flattened end marker missing (file truncated?); %zu records indexed",
 			    pos, l.n);
 
@@ -314,7 +328,12 @@ enum dumpfs_status flat_index_build(struct source *src, char *err, size_t errlen
 		if (p)
 			fi->pieces = p;
 	}
-	src->flat = fi;
+	/* The plain file moves inside; its name and warning stay outside. */
+	fi->file = *src;
+	fi->file.path = NULL;
+	fi->file.warning = NULL;
+	src->ops = &flat_ops;
+	src->priv = fi;
 	src->size = logical;
 	src->stored_bytes = stored;
 	return DUMPFS_OK;
@@ -324,17 +343,13 @@ fail:
 	return st;
 }
 
-void flat_index_free(struct flat_index *fi)
+/* Frees the index only: the plain file is the caller's until it moves in. */
+static void flat_index_free(struct flat_index *fi)
 {
 	if (!fi)
 		return;
 	free(fi->pieces);
 	free(fi);
-}
-
-size_t flat_record_count(const struct flat_index *fi)
-{
-	return fi ? fi->nrecords : 0;
 }
 
 /* Index of the first piece that ends after @off. */
@@ -351,10 +366,10 @@ static size_t find_piece(const struct flat_index *fi, uint64_t off)
 	return lo;
 }
 
-enum dumpfs_status flat_read(const struct source *src, void *buf, size_t len,
-			     uint64_t off)
+static enum dumpfs_status flat_read(const struct source *src, void *buf, size_t len,
+				    uint64_t off)
 {
-	const struct flat_index *fi = src->flat;
+	const struct flat_index *fi = src->priv;
 	uint8_t *out = buf;
 
 	for (size_t i = find_piece(fi, off); len; i++) {
@@ -376,7 +391,7 @@ enum dumpfs_status flat_read(const struct source *src, void *buf, size_t len,
 		size_t n = (size_t)(p->dst + p->len - off);
 		if (n > len)
 			n = len;
-		enum dumpfs_status st = source_pread_raw(src, out, n, p->src + (off - p->dst));
+		enum dumpfs_status st = source_read(&fi->file, out, n, p->src + (off - p->dst));
 		if (st != DUMPFS_OK)
 			return st;
 		out += n;
@@ -385,3 +400,24 @@ enum dumpfs_status flat_read(const struct source *src, void *buf, size_t len,
 	}
 	return DUMPFS_OK;
 }
+
+static void flat_describe(const struct source *src, struct strbuf *sb)
+{
+	const struct flat_index *fi = src->priv;
+	sb_printf(sb, " (flattened, %zu records, rearranged size %" PRIu64 ")", fi->nrecords,
+		  src->size);
+}
+
+static void flat_close(struct source *src)
+{
+	struct flat_index *fi = src->priv;
+	source_close(&fi->file);
+	flat_index_free(fi);
+}
+
+static const struct source_ops flat_ops = {
+	.wrapper = "flattened",
+	.read = flat_read,
+	.describe = flat_describe,
+	.close = flat_close,
+};

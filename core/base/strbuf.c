@@ -1,33 +1,12 @@
 /*
- * util.c - byte order writers and the text buffer.
+ * strbuf.c - the growable text buffer the text files are rendered into.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-void put16(struct endian e, void *p, uint16_t v)
-{
-	uint8_t *b = p;
-	if (e.big) { b[0] = v >> 8; b[1] = (uint8_t)v; }
-	else { b[0] = (uint8_t)v; b[1] = v >> 8; }
-}
-
-void put32(struct endian e, void *p, uint32_t v)
-{
-	uint8_t *b = p;
-	for (int i = 0; i < 4; i++)
-		b[e.big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
-void put64(struct endian e, void *p, uint64_t v)
-{
-	uint8_t *b = p;
-	for (int i = 0; i < 8; i++)
-		b[e.big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
-}
+#include "base/base.h"
 
 static bool sb_reserve(struct strbuf *sb, size_t extra)
 {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "page/page.h"
 
 #define MAX_WORKERS 16
 

@@ -1,5 +1,5 @@
 /*
- * fmt_elf.c - ELF vmcores: /proc/vmcore copies, QEMU dump-guest-memory
+ * elf.c - ELF vmcores: /proc/vmcore copies, QEMU dump-guest-memory
  * (paging on or off), makedumpfile -E; ELF32 and ELF64, either byte order.
  *
  * Physical memory comes from the PT_LOAD segments by p_paddr; the part of a
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "format/format.h"
 
 #define PT_LOAD 1
 #define PT_NOTE 4
@@ -30,6 +30,8 @@
  * size and seek offsets overflow.
  */
 #define MAX_PHYS_END (1ull << 62)
+
+static const struct format_ops elf_ops;
 
 struct segment {
 	uint64_t paddr, memsz, filesz, offset;
@@ -81,17 +83,17 @@ static void decode_phdr(const struct elf *x, struct endian e, const uint8_t *p, 
 	}
 }
 
-static enum dumpfs_status read_header(struct dumpfs_dump *d, struct elf *x, uint16_t *phentsize)
+static enum dumpfs_status read_header(struct format *f, struct elf *x, uint16_t *phentsize)
 {
 	uint8_t h[64] = {0};
-	const struct source *src = &d->files[0];
+	const struct source *src = &f->files[0];
 	size_t hsize = x->is64 ? 64 : 52;
-	struct endian e = d->endian;
+	struct endian e = f->endian;
 
 	if (src->size < hsize)
-		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %llu: ELF header truncated",
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset %llu: ELF header truncated",
 				 src->path, (unsigned long long)src->size);
-	enum dumpfs_status st = dump_read_meta(d, 0, h, hsize, 0, "ELF header");
+	enum dumpfs_status st = format_read_meta(f, 0, h, hsize, 0, "ELF header");
 	if (st != DUMPFS_OK)
 		return st;
 	x->type = get16(e, h + 16);
@@ -108,10 +110,10 @@ static enum dumpfs_status read_header(struct dumpfs_dump *d, struct elf *x, uint
 		x->phnum = get16(e, h + 44);
 	}
 	if (x->type != ET_CORE)
-		return dump_fail(d, DUMPFS_ERR_INVALID, "%s: offset 16: ELF type %u is not a core file (ET_CORE)",
+		return diag_fail(f->diag, DUMPFS_ERR_INVALID, "%s: offset 16: ELF type %u is not a core file (ET_CORE)",
 				 src->path, x->type);
 	if (*phentsize != (x->is64 ? 56 : 32))
-		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %d: e_phentsize %u, expected %d",
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset %d: e_phentsize %u, expected %d",
 				 src->path, x->is64 ? 54 : 42, *phentsize, x->is64 ? 56 : 32);
 	if (x->phnum == PN_XNUM) {
 		/* More than 65534 headers: the count is in section 0's sh_info. */
@@ -119,10 +121,10 @@ static enum dumpfs_status read_header(struct dumpfs_dump *d, struct elf *x, uint
 		uint8_t sh[64];
 		size_t shsize = x->is64 ? 64 : 40;
 		if (shoff == 0 || shoff + shsize > src->size || shoff + shsize < shoff)
-			return dump_fail(d, DUMPFS_ERR_CORRUPT,
+			return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 					 "%s: offset %d: e_phnum is PN_XNUM but section header 0 at %llu is outside the file",
 					 src->path, x->is64 ? 56 : 44, (unsigned long long)shoff);
-		st = dump_read_meta(d, 0, sh, shsize, shoff, "section header 0");
+		st = format_read_meta(f, 0, sh, shsize, shoff, "section header 0");
 		if (st != DUMPFS_OK)
 			return st;
 		x->phnum = get32(e, sh + (x->is64 ? 44 : 28));
@@ -130,29 +132,29 @@ static enum dumpfs_status read_header(struct dumpfs_dump *d, struct elf *x, uint
 	}
 	uint64_t end;
 	if (!mul_ok(x->phnum, *phentsize, &end) || !add_ok(end, x->phoff, &end) || end > src->size)
-		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 				 "%s: offset %llu: %llu program headers run past the end of the file",
 				 src->path, (unsigned long long)x->phoff, (unsigned long long)x->phnum);
 	return DUMPFS_OK;
 }
 
 /* Concatenate every PT_NOTE segment's notes. */
-static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct elf *x,
+static enum dumpfs_status load_notes(struct format *f, struct elf *x,
 				     const uint8_t *ph, uint16_t phentsize)
 {
-	const struct source *src = &d->files[0];
+	const struct source *src = &f->files[0];
 	uint8_t *blob = NULL;
 	size_t size = 0;
 
 	for (uint64_t i = 0; i < x->phnum; i++) {
 		struct phdr p;
-		decode_phdr(x, d->endian, ph + i * phentsize, &p);
+		decode_phdr(x, f->endian, ph + i * phentsize, &p);
 		if (p.type != PT_NOTE)
 			continue;
 		x->nnotes_segs++;
 		if (p.filesz > MAX_NOTES_SIZE - size || p.offset + p.filesz > src->size ||
 		    p.offset + p.filesz < p.offset) {
-			dump_warn(d, "%s: offset %llu: PT_NOTE segment %llu (%llu bytes) runs past the end of the file or is too large; ignored",
+			diag_warn(f->diag, "%s: offset %llu: PT_NOTE segment %llu (%llu bytes) runs past the end of the file or is too large; ignored",
 				  src->path, (unsigned long long)p.offset, (unsigned long long)i,
 				  (unsigned long long)p.filesz);
 			continue;
@@ -163,7 +165,7 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct elf *x,
 			return DUMPFS_ERR_NOMEM;
 		}
 		blob = nb;
-		enum dumpfs_status st = dump_read_meta(d, 0, blob + size, (size_t)p.filesz, p.offset, "PT_NOTE");
+		enum dumpfs_status st = format_read_meta(f, 0, blob + size, (size_t)p.filesz, p.offset, "PT_NOTE");
 		if (st != DUMPFS_OK) {
 			free(blob);
 			return st;
@@ -171,16 +173,16 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct elf *x,
 		size += (size_t)p.filesz;
 	}
 	char warn[ERRMSG_MAX] = "";
-	enum dumpfs_status st = notes_parse(&d->notes, blob, size, d->endian, warn, sizeof(warn));
+	enum dumpfs_status st = notes_parse(&f->notes, blob, size, f->endian, warn, sizeof(warn));
 	if (warn[0])
-		dump_warn(d, "%s: %s", src->path, warn);
+		diag_warn(f->diag, "%s: %s", src->path, warn);
 	return st;
 }
 
-static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
+static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 					const uint8_t *ph, uint16_t phentsize)
 {
-	const struct source *src = &d->files[0];
+	const struct source *src = &f->files[0];
 	size_t n = 0;
 	bool truncated = false;
 
@@ -190,7 +192,7 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 	for (uint64_t i = 0; i < x->phnum; i++) {
 		struct phdr p;
 		uint64_t end;
-		decode_phdr(x, d->endian, ph + i * phentsize, &p);
+		decode_phdr(x, f->endian, ph + i * phentsize, &p);
 		if (p.type != PT_LOAD)
 			continue;
 		x->nloads++;
@@ -199,18 +201,18 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 		if (p.memsz == 0 || p.paddr == UINT64_MAX)
 			continue;
 		if (!add_ok(p.paddr, p.memsz, &end)) {
-			dump_warn(d, "%s: program header %llu: PT_LOAD at paddr %#llx wraps around; ignored",
+			diag_warn(f->diag, "%s: program header %llu: PT_LOAD at paddr %#llx wraps around; ignored",
 				  src->path, (unsigned long long)i, (unsigned long long)p.paddr);
 			continue;
 		}
 		if (end > MAX_PHYS_END) {
-			dump_warn(d, "%s: program header %llu: PT_LOAD at paddr %#llx ends beyond %#llx, where no machine has memory and /mem cannot reach; ignored",
+			diag_warn(f->diag, "%s: program header %llu: PT_LOAD at paddr %#llx ends beyond %#llx, where no machine has memory and /mem cannot reach; ignored",
 				  src->path, (unsigned long long)i, (unsigned long long)p.paddr,
 				  (unsigned long long)MAX_PHYS_END);
 			continue;
 		}
 		if (p.filesz > p.memsz) {
-			dump_warn(d, "%s: program header %llu: p_filesz > p_memsz; using p_memsz",
+			diag_warn(f->diag, "%s: program header %llu: p_filesz > p_memsz; using p_memsz",
 				  src->path, (unsigned long long)i);
 			p.filesz = p.memsz;
 		}
@@ -221,7 +223,7 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 		x->segs[n++] = (struct segment){ p.paddr, p.memsz, p.filesz, p.offset, p.vaddr };
 	}
 	if (truncated)
-		dump_warn(d, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",
+		diag_warn(f->diag, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",
 			  src->path, (unsigned long long)src->size);
 	if (n)
 		qsort(x->segs, n, sizeof(*x->segs), cmp_segment);
@@ -248,90 +250,106 @@ static enum dumpfs_status load_segments(struct dumpfs_dump *d, struct elf *x,
 	return DUMPFS_OK;
 }
 
-static enum dumpfs_status build_memory_map(struct dumpfs_dump *d, struct elf *x)
+static enum dumpfs_status build_memory_map(struct format *f, struct elf *x)
 {
-	uint64_t ps = d->page_size;
+	uint64_t ps = f->page_size;
 	for (size_t i = 0; i < x->nsegs; i++) {
 		const struct segment *s = &x->segs[i];
 		uint64_t first = s->paddr / ps, last = (s->paddr + s->memsz - 1) / ps;
 		uint64_t data_end = s->paddr + s->filesz;
-		if (d->nram && d->ram[d->nram - 1].start + d->ram[d->nram - 1].count > first)
-			first = d->ram[d->nram - 1].start + d->ram[d->nram - 1].count;
+		if (f->nram && f->ram[f->nram - 1].start + f->ram[f->nram - 1].count > first)
+			first = f->ram[f->nram - 1].start + f->ram[f->nram - 1].count;
 		if (first <= last) {
-			enum dumpfs_status st = dump_add_ram(d, first, last - first + 1);
+			enum dumpfs_status st = format_add_ram(f, first, last - first + 1);
 			if (st != DUMPFS_OK)
 				return st;
 		}
-		if (last + 1 > d->max_pfn)
-			d->max_pfn = last + 1;
+		if (last + 1 > f->max_pfn)
+			f->max_pfn = last + 1;
 		if (s->filesz)
-			d->dumped_pages += (data_end - 1) / ps - s->paddr / ps + 1;
+			f->dumped_pages += (data_end - 1) / ps - s->paddr / ps + 1;
 	}
-	for (size_t i = 0; i < d->nram; i++)
-		d->ram_pages += d->ram[i].count;
+	for (size_t i = 0; i < f->nram; i++)
+		f->ram_pages += f->ram[i].count;
 	return DUMPFS_OK;
 }
 
-static void pick_page_size(struct dumpfs_dump *d)
+static void pick_page_size(struct format *f)
 {
 	char v[32];
 	uint64_t ps = 4096;
-	if (vmcoreinfo_get(&d->notes, "PAGESIZE", v, sizeof(v))) {
+	if (vmcoreinfo_get(&f->notes, "PAGESIZE", v, sizeof(v))) {
 		uint64_t n = strtoull(v, NULL, 10);
 		if (n >= MIN_PAGE_SIZE && n <= MAX_PAGE_SIZE && !(n & (n - 1)))
 			ps = n;
 		else
-			dump_warn(d, "VMCOREINFO PAGESIZE=%s is not a valid page size; using 4096", v);
+			diag_warn(f->diag, "VMCOREINFO PAGESIZE=%s is not a valid page size; using 4096", v);
 	}
-	dump_set_page_size(d, ps, 0, "page size");
+	format_set_page_size(f, ps, 0, "page size");
 }
 
-enum dumpfs_status elf_probe(struct dumpfs_dump *d, bool *matched)
+/* Who wrote an ELF vmcore, from what the headers show: QEMU's CPU notes,
+ * makedumpfile's excluded tails or ERASEINFO, the kernel's text mapping
+ * that only /proc/vmcore has. */
+static const char *producer_of(const struct format *f, const struct elf *x)
+{
+	if (f->notes.nqemu)
+		return "QEMU dump-guest-memory";
+	if (x->has_excluded_tails || f->notes.eraseinfo)
+		return "makedumpfile -E";
+	if (x->has_kernel_text_segment)
+		return "/proc/vmcore copy";
+	return NULL;
+}
+
+enum dumpfs_status elf_probe(struct format *f, bool *matched)
 {
 	uint8_t id[16];
-	const struct source *src = &d->files[0];
+	const struct source *src = &f->files[0];
 	uint16_t phentsize = 0;
 
 	*matched = false;
 	if (src->size < 16 || source_read(src, id, 16, 0) != DUMPFS_OK || memcmp(id, "\177ELF", 4))
 		return DUMPFS_OK;
 	*matched = true;
-	if (d->nfiles > 1)
-		return dump_fail(d, DUMPFS_ERR_INVALID, "%s: ELF dumps cannot be split; give one file",
-				 d->files[1].path);
+	if (f->nfiles > 1)
+		return diag_fail(f->diag, DUMPFS_ERR_INVALID, "%s: ELF dumps cannot be split; give one file",
+				 f->files[1].path);
 	if ((id[4] != 1 && id[4] != 2) || (id[5] != 1 && id[5] != 2))
-		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset 4: bad ELF class %u or data encoding %u",
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset 4: bad ELF class %u or data encoding %u",
 				 src->path, id[4], id[5]);
 	struct elf *x = calloc(1, sizeof(*x));
 	if (!x)
 		return DUMPFS_ERR_NOMEM;
-	d->fmt = x;
-	d->ops = &elf_ops;
+	f->priv = x;
+	f->ops = &elf_ops;
 	x->is64 = id[4] == 2;
-	d->is_32bit = !x->is64;
-	d->endian = (struct endian){ id[5] == 2 };
-	d->format_name = x->is64 ? "ELF64" : "ELF32";
-	d->elf_passthrough = true;
+	f->is_32bit = !x->is64;
+	f->endian = (struct endian){ id[5] == 2 };
+	f->name = x->is64 ? "ELF64" : "ELF32";
+	f->elf_passthrough = true;
 
-	enum dumpfs_status st = read_header(d, x, &phentsize);
+	enum dumpfs_status st = read_header(f, x, &phentsize);
 	if (st != DUMPFS_OK)
 		return st;
-	d->elf_machine = x->machine;
-	d->incomplete = x->flags & ELF_INCOMPLETE;
+	f->elf_machine = x->machine;
+	f->incomplete = x->flags & ELF_INCOMPLETE;
 	size_t phsize = (size_t)(x->phnum * phentsize);
 	uint8_t *ph = malloc(phsize ? phsize : 1);
 	if (!ph)
 		return DUMPFS_ERR_NOMEM;
-	st = dump_read_meta(d, 0, ph, phsize, x->phoff, "program headers");
+	st = format_read_meta(f, 0, ph, phsize, x->phoff, "program headers");
 	if (st == DUMPFS_OK)
-		st = load_notes(d, x, ph, phentsize);
+		st = load_notes(f, x, ph, phentsize);
 	if (st == DUMPFS_OK) {
-		pick_page_size(d);
-		st = load_segments(d, x, ph, phentsize);
+		pick_page_size(f);
+		st = load_segments(f, x, ph, phentsize);
 	}
 	free(ph);
 	if (st == DUMPFS_OK)
-		st = build_memory_map(d, x);
+		st = build_memory_map(f, x);
+	if (st == DUMPFS_OK)
+		f->producer = producer_of(f, x);
 	return st;
 }
 
@@ -349,10 +367,10 @@ static size_t first_data_after(const struct elf *x, uint64_t addr)
 	return lo;
 }
 
-static enum dumpfs_status elf_read_page(struct dumpfs_dump *d, uint64_t pfn, void *buf)
+static enum dumpfs_status elf_read_page(struct format *f, uint64_t pfn, void *buf)
 {
-	const struct elf *x = d->fmt;
-	uint64_t ps = d->page_size, start = pfn * ps, end = start + ps;
+	const struct elf *x = f->priv;
+	uint64_t ps = f->page_size, start = pfn * ps, end = start + ps;
 	uint8_t *out = buf;
 	bool any = false;
 
@@ -366,40 +384,36 @@ static enum dumpfs_status elf_read_page(struct dumpfs_dump *d, uint64_t pfn, voi
 		if (!any)
 			memset(out, 0, ps);     /* bytes no segment holds */
 		any = true;
-		if (source_read(&d->files[0], out + (a - start), (size_t)(b - a),
+		if (source_read(&f->files[0], out + (a - start), (size_t)(b - a),
 				s->offset + (a - s->paddr)) != DUMPFS_OK)
-			return dump_log(d, DUMPFS_ERR_CORRUPT,
+			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 					"%s: offset %llu: data of physical address %#llx is past the end of the file",
-					d->files[0].path, (unsigned long long)(s->offset + (a - s->paddr)),
+					f->files[0].path, (unsigned long long)(s->offset + (a - s->paddr)),
 					(unsigned long long)a);
 	}
 	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
 }
 
-static bool elf_extent(struct dumpfs_dump *d, uint64_t paddr, size_t len, struct dumpfs_extent *e)
+static bool elf_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
 {
-	const struct elf *x = d->fmt;
-	const struct source *src = &d->files[0];
+	const struct elf *x = f->priv;
 	size_t i = first_data_after(x, paddr);
-	if (src->flat || i == x->nsegs || x->segs[i].paddr > paddr)
+	if (i == x->nsegs || x->segs[i].paddr > paddr)
 		return false;
 	const struct segment *s = &x->segs[i];
 	uint64_t in = paddr - s->paddr;
-	if (in >= s->filesz || s->offset + in >= src->size)
+	if (in >= s->filesz)
 		return false;
 	uint64_t n = s->filesz - in;
-	if (n > src->size - (s->offset + in))
-		n = src->size - (s->offset + in);
-	*e = (struct dumpfs_extent){ src->fd, s->offset + in, n < len ? (size_t)n : len };
-	return true;
+	return source_extent(&f->files[0], s->offset + in, n < len ? (size_t)n : len, e);
 }
 
-static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
+static uint64_t elf_find_pfn(struct format *f, uint64_t pfn, bool dumped)
 {
-	const struct elf *x = d->fmt;
-	uint64_t ps = d->page_size;
+	const struct elf *x = f->priv;
+	uint64_t ps = f->page_size;
 
-	while (pfn < d->max_pfn) {
+	while (pfn < f->max_pfn) {
 		size_t i = first_data_after(x, pfn * ps);
 		/* Skip segments whose data ends before the page, and those with
 		 * no data at all (p_filesz 0: all of it excluded): SEEK_DATA must
@@ -409,7 +423,7 @@ static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
 					x->segs[i].paddr + x->segs[i].filesz <= pfn * ps))
 			i++;
 		if (i == x->nsegs)
-			return dumped ? d->max_pfn : pfn;
+			return dumped ? f->max_pfn : pfn;
 		const struct segment *s = &x->segs[i];
 		uint64_t first = (s->paddr > pfn * ps ? s->paddr : pfn * ps) / ps;
 		if (dumped)
@@ -418,14 +432,14 @@ static uint64_t elf_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
 			return pfn;
 		pfn = (s->paddr + s->filesz + ps - 1) / ps;
 	}
-	return d->max_pfn;
+	return f->max_pfn;
 }
 
-static void elf_describe(struct dumpfs_dump *d, struct strbuf *sb)
+static void elf_describe(struct format *f, struct strbuf *sb)
 {
-	const struct elf *x = d->fmt;
+	const struct elf *x = f->priv;
 	sb_printf(sb, "elf_class: %s\nelf_data: %s\ne_machine: %u\ne_flags: %#x%s\n",
-		  x->is64 ? "ELFCLASS64" : "ELFCLASS32", d->endian.big ? "big-endian" : "little-endian",
+		  x->is64 ? "ELFCLASS64" : "ELFCLASS32", f->endian.big ? "big-endian" : "little-endian",
 		  x->machine, x->flags, x->flags & ELF_INCOMPLETE ? " DUMP_ELF_INCOMPLETE" : "");
 	sb_printf(sb, "program_headers: %llu%s\npt_load: %zu\npt_note: %zu\n",
 		  (unsigned long long)x->phnum, x->pn_xnum ? " (PN_XNUM)" : "", x->nloads,
@@ -435,27 +449,17 @@ static void elf_describe(struct dumpfs_dump *d, struct strbuf *sb)
 		  x->noverlaps ? " (clipped: the lower-addressed segment wins)" : "");
 }
 
-static void elf_close(struct dumpfs_dump *d)
+static void elf_close(struct format *f)
 {
-	struct elf *x = d->fmt;
+	struct elf *x = f->priv;
 	if (!x)
 		return;
 	free(x->segs);
 	free(x);
-	d->fmt = NULL;
+	f->priv = NULL;
 }
 
-bool elf_origin_hints(const struct dumpfs_dump *d, bool *excluded_tails, bool *kernel_text)
-{
-	if (d->ops != &elf_ops)
-		return false;
-	const struct elf *x = d->fmt;
-	*excluded_tails = x->has_excluded_tails;
-	*kernel_text = x->has_kernel_text_segment;
-	return true;
-}
-
-const struct format_ops elf_ops = {
+static const struct format_ops elf_ops = {
 	.name = "elf",
 	.read_page = elf_read_page,
 	.extent = elf_extent,

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 
 /* Linux takes log_buf_len up to 2^31 (LOG_BUF_LEN_MAX), with one descriptor
  * per 32 bytes of text (PRB_AVGBITS 5); real logs are a few MiB at most.
@@ -48,10 +48,10 @@
 
 struct why { char *buf; size_t len; };
 
-static bool vmci_value(struct dumpfs_dump *d, const char *key, int base, uint64_t *out, struct why *why)
+static bool vmci_value(const struct machine *m, const char *key, int base, uint64_t *out, struct why *why)
 {
 	char v[64], *end;
-	if (!vmcoreinfo_get(&d->notes, key, v, sizeof(v))) {
+	if (!vmcoreinfo_get(m->notes, key, v, sizeof(v))) {
 		snprintf(why->buf, why->len, "VMCOREINFO has no %s", key);
 		return false;
 	}
@@ -63,10 +63,10 @@ static bool vmci_value(struct dumpfs_dump *d, const char *key, int base, uint64_
 	return true;
 }
 
-static bool read_kernel(struct kvaddr *kv, uint64_t vaddr, void *buf, size_t len,
+static bool read_kernel(struct kmem *km, uint64_t vaddr, void *buf, size_t len,
 			const char *what, struct why *why)
 {
-	if (kvaddr_read(kv, vaddr, buf, len))
+	if (kmem_read(km, vaddr, buf, len))
 		return true;
 	snprintf(why->buf, why->len, "cannot read %s at %#" PRIx64 " (%zu bytes)", what, vaddr, len);
 	return false;
@@ -112,7 +112,7 @@ struct prb_layout {
 	uint64_t size_bits, data;
 };
 
-static bool prb_layout_get(struct dumpfs_dump *d, struct prb_layout *l, struct why *why)
+static bool prb_layout_get(const struct machine *m, struct prb_layout *l, struct why *why)
 {
 	const struct { const char *key; uint64_t *out; int base; } keys[] = {
 		{ "SYMBOL(prb)", &l->prb_var, 16 },
@@ -135,7 +135,7 @@ static bool prb_layout_get(struct dumpfs_dump *d, struct prb_layout *l, struct w
 		{ "OFFSET(prb_data_ring.data)", &l->data, 10 },
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!vmci_value(d, keys[i].key, keys[i].base, keys[i].out, why))
+		if (!vmci_value(m, keys[i].key, keys[i].base, keys[i].out, why))
 			return false;
 	/* every member read below is 8 bytes at most, inside a record */
 	if (l->desc_size > MAX_RECORD_STRUCT || l->info_size > MAX_RECORD_STRUCT ||
@@ -154,13 +154,13 @@ struct prb_state {
 	uint64_t text_size, text_data;
 };
 
-static bool prb_state_read(struct kvaddr *kv, const struct prb_layout *l, struct prb_state *s, struct why *why)
+static bool prb_state_read(struct kmem *km, const struct prb_layout *l, struct prb_state *s, struct why *why)
 {
 	uint8_t b[8];
 	uint64_t count_bits, size_bits;
 	/* prb points to printk_rb_static, or to printk_rb_dynamic once
 	 * setup_log_buf() has moved the log to a bigger buffer */
-	if (!read_kernel(kv, l->prb_var, b, 8, "prb", why))
+	if (!read_kernel(km, l->prb_var, b, 8, "prb", why))
 		return false;
 	uint64_t prb = get_le64(b);
 	const struct { uint64_t off; unsigned size; uint64_t *out; const char *what; } fields[] = {
@@ -173,7 +173,7 @@ static bool prb_state_read(struct kvaddr *kv, const struct prb_layout *l, struct
 		{ l->text_data_ring + l->data, 8, &s->text_data, "prb_data_ring.data" },
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (!read_kernel(kv, prb + fields[i].off, b, fields[i].size, fields[i].what, why))
+		if (!read_kernel(km, prb + fields[i].off, b, fields[i].size, fields[i].what, why))
 			return false;
 		*fields[i].out = fields[i].size == 4 ? get_le32(b) : get_le64(b);
 	}
@@ -197,14 +197,14 @@ static bool prb_state_read(struct kvaddr *kv, const struct prb_layout *l, struct
 
 /* One descriptor, as crash's dump_record() does: skip records that are not
  * committed, print an empty line for a data-less one. */
-static bool prb_record(struct kvaddr *kv, const struct prb_layout *l, const struct prb_state *s,
+static bool prb_record(struct kmem *km, const struct prb_layout *l, const struct prb_state *s,
 		       uint64_t id, struct strbuf *sb, uint8_t *text, struct why *why)
 {
 	uint8_t desc[MAX_RECORD_STRUCT], info[MAX_RECORD_STRUCT];
 	uint64_t slot = id % s->count;
 
-	if (!read_kernel(kv, s->descs + slot * l->desc_size, desc, (size_t)l->desc_size, "prb_desc", why) ||
-	    !read_kernel(kv, s->infos + slot * l->info_size, info, (size_t)l->info_size, "printk_info", why))
+	if (!read_kernel(km, s->descs + slot * l->desc_size, desc, (size_t)l->desc_size, "prb_desc", why) ||
+	    !read_kernel(km, s->infos + slot * l->info_size, info, (size_t)l->info_size, "printk_info", why))
 		return false;
 	uint64_t state_var = get_le64(desc + l->state_var);
 	unsigned state = (unsigned)(state_var >> DESC_FLAGS_SHIFT);
@@ -228,23 +228,23 @@ static bool prb_record(struct kvaddr *kv, const struct prb_layout *l, const stru
 		text_len = 0;
 	else if (text_len > s->text_size - begin)
 		text_len = s->text_size - begin;
-	if (!read_kernel(kv, s->text_data + begin, text, (size_t)text_len, "log text", why))
+	if (!read_kernel(km, s->text_data + begin, text, (size_t)text_len, "log text", why))
 		return false;
 	print_record(sb, get_le64(info + l->info_ts_nsec), text, (size_t)text_len);
 	return true;
 }
 
-static enum dumpfs_status dmesg_prb(struct kvaddr *kv, struct strbuf *sb, struct why *why)
+static enum dumpfs_status dmesg_prb(struct kmem *km, struct strbuf *sb, struct why *why)
 {
 	struct prb_layout l;
 	struct prb_state s;
 	uint8_t text[CRASH_MAX_RECORD_TEXT];
 
-	if (!prb_layout_get(kv->d, &l, why) || !prb_state_read(kv, &l, &s, why))
+	if (!prb_layout_get(km->m, &l, why) || !prb_state_read(km, &l, &s, why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t records = ((s.head_id - s.tail_id) & DESC_ID_MASK) + 1;
 	for (uint64_t i = 0, id = s.tail_id; i < records; i++, id = (id + 1) & DESC_ID_MASK) {
-		if (!prb_record(kv, &l, &s, id, sb, text, why))
+		if (!prb_record(km, &l, &s, id, sb, text, why))
 			return DUMPFS_ERR_CORRUPT;
 		if (output_too_big(sb, why))
 			return DUMPFS_ERR_CORRUPT;
@@ -261,27 +261,27 @@ struct logbuf_layout {
 	uint64_t rec_size, ts_nsec, len, text_len;
 };
 
-static bool logbuf_layout_get(struct dumpfs_dump *d, struct logbuf_layout *l, struct why *why)
+static bool logbuf_layout_get(const struct machine *m, struct logbuf_layout *l, struct why *why)
 {
 	/* struct printk_log was struct log before 3.11 */
 	char key[64], v[16];
-	const char *rec = vmcoreinfo_get(&d->notes, "SIZE(printk_log)", v, sizeof(v)) ? "printk_log" : "log";
-	if (!vmci_value(d, "SYMBOL(log_buf)", 16, &l->log_buf, why) ||
-	    !vmci_value(d, "SYMBOL(log_buf_len)", 16, &l->log_buf_len, why) ||
-	    !vmci_value(d, "SYMBOL(log_first_idx)", 16, &l->first_idx, why) ||
-	    !vmci_value(d, "SYMBOL(log_next_idx)", 16, &l->next_idx, why))
+	const char *rec = vmcoreinfo_get(m->notes, "SIZE(printk_log)", v, sizeof(v)) ? "printk_log" : "log";
+	if (!vmci_value(m, "SYMBOL(log_buf)", 16, &l->log_buf, why) ||
+	    !vmci_value(m, "SYMBOL(log_buf_len)", 16, &l->log_buf_len, why) ||
+	    !vmci_value(m, "SYMBOL(log_first_idx)", 16, &l->first_idx, why) ||
+	    !vmci_value(m, "SYMBOL(log_next_idx)", 16, &l->next_idx, why))
 		return false;
 	snprintf(key, sizeof(key), "SIZE(%s)", rec);
-	if (!vmci_value(d, key, 10, &l->rec_size, why))
+	if (!vmci_value(m, key, 10, &l->rec_size, why))
 		return false;
 	snprintf(key, sizeof(key), "OFFSET(%s.ts_nsec)", rec);
-	if (!vmci_value(d, key, 10, &l->ts_nsec, why))
+	if (!vmci_value(m, key, 10, &l->ts_nsec, why))
 		return false;
 	snprintf(key, sizeof(key), "OFFSET(%s.len)", rec);
-	if (!vmci_value(d, key, 10, &l->len, why))
+	if (!vmci_value(m, key, 10, &l->len, why))
 		return false;
 	snprintf(key, sizeof(key), "OFFSET(%s.text_len)", rec);
-	if (!vmci_value(d, key, 10, &l->text_len, why))
+	if (!vmci_value(m, key, 10, &l->text_len, why))
 		return false;
 	if (l->rec_size == 0 || l->rec_size > MAX_RECORD_STRUCT || l->ts_nsec + 8 > l->rec_size ||
 	    l->len + 2 > l->rec_size || l->text_len + 2 > l->rec_size) {
@@ -292,21 +292,21 @@ static bool logbuf_layout_get(struct dumpfs_dump *d, struct logbuf_layout *l, st
 }
 
 /* The walk itself; @text holds one record's text (a u16 length). */
-static enum dumpfs_status logbuf_walk(struct kvaddr *kv, const struct logbuf_layout *l,
+static enum dumpfs_status logbuf_walk(struct kmem *km, const struct logbuf_layout *l,
 				      struct strbuf *sb, uint8_t *text, struct why *why)
 {
 	uint8_t b[8], hdr[MAX_RECORD_STRUCT];
 
-	if (!read_kernel(kv, l->log_buf, b, 8, "log_buf", why))
+	if (!read_kernel(km, l->log_buf, b, 8, "log_buf", why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t buf = get_le64(b);
-	if (!read_kernel(kv, l->log_buf_len, b, 4, "log_buf_len", why))
+	if (!read_kernel(km, l->log_buf_len, b, 4, "log_buf_len", why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t size = get_le32(b);
-	if (!read_kernel(kv, l->first_idx, b, 4, "log_first_idx", why))
+	if (!read_kernel(km, l->first_idx, b, 4, "log_first_idx", why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t idx = get_le32(b);
-	if (!read_kernel(kv, l->next_idx, b, 4, "log_next_idx", why))
+	if (!read_kernel(km, l->next_idx, b, 4, "log_next_idx", why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t next_idx = get_le32(b);
 	if (size > (1ull << MAX_TEXT_RING_BITS) || idx >= size || next_idx >= size) {
@@ -322,11 +322,11 @@ static enum dumpfs_status logbuf_walk(struct kvaddr *kv, const struct logbuf_lay
 			snprintf(why->buf, why->len, "log_buf records do not lead from log_first_idx to log_next_idx");
 			return DUMPFS_ERR_CORRUPT;
 		}
-		if (!read_kernel(kv, buf + idx, hdr, (size_t)l->rec_size, "printk_log", why))
+		if (!read_kernel(km, buf + idx, hdr, (size_t)l->rec_size, "printk_log", why))
 			return DUMPFS_ERR_CORRUPT;
 		uint64_t len = get_le16(hdr + l->len);
 		if (len == 0) {         /* end-of-buffer marker: wrap to the start */
-			if (!read_kernel(kv, buf, hdr, (size_t)l->rec_size, "printk_log", why))
+			if (!read_kernel(km, buf, hdr, (size_t)l->rec_size, "printk_log", why))
 				return DUMPFS_ERR_CORRUPT;
 			idx = 0;
 			len = get_le16(hdr + l->len);
@@ -338,7 +338,7 @@ static enum dumpfs_status logbuf_walk(struct kvaddr *kv, const struct logbuf_lay
 		uint64_t text_len = get_le16(hdr + l->text_len);
 		if (idx + l->rec_size + text_len > size)
 			text_len = size - idx - l->rec_size;
-		if (!read_kernel(kv, buf + idx + l->rec_size, text, (size_t)text_len, "log text", why))
+		if (!read_kernel(km, buf + idx + l->rec_size, text, (size_t)text_len, "log text", why))
 			return DUMPFS_ERR_CORRUPT;
 		print_record(sb, get_le64(hdr + l->ts_nsec), text, (size_t)text_len);
 		if (output_too_big(sb, why))
@@ -351,40 +351,40 @@ static enum dumpfs_status logbuf_walk(struct kvaddr *kv, const struct logbuf_lay
 	return DUMPFS_OK;
 }
 
-static enum dumpfs_status dmesg_logbuf(struct kvaddr *kv, struct strbuf *sb, struct why *why)
+static enum dumpfs_status dmesg_logbuf(struct kmem *km, struct strbuf *sb, struct why *why)
 {
 	struct logbuf_layout l;
 
-	if (!logbuf_layout_get(kv->d, &l, why))
+	if (!logbuf_layout_get(km->m, &l, why))
 		return DUMPFS_ERR_UNSUPPORTED;
 	uint8_t *text = malloc(UINT16_MAX);     /* text_len is a u16 */
 	if (!text) {
 		snprintf(why->buf, why->len, "out of memory");
 		return DUMPFS_ERR_NOMEM;
 	}
-	enum dumpfs_status st = logbuf_walk(kv, &l, sb, text, why);
+	enum dumpfs_status st = logbuf_walk(km, &l, sb, text, why);
 	free(text);
 	return st;
 }
 
-enum dumpfs_status dmesg_render(struct dumpfs_dump *d, struct strbuf *sb, char *whybuf, size_t whylen)
+enum dumpfs_status dmesg_render(const struct machine *m, struct strbuf *sb, char *whybuf, size_t whylen)
 {
 	struct why why = { whybuf, whylen };
-	struct kvaddr kv;
+	struct kmem km;
 	char v[8];
 	enum dumpfs_status st;
 
-	if (!d->notes.vmcoreinfo) {
+	if (!m->notes->vmcoreinfo) {
 		snprintf(whybuf, whylen, "no VMCOREINFO");
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
-	st = kvaddr_init(&kv, d, whybuf, whylen);
+	st = kmem_init(&km, m, whybuf, whylen);
 	if (st != DUMPFS_OK)
 		return st;
-	if (vmcoreinfo_get(&d->notes, "SYMBOL(prb)", v, sizeof(v)))
-		st = dmesg_prb(&kv, sb, &why);
+	if (vmcoreinfo_get(m->notes, "SYMBOL(prb)", v, sizeof(v)))
+		st = dmesg_prb(&km, sb, &why);
 	else
-		st = dmesg_logbuf(&kv, sb, &why);
+		st = dmesg_logbuf(&km, sb, &why);
 	if (st == DUMPFS_OK && sb->failed) {
 		snprintf(whybuf, whylen, "out of memory");
 		return DUMPFS_ERR_NOMEM;

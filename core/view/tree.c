@@ -17,16 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "view/view.h"
 
-enum node_kind { NODE_DIR, NODE_MEM, NODE_ELF, NODE_TEXT, NODE_BLOB };
+enum node_kind { NODE_DIR, NODE_SPACE, NODE_TEXT, NODE_BLOB };
 
-typedef void render_fn(struct dumpfs_dump *d, size_t arg, struct strbuf *sb);
+typedef void render_fn(const struct view *v, size_t arg, struct strbuf *sb);
 
 struct node {
 	char name[64];
 	enum node_kind kind;
 	uint32_t parent, first_child, nchildren;
+	struct space *space;            /* NODE_SPACE */
 	const uint8_t *blob;            /* NODE_BLOB: points into the notes */
 	size_t blob_len;
 	render_fn *render;              /* NODE_TEXT */
@@ -36,21 +37,24 @@ struct node {
 };
 
 struct tree {
+	struct view view;
+	struct elf_view *elf;           /* /vmcore.elf built over /mem, or */
+	struct verbatim_space elf_as_is;        /* the input ELF as it is */
 	struct node *nodes;
 	uint32_t count, cap;
 	pthread_mutex_t render_lock;
 };
 
-static void render_header(struct dumpfs_dump *d, size_t arg, struct strbuf *sb) { (void)arg; text_header(d, sb); }
-static void render_regs(struct dumpfs_dump *d, size_t cpu, struct strbuf *sb) { text_regs(d, cpu, sb); }
-static void render_stats(struct dumpfs_dump *d, size_t arg, struct strbuf *sb) { (void)arg; text_stats(d, sb); }
+static void render_header(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_header(v, sb); }
+static void render_regs(const struct view *v, size_t cpu, struct strbuf *sb) { text_regs(v, cpu, sb); }
+static void render_stats(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_stats(v, sb); }
 
 /* Only reached if the text decoded at open was dropped; it never is. */
-static void render_dmesg(struct dumpfs_dump *d, size_t arg, struct strbuf *sb)
+static void render_dmesg(const struct view *v, size_t arg, struct strbuf *sb)
 {
-	char why[sizeof(d->dmesg_status)];
+	char why[sizeof(v->dmesg_status)];
 	(void)arg;
-	if (dmesg_render(d, sb, why, sizeof(why)) != DUMPFS_OK)
+	if (dmesg_render(v->in.machine, sb, why, sizeof(why)) != DUMPFS_OK)
 		sb->failed = true;
 }
 
@@ -78,6 +82,15 @@ static struct node *add_node(struct tree *t, uint32_t parent, const char *name, 
 	return n;
 }
 
+static bool add_space(struct tree *t, uint32_t parent, const char *name, struct space *space)
+{
+	struct node *n = add_node(t, parent, name, NODE_SPACE);
+	if (!n)
+		return false;
+	n->space = space;
+	return true;
+}
+
 static bool add_blob(struct tree *t, uint32_t parent, const char *name, const void *p, size_t len)
 {
 	struct node *n = add_node(t, parent, name, NODE_BLOB);
@@ -101,12 +114,13 @@ static bool add_text(struct tree *t, uint32_t parent, const char *name, render_f
 /* /dmesg exists only if the log decodes, so it is decoded now, once; the
  * text is kept as the node's rendering.  Why it is absent goes to /header.
  * False only when out of memory. */
-static bool add_dmesg(struct tree *t, struct dumpfs_dump *d)
+static bool add_dmesg(struct tree *t)
 {
+	struct view *v = &t->view;
 	struct strbuf *sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return false;
-	enum dumpfs_status st = dmesg_render(d, sb, d->dmesg_status, sizeof(d->dmesg_status));
+	enum dumpfs_status st = dmesg_render(v->in.machine, sb, v->dmesg_status, sizeof(v->dmesg_status));
 	if (st != DUMPFS_OK || sb->failed) {
 		sb_free(sb);
 		free(sb);
@@ -120,7 +134,36 @@ static bool add_dmesg(struct tree *t, struct dumpfs_dump *d)
 	}
 	n->render = render_dmesg;
 	atomic_store(&n->text, sb);
+	v->has_dmesg = true;
 	return true;
+}
+
+/* /vmcore.elf: the input ELF as it is where every reader can take it, or
+ * an ELF core built over /mem, with the kernel-text PT_LOAD of
+ * /proc/vmcore where the architecture can tell it. */
+static enum dumpfs_status build_elf(struct tree *t)
+{
+	struct view *v = &t->view;
+	const struct format *f = v->in.fmt;
+	const struct machine *m = v->in.machine;
+
+	if (f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian)) {
+		verbatim_space_init(&t->elf_as_is, &v->in.files[0], v->in.diag);
+		v->elf = &t->elf_as_is.space;
+		v->elf_as_is = true;
+		return DUMPFS_OK;
+	}
+	struct elf_view_spec spec = {
+		.mem = m->phys, .page_shift = f->page_shift, .runs = f->ram, .nruns = f->nram,
+		.notes = &f->notes, .endian = f->endian, .elf_machine = f->elf_machine,
+		.incomplete = f->incomplete,
+	};
+	spec.text_load = m->arch->kernel_text_load &&
+			 m->arch->kernel_text_load(m, &spec.text_vaddr, &spec.text_paddr, &spec.text_len);
+	enum dumpfs_status st = elf_view_new(&t->elf, &spec);
+	if (st == DUMPFS_OK)
+		v->elf = elf_view_space(t->elf);
+	return st;
 }
 
 /* "03-CORE-NT_PRSTATUS": index, owner and type, safe as a file name. */
@@ -139,28 +182,32 @@ static void note_file_name(const struct note *n, size_t i, size_t count, char *o
 		snprintf(out, len, "%0*zu-%s-%u", width, i, owner[0] ? owner : "_", n->type);
 }
 
-enum dumpfs_status tree_build(struct dumpfs_dump *d)
+enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 {
 	struct tree *t = calloc(1, sizeof(*t));
-	const struct note_set *ns = &d->notes;
+	const struct note_set *ns = &in->fmt->notes;
 	size_t ncpus = ns->nprstatus > ns->nqemu ? ns->nprstatus : ns->nqemu;
 	char name[64];
 	bool ok;
 
+	*out = t;
 	if (!t)
 		return DUMPFS_ERR_NOMEM;
-	d->tree = t;
+	t->view.in = *in;
 	pthread_mutex_init(&t->render_lock, NULL);
+	enum dumpfs_status st = build_elf(t);
+	if (st != DUMPFS_OK)
+		return st;
 	ok = add_node(t, 0, "", NODE_DIR) &&
-	     add_node(t, 0, "mem", NODE_MEM) &&
-	     add_node(t, 0, "vmcore.elf", NODE_ELF) &&
+	     add_space(t, 0, "mem", in->machine->phys) &&
+	     add_space(t, 0, "vmcore.elf", t->view.elf) &&
 	     add_text(t, 0, "header", render_header, 0) &&
 	     add_text(t, 0, "stats", render_stats, 0);
 	if (ok)
 		t->nodes[t->count - 1].dynamic = true;
 	if (ok && ns->vmcoreinfo)
 		ok = add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
-	ok = ok && add_dmesg(t, d);
+	ok = ok && add_dmesg(t);
 	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1;
 	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR);
 
@@ -200,19 +247,20 @@ void tree_free(struct tree *t)
 		}
 	}
 	pthread_mutex_destroy(&t->render_lock);
+	elf_view_free(t->elf);
 	free(t->nodes);
 	free(t);
 }
 
-static struct strbuf *render_once(struct dumpfs_dump *d, struct node *n)
+static struct strbuf *render_once(struct tree *t, struct node *n)
 {
 	struct strbuf *sb = atomic_load_explicit(&n->text, memory_order_acquire);
 	if (sb)
 		return sb;
-	pthread_mutex_lock(&d->tree->render_lock);
+	pthread_mutex_lock(&t->render_lock);
 	sb = atomic_load(&n->text);
 	if (!sb && (sb = calloc(1, sizeof(*sb)))) {
-		n->render(d, n->arg, sb);
+		n->render(&t->view, n->arg, sb);
 		if (sb->failed) {
 			sb_free(sb);
 			free(sb);
@@ -221,79 +269,74 @@ static struct strbuf *render_once(struct dumpfs_dump *d, struct node *n)
 			atomic_store_explicit(&n->text, sb, memory_order_release);
 		}
 	}
-	pthread_mutex_unlock(&d->tree->render_lock);
+	pthread_mutex_unlock(&t->render_lock);
 	return sb;
 }
 
-uint32_t dumpfs_node_count(const struct dumpfs_dump *d)
+uint32_t tree_count(const struct tree *t)
 {
-	return d->tree->count;
+	return t->count;
 }
 
-static uint64_t node_size(struct dumpfs_dump *d, struct node *n)
+static uint64_t node_size(struct tree *t, struct node *n)
 {
 	switch (n->kind) {
 	case NODE_DIR: return 0;
-	case NODE_MEM: return dumpfs_mem_size(d);
-	case NODE_ELF: return elf_view_size(d);
+	case NODE_SPACE: return n->space->size;
 	case NODE_BLOB: return n->blob_len;
 	case NODE_TEXT:
 		if (n->dynamic) {
 			struct strbuf sb = {0};
-			n->render(d, n->arg, &sb);
+			n->render(&t->view, n->arg, &sb);
 			size_t len = sb.len;
 			sb_free(&sb);
 			return len;
 		} else {
-			struct strbuf *sb = render_once(d, n);
+			struct strbuf *sb = render_once(t, n);
 			return sb ? sb->len : 0;
 		}
 	}
 	return 0;
 }
 
-enum dumpfs_status dumpfs_node_stat(struct dumpfs_dump *d, uint32_t node,
-				    struct dumpfs_node_info *info)
+enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_info *info)
 {
-	if (node >= d->tree->count)
+	if (node >= t->count)
 		return DUMPFS_ERR_INVALID;
-	struct node *n = &d->tree->nodes[node];
+	struct node *n = &t->nodes[node];
 	info->name = n->name;
 	info->type = n->kind == NODE_DIR ? DUMPFS_NODE_DIR : DUMPFS_NODE_FILE;
 	info->parent = n->parent;
-	info->size = node_size(d, n);
+	info->size = node_size(t, n);
 	info->stored = info->size;
-	if (n->kind == NODE_MEM || n->kind == NODE_ELF) {
-		uint64_t data = n->kind == NODE_ELF ? elf_view_stored(d) : d->dumped_pages << d->page_shift;
-		if (data < info->stored)
-			info->stored = data;
-	}
+	if (n->kind == NODE_SPACE && n->space->stored < info->stored)
+		info->stored = n->space->stored;
 	info->is_volatile = n->dynamic;
 	return DUMPFS_OK;
 }
 
-int64_t dumpfs_node_child(struct dumpfs_dump *d, uint32_t dir, uint32_t index)
+int64_t tree_child(const struct tree *t, uint32_t dir, uint32_t index)
 {
-	if (dir >= d->tree->count)
+	if (dir >= t->count)
 		return -1;
-	const struct node *n = &d->tree->nodes[dir];
+	const struct node *n = &t->nodes[dir];
 	if (n->kind != NODE_DIR || index >= n->nchildren)
 		return -1;
 	return n->first_child + index;
 }
 
-int64_t dumpfs_node_lookup(struct dumpfs_dump *d, uint32_t dir, const char *name)
+int64_t tree_lookup(const struct tree *t, uint32_t dir, const char *name)
 {
-	if (dir >= d->tree->count || d->tree->nodes[dir].kind != NODE_DIR)
+	if (dir >= t->count || t->nodes[dir].kind != NODE_DIR)
 		return -1;
-	const struct node *n = &d->tree->nodes[dir];
+	const struct node *n = &t->nodes[dir];
 	for (uint32_t i = 0; i < n->nchildren; i++)
-		if (!strcmp(d->tree->nodes[n->first_child + i].name, name))
+		if (!strcmp(t->nodes[n->first_child + i].name, name))
 			return n->first_child + i;
 	return -1;
 }
 
-int64_t dumpfs_node_by_path(struct dumpfs_dump *d, const char *path)
+int64_t tree_by_path(const struct tree *t, const char *path)
 {
 	int64_t node = 0;
 	char part[64];
@@ -308,7 +351,7 @@ int64_t dumpfs_node_by_path(struct dumpfs_dump *d, const char *path)
 			return -1;
 		memcpy(part, path, len);
 		part[len] = '\0';
-		node = dumpfs_node_lookup(d, (uint32_t)node, part);
+		node = tree_lookup(t, (uint32_t)node, part);
 		path += len;
 	}
 	return node;
@@ -324,39 +367,39 @@ static ssize_t read_bytes(const void *src, size_t size, void *buf, size_t len, u
 	return (ssize_t)len;
 }
 
-ssize_t dumpfs_node_read(struct dumpfs_dump *d, uint32_t node, void *buf, size_t len, uint64_t off)
+ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t off)
 {
-	if (node >= d->tree->count)
+	if (node >= t->count)
 		return -ENOENT;
-	struct node *n = &d->tree->nodes[node];
+	struct node *n = &t->nodes[node];
 	switch (n->kind) {
 	case NODE_DIR:
 		return -EISDIR;
-	case NODE_MEM:
-		return dumpfs_read_phys(d, buf, len, off);
-	case NODE_ELF:
-		return elf_view_read(d, buf, len, off);
+	case NODE_SPACE:
+		return space_read(n->space, buf, len, off);
 	case NODE_BLOB:
 		return read_bytes(n->blob, n->blob_len, buf, len, off);
 	case NODE_TEXT:
 		if (n->dynamic) {
 			struct strbuf sb = {0};
-			n->render(d, n->arg, &sb);
+			n->render(&t->view, n->arg, &sb);
 			ssize_t r = sb.failed ? -ENOMEM : read_bytes(sb.buf, sb.len, buf, len, off);
 			sb_free(&sb);
 			return r;
 		} else {
-			struct strbuf *sb = render_once(d, n);
+			struct strbuf *sb = render_once(t, n);
 			return sb ? read_bytes(sb->buf, sb->len, buf, len, off) : -ENOMEM;
 		}
 	}
 	return -EIO;
 }
 
-int64_t dumpfs_node_seek(struct dumpfs_dump *d, uint32_t node, uint64_t off, int whence)
+/* Only the address spaces (/mem, /vmcore.elf) have holes; every other file
+ * is all data. */
+int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence)
 {
 	struct dumpfs_node_info info;
-	if (dumpfs_node_stat(d, node, &info) != DUMPFS_OK)
+	if (tree_stat(t, node, &info) != DUMPFS_OK)
 		return -ENOENT;
 	if (info.type == DUMPFS_NODE_DIR)
 		return -EISDIR;
@@ -364,31 +407,19 @@ int64_t dumpfs_node_seek(struct dumpfs_dump *d, uint32_t node, uint64_t off, int
 		return -ENXIO;
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
-	if (d->tree->nodes[node].kind == NODE_ELF)
-		return elf_view_seek(d, off, whence == SEEK_DATA);
-	if (d->tree->nodes[node].kind != NODE_MEM)
-		return whence == SEEK_DATA ? (int64_t)off : (int64_t)info.size;
-
-	uint64_t pfn = off >> d->page_shift;
-	uint64_t found = d->ops->find_pfn(d, pfn, whence == SEEK_DATA);
-	if (found >= d->max_pfn)
-		return whence == SEEK_DATA ? -ENXIO : (int64_t)info.size;
-	if (found == pfn)
-		return (int64_t)off;
-	return (int64_t)(found << d->page_shift);
+	bool data = whence == SEEK_DATA;
+	if (t->nodes[node].kind != NODE_SPACE)
+		return data ? (int64_t)off : (int64_t)info.size;
+	uint64_t at = space_next(t->nodes[node].space, off, data);
+	if (at >= info.size)
+		return data ? -ENXIO : (int64_t)info.size;
+	return (int64_t)at;
 }
 
-int dumpfs_node_extent(struct dumpfs_dump *d, uint32_t node, uint64_t off, size_t len,
-			struct dumpfs_extent *e)
+int tree_extent(struct tree *t, uint32_t node, uint64_t off, size_t len,
+		struct dumpfs_extent *e)
 {
-	if (node >= d->tree->count)
+	if (node >= t->count || t->nodes[node].kind != NODE_SPACE)
 		return false;
-	switch (d->tree->nodes[node].kind) {
-	case NODE_MEM:
-		return dump_mem_extent(d, off, len, e);
-	case NODE_ELF:
-		return d->elf_passthrough && dump_file_extent(d, off, len, e);
-	default:
-		return false;
-	}
+	return space_extent(t->nodes[node].space, off, len, e);
 }

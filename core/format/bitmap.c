@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "format/format.h"
 
 #define BLOCK_BITS 4096u
 #define BLOCK_BYTES (BLOCK_BITS / 8)

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "page/page.h"
 
 #define NSHARDS 64
 #define NO_SLOT UINT32_MAX

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include "page/page.h"
 
 #define NSCRATCH 3
 

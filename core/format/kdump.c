@@ -1,5 +1,5 @@
 /*
- * fmt_kdump.c - the kdump-compressed format ("KDUMP   ", and the older
+ * kdump.c - the kdump-compressed format ("KDUMP   ", and the older
  * "DISKDUMP"), as makedumpfile and QEMU write it, single or split.
  *
  *   block 0              main header (disk_dump_header)
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "format/format.h"
 
 #define STATUS_ZLIB       0x01
 #define STATUS_LZO        0x02
@@ -35,6 +35,8 @@
 #define UTS_LEN 65
 #define MAX_NOTES_SIZE (64u << 20)
 #define MAX_VMCOREINFO_SIZE (1u << 20)
+
+static const struct format_ops kdump_ops;
 
 enum abi { ABI_64, ABI_32PACK, ABI_32PAD };
 
@@ -78,7 +80,7 @@ struct main_header {
 };
 
 struct kdump_part {
-	size_t file;                    /* index in d->files */
+	size_t file;                    /* index in f->files */
 	uint64_t sub[SF_COUNT];
 	uint64_t start_pfn, end_pfn;    /* pages this file holds */
 	uint64_t bitmap_off, bitmap_len;  /* where each bitmap is, its length */
@@ -160,7 +162,7 @@ static uint16_t machine_to_elf(const char *m)
 
 /* Choose ABI and byte order: the candidates whose header makes sense,
  * then utsname.machine to break a tie between 64- and 32-bit. */
-static enum dumpfs_status pick_layout(struct dumpfs_dump *d, struct kdump *k,
+static enum dumpfs_status pick_layout(struct format *f, struct kdump *k,
 				      const uint8_t *b)
 {
 	struct main_header h64[2], h32[2];
@@ -173,61 +175,60 @@ static enum dumpfs_status pick_layout(struct dumpfs_dump *d, struct kdump *k,
 		if (!ok64 && !ok32)
 			continue;
 		bool use32 = ok32 && (!ok64 || machine_is_32bit(h32[big].uts[4]));
-		d->endian = (struct endian){ big };
-		d->is_32bit = use32;
+		f->endian = (struct endian){ big };
+		f->is_32bit = use32;
 		k->hdr = use32 ? h32[big] : h64[big];
 		k->abi = !use32 ? ABI_64 : strncmp(k->hdr.uts[4], "arm", 3) ? ABI_32PACK : ABI_32PAD;
 		k->raw_header_len = use32 ? main_32.size : main_64.size;
 		memcpy(k->raw_header, b, k->raw_header_len);
 		return DUMPFS_OK;
 	}
-	return dump_fail(d, DUMPFS_ERR_CORRUPT,
+	return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 			 "%s: offset 428: kdump header has no valid block size (%d) or bitmap size in any known layout",
-			 d->files[0].path, (int32_t)get_le32(b + 428));
+			 f->files[0].path, (int32_t)get_le32(b + 428));
 }
 
-static enum dumpfs_status read_sub_header(struct dumpfs_dump *d, struct kdump *k,
+static enum dumpfs_status read_sub_header(struct format *f, struct kdump *k,
 					  struct kdump_part *p)
 {
-	const struct field *f = k->abi == ABI_64 ? sub_64 : k->abi == ABI_32PACK ? sub_32pack : sub_32pad;
+	const struct field *fld = k->abi == ABI_64 ? sub_64 : k->abi == ABI_32PACK ? sub_32pack : sub_32pad;
 	uint8_t b[SUB_MAX_SIZE] = {0};
 	uint64_t at = (uint64_t)k->hdr.block_size;
-	const struct source *src = &d->files[p->file];
+	const struct source *src = &f->files[p->file];
 	size_t want = SUB_MAX_SIZE;
 
 	if (k->hdr.sub_hdr_size == 0)
 		return DUMPFS_OK;       /* very old diskdump: no sub-header */
 	if (at + want > src->size)
 		want = at < src->size ? (size_t)(src->size - at) : 0;
-	enum dumpfs_status st = dump_read_meta(d, p->file, b, want, at, "kdump sub-header");
+	enum dumpfs_status st = format_read_meta(f, p->file, b, want, at, "kdump sub-header");
 	if (st != DUMPFS_OK)
 		return st;
 	for (int i = 0; i < SF_COUNT; i++) {
-		if (k->hdr.version < sub_since[i] || f[i].size == 0)
+		if (k->hdr.version < sub_since[i] || fld[i].size == 0)
 			continue;
-		p->sub[i] = f[i].size == 8 ? get64(d->endian, b + f[i].off) : get32(d->endian, b + f[i].off);
+		p->sub[i] = fld[i].size == 8 ? get64(f->endian, b + fld[i].off) : get32(f->endian, b + fld[i].off);
 	}
 	return DUMPFS_OK;
 }
 
-/* Map (plain file) or read (flattened) both bitmaps of one part. */
 /* Check where the two bitmaps are; they are indexed separately. */
-static enum dumpfs_status locate_bitmaps(struct dumpfs_dump *d, struct kdump *k,
+static enum dumpfs_status locate_bitmaps(struct format *f, struct kdump *k,
 					 struct kdump_part *p)
 {
-	struct source *src = &d->files[p->file];
+	struct source *src = &f->files[p->file];
 	uint64_t bs = (uint64_t)k->hdr.block_size;
 	uint64_t off = bs * (1 + (uint64_t)k->hdr.sub_hdr_size);
 	uint64_t len = (uint64_t)(k->hdr.bitmap_blocks / 2) * bs, total = 2 * len;
 
 	if (k->hdr.bitmap_blocks % 2)
-		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 				 "%s: offset %u: bitmap_blocks %u is odd (two bitmaps expected)",
 				 src->path, main_64.status + 12, k->hdr.bitmap_blocks);
 	/* The bitmaps must really be in the file: this is what keeps a
 	 * header claiming 2^40 pages from costing memory. */
 	if (off + total > src->size || total > src->stored_bytes)
-		return dump_fail(d, DUMPFS_ERR_CORRUPT,
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 				 "%s: offset %llu: bitmaps (%llu bytes) run past the end of the file (%llu bytes)",
 				 src->path, (unsigned long long)off, (unsigned long long)total,
 				 (unsigned long long)src->size);
@@ -237,60 +238,60 @@ static enum dumpfs_status locate_bitmaps(struct dumpfs_dump *d, struct kdump *k,
 }
 
 /* Index a bitmap of @p with a contextual error. */
-static enum dumpfs_status load_bitmap(struct dumpfs_dump *d, struct kdump_part *p,
+static enum dumpfs_status load_bitmap(struct format *f, struct kdump_part *p,
 				      struct bitmap *bm, uint64_t off, const char *what)
 {
-	const struct source *src = &d->files[p->file];
-	enum dumpfs_status st = bitmap_load(bm, src, off, d->max_pfn);
+	const struct source *src = &f->files[p->file];
+	enum dumpfs_status st = bitmap_load(bm, src, off, f->max_pfn);
 	if (st == DUMPFS_ERR_UNSUPPORTED)
-		return dump_fail(d, st, "%s: offset %llu: %s of %llu pages is larger than dumpfs indexes (%llu pages)",
+		return diag_fail(f->diag, st, "%s: offset %llu: %s of %llu pages is larger than dumpfs indexes (%llu pages)",
 				 src->path, (unsigned long long)off, what,
-				 (unsigned long long)d->max_pfn, (unsigned long long)BITMAP_MAX_BITS);
+				 (unsigned long long)f->max_pfn, (unsigned long long)BITMAP_MAX_BITS);
 	if (st != DUMPFS_OK)
-		return dump_fail(d, st, "%s: offset %llu: cannot index the %s: %s", src->path,
+		return diag_fail(f->diag, st, "%s: offset %llu: cannot index the %s: %s", src->path,
 				 (unsigned long long)off, what, dumpfs_status_name(st));
 	return DUMPFS_OK;
 }
 
-static enum dumpfs_status open_part(struct dumpfs_dump *d, struct kdump *k, struct kdump_part *p)
+static enum dumpfs_status open_part(struct format *f, struct kdump *k, struct kdump_part *p)
 {
-	enum dumpfs_status st = read_sub_header(d, k, p);
+	enum dumpfs_status st = read_sub_header(f, k, p);
 	if (st == DUMPFS_OK)
-		st = locate_bitmaps(d, k, p);
+		st = locate_bitmaps(f, k, p);
 	if (st != DUMPFS_OK)
 		return st;
 
 	uint64_t nbits = p->bitmap_len * 8;
-	if (d->max_pfn > nbits) {
-		dump_warn(d, "max_mapnr %llu is beyond the bitmaps (%llu pages); using the bitmaps",
-			  (unsigned long long)d->max_pfn, (unsigned long long)nbits);
-		d->max_pfn = nbits;
+	if (f->max_pfn > nbits) {
+		diag_warn(f->diag, "max_mapnr %llu is beyond the bitmaps (%llu pages); using the bitmaps",
+			  (unsigned long long)f->max_pfn, (unsigned long long)nbits);
+		f->max_pfn = nbits;
 	}
-	st = load_bitmap(d, p, &p->dumped, p->bitmap_off + p->bitmap_len, "2nd bitmap");
+	st = load_bitmap(f, p, &p->dumped, p->bitmap_off + p->bitmap_len, "2nd bitmap");
 	if (st != DUMPFS_OK)
 		return st;
 
 	bool split = k->hdr.version >= 2 && p->sub[SF_SPLIT];
 	p->start_pfn = 0;
-	p->end_pfn = d->max_pfn;
+	p->end_pfn = f->max_pfn;
 	if (split) {
 		p->start_pfn = k->hdr.version >= 6 ? p->sub[SF_START_PFN_64] : p->sub[SF_START_PFN];
 		p->end_pfn = k->hdr.version >= 6 ? p->sub[SF_END_PFN_64] : p->sub[SF_END_PFN];
-		if (p->start_pfn > p->end_pfn || p->end_pfn > d->max_pfn)
-			return dump_fail(d, DUMPFS_ERR_CORRUPT,
+		if (p->start_pfn > p->end_pfn || p->end_pfn > f->max_pfn)
+			return diag_fail(f->diag, DUMPFS_ERR_CORRUPT,
 					 "%s: offset %d: split range [%#llx, %#llx) is outside max_mapnr %#llx",
-					 d->files[p->file].path, k->hdr.block_size,
+					 f->files[p->file].path, k->hdr.block_size,
 					 (unsigned long long)p->start_pfn, (unsigned long long)p->end_pfn,
-					 (unsigned long long)d->max_pfn);
+					 (unsigned long long)f->max_pfn);
 	}
 	p->rank_base = bitmap_rank(&p->dumped, p->start_pfn);
 	p->pd_off = (uint64_t)k->hdr.block_size *
 		    (1 + (uint64_t)k->hdr.sub_hdr_size + k->hdr.bitmap_blocks);
 	uint64_t ndesc = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
-	d->dumped_pages += ndesc;
-	if (p->pd_off + ndesc * PAGE_DESC_SIZE > d->files[p->file].size)
-		dump_warn(d, "%s: page descriptors end past the end of the file: the dump is truncated, missing pages read as I/O errors",
-			  d->files[p->file].path);
+	f->dumped_pages += ndesc;
+	if (p->pd_off + ndesc * PAGE_DESC_SIZE > f->files[p->file].size)
+		diag_warn(f->diag, "%s: page descriptors end past the end of the file: the dump is truncated, missing pages read as I/O errors",
+			  f->files[p->file].path);
 	return DUMPFS_OK;
 }
 
@@ -300,13 +301,13 @@ static int cmp_part(const void *a, const void *b)
 	return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
 }
 
-static enum dumpfs_status read_blob(struct dumpfs_dump *d, uint64_t off, uint64_t size,
+static enum dumpfs_status read_blob(struct format *f, uint64_t off, uint64_t size,
 				    uint64_t cap, const char *what, uint8_t **out)
 {
-	const struct source *src = &d->files[0];
+	const struct source *src = &f->files[0];
 	*out = NULL;
 	if (size > cap || off + size > src->size || off + size < off) {
-		dump_warn(d, "%s: offset %llu: %s (%llu bytes) is too large or past the end of the file; ignored",
+		diag_warn(f->diag, "%s: offset %llu: %s (%llu bytes) is too large or past the end of the file; ignored",
 			  src->path, (unsigned long long)off, what, (unsigned long long)size);
 		return DUMPFS_OK;
 	}
@@ -317,13 +318,13 @@ static enum dumpfs_status read_blob(struct dumpfs_dump *d, uint64_t off, uint64_
 	if (st != DUMPFS_OK) {
 		free(*out);
 		*out = NULL;
-		dump_warn(d, "%s: offset %llu: cannot read %s; ignored", src->path,
+		diag_warn(f->diag, "%s: offset %llu: cannot read %s; ignored", src->path,
 			  (unsigned long long)off, what);
 	}
 	return DUMPFS_OK;
 }
 
-static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
+static enum dumpfs_status load_notes(struct format *f, struct kdump *k)
 {
 	const uint64_t *s = k->parts[0].sub;
 	uint8_t *blob = NULL;
@@ -334,30 +335,30 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
 		if (k->parts[i].file == 0)
 			s = k->parts[i].sub;
 	if (k->hdr.version >= 4 && s[SF_SIZE_NOTE]) {
-		st = read_blob(d, s[SF_OFF_NOTE], s[SF_SIZE_NOTE], MAX_NOTES_SIZE, "notes", &blob);
+		st = read_blob(f, s[SF_OFF_NOTE], s[SF_SIZE_NOTE], MAX_NOTES_SIZE, "notes", &blob);
 		if (st != DUMPFS_OK)
 			return st;
 	}
-	st = notes_parse(&d->notes, blob, blob ? s[SF_SIZE_NOTE] : 0, d->endian, warn, sizeof(warn));
+	st = notes_parse(&f->notes, blob, blob ? s[SF_SIZE_NOTE] : 0, f->endian, warn, sizeof(warn));
 	if (st != DUMPFS_OK)
 		return st;
 	if (warn[0])
-		dump_warn(d, "%s: %s", d->files[0].path, warn);
-	if (!d->notes.vmcoreinfo && k->hdr.version >= 3 && s[SF_SIZE_VMCOREINFO]) {
-		st = read_blob(d, s[SF_OFF_VMCOREINFO], s[SF_SIZE_VMCOREINFO], MAX_VMCOREINFO_SIZE,
+		diag_warn(f->diag, "%s: %s", f->files[0].path, warn);
+	if (!f->notes.vmcoreinfo && k->hdr.version >= 3 && s[SF_SIZE_VMCOREINFO]) {
+		st = read_blob(f, s[SF_OFF_VMCOREINFO], s[SF_SIZE_VMCOREINFO], MAX_VMCOREINFO_SIZE,
 			       "VMCOREINFO", &blob);
 		if (st == DUMPFS_OK && blob)
-			st = notes_append(&d->notes, d->endian, "VMCOREINFO", 0, blob,
+			st = notes_append(&f->notes, f->endian, "VMCOREINFO", 0, blob,
 					  (size_t)s[SF_SIZE_VMCOREINFO]);
 		free(blob);
 		if (st != DUMPFS_OK)
 			return st;
 	}
-	if (!d->notes.eraseinfo && k->hdr.version >= 5 && s[SF_SIZE_ERASEINFO]) {
-		st = read_blob(d, s[SF_OFF_ERASEINFO], s[SF_SIZE_ERASEINFO], MAX_NOTES_SIZE,
+	if (!f->notes.eraseinfo && k->hdr.version >= 5 && s[SF_SIZE_ERASEINFO]) {
+		st = read_blob(f, s[SF_OFF_ERASEINFO], s[SF_SIZE_ERASEINFO], MAX_NOTES_SIZE,
 			       "eraseinfo", &blob);
 		if (st == DUMPFS_OK && blob)
-			st = notes_append(&d->notes, d->endian, "ERASEINFO", 0, blob,
+			st = notes_append(&f->notes, f->endian, "ERASEINFO", 0, blob,
 					  (size_t)s[SF_SIZE_ERASEINFO]);
 		free(blob);
 	}
@@ -373,19 +374,19 @@ static enum dumpfs_status load_notes(struct dumpfs_dump *d, struct kdump *k)
  */
 #define MAX_RAM_RUNS (1u << 16)
 
-static enum dumpfs_status scan_ram_runs(struct dumpfs_dump *d, const struct bitmap *ram)
+static enum dumpfs_status scan_ram_runs(struct format *f, const struct bitmap *ram)
 {
 	uint64_t merged_from = UINT64_MAX, merged_end = 0;
 
-	for (uint64_t pfn = bitmap_find(ram, 0, true); pfn < d->max_pfn;) {
+	for (uint64_t pfn = bitmap_find(ram, 0, true); pfn < f->max_pfn;) {
 		uint64_t end = bitmap_find(ram, pfn, false);
-		d->ram_pages += end - pfn;
-		if (merged_from == UINT64_MAX && d->nram + 1 >= MAX_RAM_RUNS)
+		f->ram_pages += end - pfn;
+		if (merged_from == UINT64_MAX && f->nram + 1 >= MAX_RAM_RUNS)
 			merged_from = pfn;
 		if (merged_from != UINT64_MAX) {
 			merged_end = end;
 		} else {
-			enum dumpfs_status st = dump_add_ram(d, pfn, end - pfn);
+			enum dumpfs_status st = format_add_ram(f, pfn, end - pfn);
 			if (st != DUMPFS_OK)
 				return st;
 		}
@@ -393,119 +394,119 @@ static enum dumpfs_status scan_ram_runs(struct dumpfs_dump *d, const struct bitm
 	}
 	if (merged_from == UINT64_MAX)
 		return DUMPFS_OK;
-	dump_warn(d, "%s: the 1st bitmap has more than %u RAM runs; from pfn %#llx on they are shown as one",
-		  d->files[0].path, MAX_RAM_RUNS - 1, (unsigned long long)merged_from);
-	return dump_add_ram(d, merged_from, merged_end - merged_from);
+	diag_warn(f->diag, "%s: the 1st bitmap has more than %u RAM runs; from pfn %#llx on they are shown as one",
+		  f->files[0].path, MAX_RAM_RUNS - 1, (unsigned long long)merged_from);
+	return format_add_ram(f, merged_from, merged_end - merged_from);
 }
 
 /* RAM runs from the 1st bitmap, which is needed only here. */
-static enum dumpfs_status scan_ram(struct dumpfs_dump *d, struct kdump_part *p)
+static enum dumpfs_status scan_ram(struct format *f, struct kdump_part *p)
 {
 	struct bitmap ram;
-	enum dumpfs_status st = load_bitmap(d, p, &ram, p->bitmap_off, "1st bitmap");
+	enum dumpfs_status st = load_bitmap(f, p, &ram, p->bitmap_off, "1st bitmap");
 	if (st != DUMPFS_OK)
 		return st;
-	st = scan_ram_runs(d, &ram);
+	st = scan_ram_runs(f, &ram);
 	bitmap_free(&ram);
 	return st;
 }
 
-enum dumpfs_status kdump_probe(struct dumpfs_dump *d, bool *matched)
+enum dumpfs_status kdump_probe(struct format *f, bool *matched)
 {
 	uint8_t b[464] = {0};
 	struct kdump *k;
 	enum dumpfs_status st;
 
 	*matched = false;
-	if (d->files[0].size < 8 || source_read(&d->files[0], b, 8, 0) != DUMPFS_OK ||
+	if (f->files[0].size < 8 || source_read(&f->files[0], b, 8, 0) != DUMPFS_OK ||
 	    !is_kdump_signature(b))
 		return DUMPFS_OK;
 	*matched = true;
-	if (d->files[0].size < sizeof(b))
-		return dump_fail(d, DUMPFS_ERR_CORRUPT, "%s: offset %llu: kdump header truncated (%zu bytes expected)",
-				 d->files[0].path, (unsigned long long)d->files[0].size, sizeof(b));
-	st = dump_read_meta(d, 0, b, sizeof(b), 0, "kdump header");
+	if (f->files[0].size < sizeof(b))
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset %llu: kdump header truncated (%zu bytes expected)",
+				 f->files[0].path, (unsigned long long)f->files[0].size, sizeof(b));
+	st = format_read_meta(f, 0, b, sizeof(b), 0, "kdump header");
 	if (st != DUMPFS_OK)
 		return st;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return DUMPFS_ERR_NOMEM;
-	d->fmt = k;
-	d->ops = &kdump_ops;
-	d->format_name = b[0] == 'K' ? "kdump-compressed" : "diskdump";
-	st = pick_layout(d, k, b);
+	f->priv = k;
+	f->ops = &kdump_ops;
+	f->name = b[0] == 'K' ? "kdump-compressed" : "diskdump";
+	st = pick_layout(f, k, b);
 	if (st != DUMPFS_OK)
 		return st;
-	st = dump_set_page_size(d, (uint64_t)k->hdr.block_size, main_64.status + 4, "block_size");
+	st = format_set_page_size(f, (uint64_t)k->hdr.block_size, main_64.status + 4, "block_size");
 	if (st != DUMPFS_OK)
 		return st;
-	d->elf_machine = machine_to_elf(k->hdr.uts[4]);
-	d->incomplete = k->hdr.status & STATUS_INCOMPLETE;
-	d->max_pfn = k->hdr.max_mapnr;
+	f->elf_machine = machine_to_elf(k->hdr.uts[4]);
+	f->incomplete = k->hdr.status & STATUS_INCOMPLETE;
+	f->max_pfn = k->hdr.max_mapnr;
 
-	k->parts = calloc(d->nfiles, sizeof(*k->parts));
+	k->parts = calloc(f->nfiles, sizeof(*k->parts));
 	if (!k->parts)
 		return DUMPFS_ERR_NOMEM;
-	k->nparts = d->nfiles;
-	for (size_t i = 0; i < d->nfiles; i++) {
+	k->nparts = f->nfiles;
+	for (size_t i = 0; i < f->nfiles; i++) {
 		uint8_t other[464];
 		k->parts[i].file = i;
 		if (i > 0) {
-			if (d->files[i].size < k->raw_header_len ||
-			    source_read(&d->files[i], other, k->raw_header_len, 0) != DUMPFS_OK ||
+			if (f->files[i].size < k->raw_header_len ||
+			    source_read(&f->files[i], other, k->raw_header_len, 0) != DUMPFS_OK ||
 			    memcmp(other, k->raw_header, k->raw_header_len))
-				return dump_fail(d, DUMPFS_ERR_INVALID,
+				return diag_fail(f->diag, DUMPFS_ERR_INVALID,
 						 "%s: offset 0: main header differs from %s's: not parts of one split dump",
-						 d->files[i].path, d->files[0].path);
+						 f->files[i].path, f->files[0].path);
 		}
 	}
 	/* Version 6 keeps the full max_mapnr in the sub-header. */
-	st = read_sub_header(d, k, &k->parts[0]);
+	st = read_sub_header(f, k, &k->parts[0]);
 	if (st != DUMPFS_OK)
 		return st;
 	if (k->hdr.version >= 6 && k->parts[0].sub[SF_MAX_MAPNR_64])
-		d->max_pfn = k->parts[0].sub[SF_MAX_MAPNR_64];
+		f->max_pfn = k->parts[0].sub[SF_MAX_MAPNR_64];
 	for (size_t i = 0; i < k->nparts; i++) {
-		st = open_part(d, k, &k->parts[i]);
+		st = open_part(f, k, &k->parts[i]);
 		if (st != DUMPFS_OK)
 			return st;
 	}
 	qsort(k->parts, k->nparts, sizeof(*k->parts), cmp_part);
 	for (size_t i = 1; i < k->nparts; i++)
 		if (k->parts[i].start_pfn < k->parts[i - 1].end_pfn)
-			return dump_fail(d, DUMPFS_ERR_INVALID,
+			return diag_fail(f->diag, DUMPFS_ERR_INVALID,
 					 "%s: offset %d: split range starts at pfn %#llx, inside %s's range",
-					 d->files[k->parts[i].file].path, k->hdr.block_size,
+					 f->files[k->parts[i].file].path, k->hdr.block_size,
 					 (unsigned long long)k->parts[i].start_pfn,
-					 d->files[k->parts[i - 1].file].path);
+					 f->files[k->parts[i - 1].file].path);
 	/* A missing part would read as holes: wrong bytes without an error. */
 	for (size_t i = 0; i <= k->nparts; i++) {
 		uint64_t from = i ? k->parts[i - 1].end_pfn : 0;
-		uint64_t to = i < k->nparts ? k->parts[i].start_pfn : d->max_pfn;
+		uint64_t to = i < k->nparts ? k->parts[i].start_pfn : f->max_pfn;
 		if (from < to)
-			return dump_fail(d, DUMPFS_ERR_INVALID,
+			return diag_fail(f->diag, DUMPFS_ERR_INVALID,
 					 "%s: offset %d: split set incomplete: pfns [%#llx, %#llx) are in a part not given",
-					 d->files[k->parts[i ? i - 1 : 0].file].path, k->hdr.block_size,
+					 f->files[k->parts[i ? i - 1 : 0].file].path, k->hdr.block_size,
 					 (unsigned long long)from, (unsigned long long)to);
 	}
-	st = scan_ram(d, &k->parts[0]);
+	st = scan_ram(f, &k->parts[0]);
 	if (st != DUMPFS_OK)
 		return st;
-	st = load_notes(d, k);
+	st = load_notes(f, k);
 	if (st != DUMPFS_OK)
 		return st;
 	if (k->parts[0].sub[SF_PHYS_BASE] || k->hdr.sub_hdr_size) {
-		d->has_phys_base = true;
-		d->phys_base = k->parts[0].sub[SF_PHYS_BASE];
-		d->phys_base_origin = "kdump sub-header";
+		f->has_phys_base = true;
+		f->phys_base = k->parts[0].sub[SF_PHYS_BASE];
+		f->phys_base_origin = "kdump sub-header";
 	}
 	/* QEMU fills in only utsname.machine; makedumpfile copies the kernel's. */
 	if (!k->hdr.uts[0][0] && !k->hdr.uts[2][0])
-		d->producer = "QEMU dump-guest-memory";
-	else if (d->notes.nqemu)
-		d->producer = "makedumpfile, from a QEMU dump-guest-memory ELF";
+		f->producer = "QEMU dump-guest-memory";
+	else if (f->notes.nqemu)
+		f->producer = "makedumpfile, from a QEMU dump-guest-memory ELF";
 	else
-		d->producer = "makedumpfile (or a compatible writer)";
+		f->producer = "makedumpfile (or a compatible writer)";
 	return DUMPFS_OK;
 }
 
@@ -538,10 +539,10 @@ struct page_desc {
 	uint32_t size, flags;
 };
 
-static struct page_desc decode_desc(const struct dumpfs_dump *d, const uint8_t *raw)
+static struct page_desc decode_desc(const struct format *f, const uint8_t *raw)
 {
-	return (struct page_desc){ get64(d->endian, raw), get32(d->endian, raw + 8),
-				   get32(d->endian, raw + 12) };
+	return (struct page_desc){ get64(f->endian, raw), get32(f->endian, raw + 8),
+				   get32(f->endian, raw + 12) };
 }
 
 /*
@@ -549,52 +550,52 @@ static struct page_desc decode_desc(const struct dumpfs_dump *d, const uint8_t *
  * the stored bytes when the caller already read them (a batch), NULL to
  * read them here.  @at is where the descriptor lies, for messages.
  */
-static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_part *p,
+static enum dumpfs_status decode_page(struct format *f, const struct kdump_part *p,
 				      uint64_t pfn, uint64_t at, const struct page_desc *pd,
 				      const uint8_t *data, void *buf)
 {
-	const struct source *src = &d->files[p->file];
+	const struct source *src = &f->files[p->file];
 	enum codec codec = codec_of(pd->flags);
 
 	if (pd->off == 0)
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
+		return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 				"%s: offset %llu: pfn %#llx was lost (descriptor offset 0, incomplete dump)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn);
-	if (pd->size == 0 || pd->size > d->page_size || (codec == CODEC_NONE && pd->size != d->page_size))
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
+	if (pd->size == 0 || pd->size > f->page_size || (codec == CODEC_NONE && pd->size != f->page_size))
+		return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 				"%s: offset %llu: descriptor of pfn %#llx has bad size %u (page size %u, flags %#x)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn, pd->size,
-				d->page_size, pd->flags);
+				f->page_size, pd->flags);
 	/* Checked before the cache, whose keys have 56 bits of offset: data
 	 * past the end could otherwise alias a cached page of another file. */
 	if (pd->off > src->size || pd->size > src->size - pd->off)
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
+		return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 				"%s: offset %llu: data of pfn %#llx (%u bytes at %llu) is past the end of the file",
 				src->path, (unsigned long long)at, (unsigned long long)pfn, pd->size,
 				(unsigned long long)pd->off);
 	const bool staged = data != NULL;
 	const uint64_t key = (uint64_t)p->file << 56 | pd->off;
 	const uint32_t tag = pd->size | (uint32_t)codec << 24;      /* size <= MAX_PAGE_SIZE < 2^24 */
-	if (codec != CODEC_NONE && cache_get(d->cache, key, tag, buf))
+	if (codec != CODEC_NONE && cache_get(f->cache, key, tag, buf))
 		return DUMPFS_OK;
 	if (!data) {
 		uint8_t *stored = codec == CODEC_NONE ? buf : thread_scratch(0);
 		if (!stored)
 			return DUMPFS_ERR_NOMEM;
 		if (source_read(src, stored, pd->size, pd->off) != DUMPFS_OK)
-			return dump_log(d, DUMPFS_ERR_CORRUPT,
+			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 					"%s: offset %llu: data of pfn %#llx is past the end of the file",
 					src->path, (unsigned long long)pd->off, (unsigned long long)pfn);
 		data = stored;
 	}
 	if (codec == CODEC_NONE) {
 		if (data != buf)
-			memcpy(buf, data, d->page_size);
+			memcpy(buf, data, f->page_size);
 		return DUMPFS_OK;
 	}
-	enum dumpfs_status st = codec_decompress(codec, data, pd->size, buf, d->page_size);
+	enum dumpfs_status st = codec_decompress(codec, data, pd->size, buf, f->page_size);
 	if (st != DUMPFS_OK)
-		return dump_log(d, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
+		return diag_log(f->diag, st, "%s: offset %llu: %s data of pfn %#llx (%u bytes) does not decompress to one page",
 				src->path, (unsigned long long)pd->off, codec_name(codec),
 				(unsigned long long)pfn, pd->size);
 	/* A page that came in a run of back-to-back data is part of a
@@ -603,7 +604,7 @@ static enum dumpfs_status decode_page(struct dumpfs_dump *d, const struct kdump_
 	 * read alone (crash's and gdb's single reads, compressed pages that
 	 * several descriptors share) are the ones read again. */
 	if (!staged)
-		cache_put(d->cache, key, tag, buf);
+		cache_put(f->cache, key, tag, buf);
 	return DUMPFS_OK;
 }
 
@@ -612,22 +613,22 @@ static uint64_t desc_pos(const struct kdump_part *p, uint64_t pfn)
 	return p->pd_off + (bitmap_rank(&p->dumped, pfn) - p->rank_base) * PAGE_DESC_SIZE;
 }
 
-static enum dumpfs_status kdump_read_page(struct dumpfs_dump *d, uint64_t pfn, void *buf)
+static enum dumpfs_status kdump_read_page(struct format *f, uint64_t pfn, void *buf)
 {
-	const struct kdump *k = d->fmt;
+	const struct kdump *k = f->priv;
 	const struct kdump_part *p = part_of(k, pfn);
 	uint8_t raw[PAGE_DESC_SIZE];
 
 	if (!p || !bitmap_test(&p->dumped, pfn))
 		return DUMPFS_ERR_NODATA;
-	const struct source *src = &d->files[p->file];
+	const struct source *src = &f->files[p->file];
 	uint64_t at = desc_pos(p, pfn);
 	if (source_read(src, raw, sizeof(raw), at) != DUMPFS_OK)
-		return dump_log(d, DUMPFS_ERR_CORRUPT,
+		return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 				"%s: offset %llu: page descriptor of pfn %#llx is past the end of the file (truncated dump)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn);
-	struct page_desc pd = decode_desc(d, raw);
-	return decode_page(d, p, pfn, at, &pd, NULL, buf);
+	struct page_desc pd = decode_desc(f, raw);
+	return decode_page(f, p, pfn, at, &pd, NULL, buf);
 }
 
 /* Pages per batch: descriptors and stored data of this many pages are
@@ -647,11 +648,11 @@ static bool read_stored_run(const struct source *src, const struct page_desc *pd
 }
 
 /* Pages [pfn, pfn + n) that all lie in part @p, n <= BATCH_PAGES. */
-static void read_batch(struct dumpfs_dump *d, const struct kdump_part *p, uint64_t pfn,
+static void read_batch(struct format *f, const struct kdump_part *p, uint64_t pfn,
 		       size_t n, uint8_t *buf, enum dumpfs_status *st)
 {
-	const struct source *src = &d->files[p->file];
-	const size_t ps = d->page_size;
+	const struct source *src = &f->files[p->file];
+	const size_t ps = f->page_size;
 	uint8_t raw[BATCH_PAGES * PAGE_DESC_SIZE];
 	struct page_desc pd[BATCH_PAGES];
 	size_t slot[BATCH_PAGES], nd = 0;       /* slot: index of dumped page i in the batch */
@@ -666,11 +667,11 @@ static void read_batch(struct dumpfs_dump *d, const struct kdump_part *p, uint64
 		return;
 	if (source_read(src, raw, nd * PAGE_DESC_SIZE, at) != DUMPFS_OK) {
 		for (size_t k = 0; k < nd; k++)
-			st[slot[k]] = kdump_read_page(d, pfn + slot[k], buf + slot[k] * ps);
+			st[slot[k]] = kdump_read_page(f, pfn + slot[k], buf + slot[k] * ps);
 		return;
 	}
 	for (size_t k = 0; k < nd; k++)
-		pd[k] = decode_desc(d, raw + k * PAGE_DESC_SIZE);
+		pd[k] = decode_desc(f, raw + k * PAGE_DESC_SIZE);
 
 	uint8_t *stage = thread_buffer(BATCH_PAGES * ps);
 	for (size_t i = 0, j; i < nd; i = j) {
@@ -682,17 +683,17 @@ static void read_batch(struct dumpfs_dump *d, const struct kdump_part *p, uint64
 			      read_stored_run(src, pd, i, j, stage);
 		for (size_t k = i; k < j; k++) {
 			const uint8_t *data = staged ? stage + (pd[k].off - pd[i].off) : NULL;
-			st[slot[k]] = decode_page(d, p, pfn + slot[k], at + k * PAGE_DESC_SIZE, &pd[k],
+			st[slot[k]] = decode_page(f, p, pfn + slot[k], at + k * PAGE_DESC_SIZE, &pd[k],
 						  data, buf + slot[k] * ps);
 		}
 	}
 }
 
-static void kdump_read_pages(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint8_t *buf,
+static void kdump_read_pages(struct format *f, uint64_t pfn, size_t n, uint8_t *buf,
 			     enum dumpfs_status *st)
 {
-	const struct kdump *k = d->fmt;
-	const size_t ps = d->page_size;
+	const struct kdump *k = f->priv;
+	const size_t ps = f->page_size;
 
 	for (size_t i = 0; i < n;) {
 		const struct kdump_part *p = part_of(k, pfn + i);
@@ -703,22 +704,22 @@ static void kdump_read_pages(struct dumpfs_dump *d, uint64_t pfn, size_t n, uint
 		}
 		if (pfn + i + m > p->end_pfn)
 			m = (size_t)(p->end_pfn - (pfn + i));
-		read_batch(d, p, pfn + i, m, buf + i * ps, st + i);
+		read_batch(f, p, pfn + i, m, buf + i * ps, st + i);
 		i += m;
 	}
 }
 
-static uint64_t kdump_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
+static uint64_t kdump_find_pfn(struct format *f, uint64_t pfn, bool dumped)
 {
-	const struct kdump *k = d->fmt;
+	const struct kdump *k = f->priv;
 
-	while (pfn < d->max_pfn) {
+	while (pfn < f->max_pfn) {
 		const struct kdump_part *p = part_of(k, pfn);
 		if (!p) {
 			if (!dumped)
 				return pfn;
 			/* skip to the next part */
-			uint64_t next = d->max_pfn;
+			uint64_t next = f->max_pfn;
 			for (size_t i = 0; i < k->nparts; i++)
 				if (k->parts[i].start_pfn > pfn && k->parts[i].start_pfn < next)
 					next = k->parts[i].start_pfn;
@@ -730,7 +731,7 @@ static uint64_t kdump_find_pfn(struct dumpfs_dump *d, uint64_t pfn, bool dumped)
 			return f;
 		pfn = p->end_pfn;
 	}
-	return d->max_pfn;
+	return f->max_pfn;
 }
 
 static void describe_status(struct strbuf *sb, uint32_t status)
@@ -760,12 +761,12 @@ static void describe_status(struct strbuf *sb, uint32_t status)
  * bytes per dumped page), which is why it runs when /header is rendered, not
  * at open.  Returns false if the table cannot be read.
  */
-static bool count_zero_pages(const struct dumpfs_dump *d, const struct kdump_part *p,
+static bool count_zero_pages(const struct format *f, const struct kdump_part *p,
 			     uint64_t *zero)
 {
 	enum { CHUNK = 4096 };
 	uint8_t *pd = malloc(CHUNK * PAGE_DESC_SIZE);
-	const struct source *src = &d->files[p->file];
+	const struct source *src = &f->files[p->file];
 	uint64_t n = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
 	uint64_t zero_off = p->pd_off + n * PAGE_DESC_SIZE;
 
@@ -776,15 +777,15 @@ static bool count_zero_pages(const struct dumpfs_dump *d, const struct kdump_par
 			return false;
 		}
 		for (size_t j = 0; j < m; j++)
-			*zero += get64(d->endian, pd + j * PAGE_DESC_SIZE) == zero_off;
+			*zero += get64(f->endian, pd + j * PAGE_DESC_SIZE) == zero_off;
 	}
 	free(pd);
 	return true;
 }
 
-static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
+static void kdump_describe(struct format *f, struct strbuf *sb)
 {
-	const struct kdump *k = d->fmt;
+	const struct kdump *k = f->priv;
 	const struct main_header *h = &k->hdr;
 	static const char *uts_names[6] = { "sysname", "nodename", "release", "version",
 					    "machine", "domainname" };
@@ -821,7 +822,7 @@ static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
 	for (size_t i = 0; i < k->nparts; i++) {
 		const struct kdump_part *p = &k->parts[i];
 		if (k->nparts > 1 || (h->version >= 2 && p->sub[SF_SPLIT]))
-			sb_printf(sb, "split: %s pfn [%#llx, %#llx)\n", d->files[p->file].path,
+			sb_printf(sb, "split: %s pfn [%#llx, %#llx)\n", f->files[p->file].path,
 				  (unsigned long long)p->start_pfn, (unsigned long long)p->end_pfn);
 	}
 	uint64_t zero = 0;
@@ -833,7 +834,7 @@ static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
 		return;
 	}
 	for (size_t i = 0; i < k->nparts && ok; i++)
-		ok = count_zero_pages(d, &k->parts[i], &zero);
+		ok = count_zero_pages(f, &k->parts[i], &zero);
 	if (ok)
 		sb_printf(sb, "zero_pages: %llu (dumped pages sharing the zero page)\n",
 			  (unsigned long long)zero);
@@ -841,9 +842,9 @@ static void kdump_describe(struct dumpfs_dump *d, struct strbuf *sb)
 		sb_printf(sb, "zero_pages: unknown (page descriptor table truncated)\n");
 }
 
-static void kdump_close(struct dumpfs_dump *d)
+static void kdump_close(struct format *f)
 {
-	struct kdump *k = d->fmt;
+	struct kdump *k = f->priv;
 	if (!k)
 		return;
 	for (size_t i = 0; i < k->nparts; i++) {
@@ -852,10 +853,10 @@ static void kdump_close(struct dumpfs_dump *d)
 	}
 	free(k->parts);
 	free(k);
-	d->fmt = NULL;
+	f->priv = NULL;
 }
 
-const struct format_ops kdump_ops = {
+static const struct format_ops kdump_ops = {
 	.name = "kdump",
 	.read_page = kdump_read_page,
 	.read_pages = kdump_read_pages,

@@ -1,0 +1,95 @@
+/*
+ * arch.h - the dumped machine: its architecture behind one ops table (one
+ * file each), its physical memory, its notes, and where its kernel image
+ * lies.  Everything that differs between architectures lives here, so the
+ * kernel data readers and the views above never test e_machine.
+ *
+ *   arch.c          the table of architectures, by ELF e_machine
+ *   machine.c       struct machine: pick the architecture, find phys_base
+ *   x86_64.c        page-table walks, phys_base/KASLR from CR3, registers
+ *   x86_cpustate.c  QEMU's x86 CPU state note (i386 and x86_64 guests)
+ *   i386.c, aarch64.c   register text
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DUMPFS_ARCH_H
+#define DUMPFS_ARCH_H
+
+#include "space/space.h"
+
+#define EM_386 3
+#define EM_X86_64 62
+#define EM_AARCH64 183
+
+/* Where the kernel image is: phys_base (physical minus virtual offset of
+ * the image) and, where the page tables showed it, _text with KASLR. */
+struct kernel_map {
+	bool has_phys_base;
+	uint64_t phys_base;
+	const char *origin;             /* who said phys_base, for /header */
+	uint64_t text_vaddr;            /* _text from the page tables; 0 if not */
+};
+
+struct arch_ops;
+
+struct machine {
+	const struct arch_ops *arch;    /* never NULL: unknown machines get a
+					 * table without decoders */
+	struct space *phys;             /* physical memory */
+	const struct note_set *notes;
+	struct endian endian;
+	struct kernel_map kmap;
+};
+
+/* One reader's kernel-virtual translation state; it caches the last page,
+ * so each thread keeps its own. */
+struct vtop {
+	const struct machine *m;
+	uint64_t top_table;             /* physical address of the top table */
+	bool have_top_table;
+	unsigned levels;                /* of the page tables */
+	uint64_t cached_vpage, cached_ppage;
+};
+
+struct arch_ops {
+	const char *name;
+	uint16_t elf_machine;
+	/* Each optional. */
+	/* phys_base and _text (0 if unseen) from the page tables a CPU note
+	 * points at, for dumps that carry no VMCOREINFO. */
+	bool (*kernel_map_from_cpus)(const struct machine *m, uint64_t *phys_base,
+				     uint64_t *text_vaddr);
+	/* Kernel virtual to physical; @why says what is missing. */
+	enum dumpfs_status (*vtop_init)(struct vtop *t, const struct machine *m,
+					char *why, size_t whylen);
+	bool (*vtop)(struct vtop *t, uint64_t vaddr, uint64_t *paddr);
+	/* The kernel-text mapping /proc/vmcore has on this architecture, as
+	 * an extra PT_LOAD of /vmcore.elf; false if it cannot be told. */
+	bool (*kernel_text_load)(const struct machine *m, uint64_t *vaddr,
+				 uint64_t *paddr, uint64_t *len);
+	/* Registers of an NT_PRSTATUS or a QEMU CPU-state note as text;
+	 * nothing when the note is too short to be one. */
+	void (*prstatus_text)(const struct machine *m, const struct note *n, struct strbuf *sb);
+	void (*cpustate_text)(const struct machine *m, const struct note *n, struct strbuf *sb);
+};
+
+/* arch.c: the table for e_machine @em (a table without decoders if none). */
+const struct arch_ops *arch_of(uint16_t em);
+
+/* machine.c: the machine of format @f with physical memory @phys.  Where
+ * VMCOREINFO does not give phys_base, it is taken from the page tables of
+ * the QEMU CPU notes (overriding a kdump sub-header's, which QEMU fills in
+ * wrongly); a disagreement becomes a warning in @diag.  Reads memory. */
+void machine_init(struct machine *m, const struct format *f, struct space *phys,
+		  struct diag *diag);
+
+/* The architectures (arch.c lists them) */
+extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch;
+
+/* x86_cpustate.c: QEMUCPUState (QEMU target/i386/arch_dump.c) */
+void x86_cpustate_text(const struct machine *m, const struct note *n, struct strbuf *sb);
+/* CR3 and CR4 of one note; false if it is too short to hold them. */
+bool x86_cpustate_control(const struct machine *m, const struct note *n,
+			  uint64_t *cr3, uint64_t *cr4);
+
+#endif /* DUMPFS_ARCH_H */

@@ -1,0 +1,41 @@
+/*
+ * machine.c - the dumped machine: its architecture, and where its kernel
+ * image lies, from the most trustworthy source there is.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "arch/arch.h"
+
+/* VMCOREINFO is the kernel's own word; QEMU's kdump sub-header is not (it
+ * writes 0 without VMCOREINFO and misparses it with it), so the page
+ * tables a QEMU CPU note points at override it. */
+static void find_kernel_map(struct machine *m, struct diag *diag)
+{
+	struct kernel_map *k = &m->kmap;
+	uint64_t base, text_vaddr;
+
+	if (k->has_phys_base && !strncmp(k->origin, "VMCOREINFO", 10))
+		return;
+	if (!m->arch->kernel_map_from_cpus ||
+	    !m->arch->kernel_map_from_cpus(m, &base, &text_vaddr))
+		return;
+	if (k->has_phys_base && k->phys_base != base)
+		diag_warn(diag, "phys_base %#" PRIx64 " of the %s disagrees with the page tables "
+			  "(%#" PRIx64 "); using the page tables", k->phys_base, k->origin, base);
+	*k = (struct kernel_map){ true, base, "page tables from a QEMU CPU note's CR3", text_vaddr };
+}
+
+void machine_init(struct machine *m, const struct format *f, struct space *phys,
+		  struct diag *diag)
+{
+	*m = (struct machine){
+		.arch = arch_of(f->elf_machine),
+		.phys = phys,
+		.notes = &f->notes,
+		.endian = f->endian,
+		.kmap = { f->has_phys_base, f->phys_base, f->phys_base_origin, 0 },
+	};
+	find_kernel_map(m, diag);
+}

@@ -1,0 +1,208 @@
+/*
+ * x86_64.c - the x86_64 machine: kernel virtual to physical addresses, for
+ * the readers of kernel data (/dmesg); phys_base and the KASLR offset from
+ * a CPU's CR3 where the dump does not say them (QEMU dumps of guests
+ * without VMCOREINFO); the kernel-text PT_LOAD of /proc/vmcore; registers.
+ *
+ * Two ways, as the kernel maps itself:
+ *  - the kernel image (__START_KERNEL_map up to the modules area) is a
+ *    linear map: physical = virtual - __START_KERNEL_map + phys_base;
+ *  - everything else (the direct map, vmalloc) through the page tables,
+ *    4 or 5 levels, from swapper_pg_dir or a CPU's CR3.
+ * Memory is read only through the machine's physical space, and a walk is
+ * a fixed number of reads, so garbage tables cost no more than good ones.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/arch.h"
+
+#define START_KERNEL_MAP 0xffffffff80000000ull
+/* The kernel image region is 1 GiB with KASLR (KERNEL_IMAGE_SIZE); the
+ * modules area follows it. */
+#define KERNEL_IMAGE_END 0xffffffffc0000000ull
+/* _text without KASLR: __START_KERNEL_map + LOAD_PHYSICAL_ADDR (16 MiB) */
+#define DEFAULT_KERNEL_TEXT 0xffffffff81000000ull
+/* What kexec-tools maps of the kernel text in /proc/vmcore's PT_LOAD. */
+#define KERNEL_TEXT_SPAN (64ull << 20)
+#define PAGE_4K 4096ull
+#define PMD_SPAN (2ull << 20)
+#define PTE_PRESENT 1ull
+#define PTE_LARGE 0x80ull
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+#define CR3_PCID_MASK 0xfffull
+/* With page-table isolation, a user CR3 points at the odd page of the pair
+ * whose even page is the kernel's. */
+#define CR3_PTI_USER_BIT 0x1000ull
+#define CR4_LA57 (1ull << 12)
+
+static bool walk_page_tables(const struct machine *m, uint64_t top, unsigned levels,
+			     uint64_t vaddr, uint64_t *paddr)
+{
+	static const unsigned shifts[] = { 48, 39, 30, 21, 12 };
+	uint64_t table = top & PTE_ADDR_MASK;
+
+	for (unsigned level = 5 - levels; level < 5; level++) {
+		unsigned shift = shifts[level];
+		uint64_t entry;
+		if (!space_read_u64(m->phys, table + ((vaddr >> shift) & 511) * 8, m->endian, &entry))
+			return false;
+		if (!(entry & PTE_PRESENT))
+			return false;
+		/* 1 GiB and 2 MiB pages: the PS bit of a PUD or PMD entry */
+		if ((shift == 30 || shift == 21) && (entry & PTE_LARGE)) {
+			uint64_t span = 1ull << shift;
+			*paddr = (entry & PTE_ADDR_MASK & ~(span - 1)) | (vaddr & (span - 1));
+			return true;
+		}
+		table = entry & PTE_ADDR_MASK;
+	}
+	*paddr = table | (vaddr & (PAGE_4K - 1));
+	return true;
+}
+
+static enum dumpfs_status x86_64_vtop_init(struct vtop *t, const struct machine *m,
+					   char *why, size_t whylen)
+{
+	char v[64];
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->levels = 4;
+	if (m->endian.big) {
+		snprintf(why, whylen, "kernel addresses are decoded on x86_64 only");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	if (!m->kmap.has_phys_base) {
+		snprintf(why, whylen, "phys_base unknown");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	if (vmcoreinfo_get(m->notes, "NUMBER(pgtable_l5_enabled)", v, sizeof(v)) &&
+	    strtoul(v, NULL, 10) != 0)
+		t->levels = 5;
+	/* init_top_pgt is swapper_pg_dir's name since 4.14; either will do */
+	if (vmcoreinfo_get(m->notes, "SYMBOL(init_top_pgt)", v, sizeof(v)) ||
+	    vmcoreinfo_get(m->notes, "SYMBOL(swapper_pg_dir)", v, sizeof(v))) {
+		uint64_t pgd = strtoull(v, NULL, 16);
+		if (pgd >= START_KERNEL_MAP && pgd < KERNEL_IMAGE_END) {
+			t->top_table = pgd - START_KERNEL_MAP + m->kmap.phys_base;
+			t->have_top_table = true;
+		}
+	}
+	t->cached_vpage = UINT64_MAX;
+	return DUMPFS_OK;
+}
+
+static bool x86_64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
+{
+	uint64_t vpage = vaddr & ~(PAGE_4K - 1);
+	if (vpage == t->cached_vpage) {
+		*paddr = t->cached_ppage | (vaddr & (PAGE_4K - 1));
+		return true;
+	}
+	if (vaddr >= START_KERNEL_MAP && vaddr < KERNEL_IMAGE_END)
+		*paddr = vaddr - START_KERNEL_MAP + t->m->kmap.phys_base;
+	else if (!t->have_top_table ||
+		 !walk_page_tables(t->m, t->top_table, t->levels, vaddr, paddr))
+		return false;
+	t->cached_vpage = vpage;
+	t->cached_ppage = *paddr & ~(PAGE_4K - 1);
+	return true;
+}
+
+/* phys_base from one CR3: the kernel image region maps linearly, so any
+ * present page in it gives physical - (virtual - __START_KERNEL_map).  Once
+ * booted, the kernel unmaps that region below _text (cleanup_highmap()), so
+ * the first present 2 MiB is _text: its virtual address carries the KASLR
+ * offset. */
+static bool kernel_map_from_cr3(const struct machine *m, uint64_t cr3, unsigned levels,
+				uint64_t *phys_base, uint64_t *text_vaddr)
+{
+	for (uint64_t va = START_KERNEL_MAP; va < KERNEL_IMAGE_END; va += PMD_SPAN) {
+		uint64_t pa;
+		if (!walk_page_tables(m, cr3, levels, va, &pa))
+			continue;
+		uint64_t base = pa - (va - START_KERNEL_MAP);
+		/* the kernel is loaded at a 2 MiB-aligned address
+		 * (CONFIG_PHYSICAL_ALIGN), so phys_base is 2 MiB-aligned */
+		if (base & (PMD_SPAN - 1))
+			return false;
+		*phys_base = base;
+		*text_vaddr = va >= DEFAULT_KERNEL_TEXT ? va : 0;
+		return true;
+	}
+	return false;
+}
+
+static bool x86_64_kernel_map_from_cpus(const struct machine *m, uint64_t *phys_base,
+					uint64_t *text_vaddr)
+{
+	const struct note_set *ns = m->notes;
+
+	if (m->endian.big)
+		return false;
+	for (size_t cpu = 0; cpu < ns->nqemu; cpu++) {
+		uint64_t cr3, cr4;
+		if (!x86_cpustate_control(m, &ns->list[ns->qemu[cpu]], &cr3, &cr4))
+			continue;
+		unsigned levels = cr4 & CR4_LA57 ? 5 : 4;
+		if (!cr3)
+			continue;       /* a CPU that never left real mode */
+		uint64_t pgd = cr3 & ~CR3_PCID_MASK;
+		if (kernel_map_from_cr3(m, pgd, levels, phys_base, text_vaddr) ||
+		    kernel_map_from_cr3(m, pgd & ~CR3_PTI_USER_BIT, levels, phys_base, text_vaddr))
+			return true;
+	}
+	return false;
+}
+
+/* The kernel-text mapping as kexec-tools describes it, if we can. */
+static bool x86_64_kernel_text_load(const struct machine *m, uint64_t *vaddr,
+				    uint64_t *paddr, uint64_t *len)
+{
+	char v[64];
+	uint64_t mem = m->phys->size;
+
+	if (!m->kmap.has_phys_base)
+		return false;
+	*vaddr = DEFAULT_KERNEL_TEXT;
+	if (vmcoreinfo_get(m->notes, "SYMBOL(_stext)", v, sizeof(v)))
+		*vaddr = strtoull(v, NULL, 16);
+	else if (vmcoreinfo_get(m->notes, "KERNELOFFSET", v, sizeof(v)))
+		*vaddr += strtoull(v, NULL, 16);
+	else if (m->kmap.text_vaddr)    /* KASLR seen in the page tables */
+		*vaddr = m->kmap.text_vaddr;
+	if (*vaddr < START_KERNEL_MAP)
+		return false;
+	*paddr = *vaddr - START_KERNEL_MAP + m->kmap.phys_base;
+	if (*paddr >= mem)
+		return false;
+	*len = mem - *paddr < KERNEL_TEXT_SPAN ? mem - *paddr : KERNEL_TEXT_SPAN;
+	return true;
+}
+
+static void x86_64_prstatus_text(const struct machine *m, const struct note *n, struct strbuf *sb)
+{
+	static const char *names[] = { "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
+		"r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags",
+		"rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs" };
+	if (n->descsz < 112 + 27 * 8)
+		return;
+	sb_printf(sb, "pid: %u\n", get32(m->endian, n->desc + 32));
+	for (int i = 0; i < 27; i++)
+		sb_printf(sb, "%-8s 0x%016" PRIx64 "\n", names[i], get64(m->endian, n->desc + 112 + i * 8));
+}
+
+const struct arch_ops x86_64_arch = {
+	.name = "x86_64",
+	.elf_machine = EM_X86_64,
+	.kernel_map_from_cpus = x86_64_kernel_map_from_cpus,
+	.vtop_init = x86_64_vtop_init,
+	.vtop = x86_64_vtop,
+	.kernel_text_load = x86_64_kernel_text_load,
+	.prstatus_text = x86_64_prstatus_text,
+	.cpustate_text = x86_cpustate_text,
+};

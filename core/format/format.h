@@ -1,0 +1,164 @@
+/*
+ * format.h - dump formats: one reader per format behind struct format_ops,
+ * each answering "what is stored for pfn P" from its sources, and the
+ * facts a format states about the dumped machine (page size, RAM, notes).
+ *
+ *   probe.c     which format a dump is; the open and close of struct format
+ *   common.c    what every reader shares: errors, page size, RAM runs
+ *   kdump.c     kdump-compressed (single or split), with bitmap.c's index
+ *   elf.c       ELF vmcores
+ *   notes.c     ELF notes and VMCOREINFO
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DUMPFS_FORMAT_H
+#define DUMPFS_FORMAT_H
+
+#include "page/page.h"
+#include "source/source.h"
+
+/* ---- bitmap.c: pfn bitmaps with O(1) rank ------------------------------ */
+
+struct bitmap {
+	uint64_t nbits;         /* pfn p is bit p%8 of byte p/8 in the file */
+	uint64_t *rank;         /* set bits before each 4096-bit block */
+	uint32_t *kind;         /* per block: all zero, all one, or mixed */
+	uint8_t *mixed;         /* the bits of the mixed blocks */
+	size_t nmixed, mixed_cap;
+};
+/* The largest bitmap dumpfs indexes: 2^38 pages (1 PiB of 4 KiB pages),
+ * an index of at most 768 MiB plus the mixed blocks. */
+#define BITMAP_MAX_BITS (UINT64_C(1) << 38)
+/* From @nbits bits in memory (copied as needed). */
+enum dumpfs_status bitmap_init(struct bitmap *bm, const uint8_t *bits, uint64_t nbits);
+/* From @nbits bits at offset @off of @src; holes of a sparse file are
+ * skipped unread. */
+enum dumpfs_status bitmap_load(struct bitmap *bm, const struct source *src, uint64_t off,
+			       uint64_t nbits);
+void bitmap_free(struct bitmap *bm);
+bool bitmap_test(const struct bitmap *bm, uint64_t i);
+/* Bytes the index takes. */
+size_t bitmap_memory(const struct bitmap *bm);
+/* Number of set bits below @i. */
+uint64_t bitmap_rank(const struct bitmap *bm, uint64_t i);
+/* First index >= @i whose bit equals @set, or bm->nbits. */
+uint64_t bitmap_find(const struct bitmap *bm, uint64_t i, bool set);
+
+/* ---- notes.c ----------------------------------------------------------- */
+
+struct note {
+	const char *name;       /* NUL-terminated owner, points into the blob */
+	uint32_t type;
+	const uint8_t *desc;
+	uint32_t descsz;
+	const uint8_t *raw;     /* the whole note record, padded */
+	uint32_t rawsz;
+};
+
+struct note_set {
+	uint8_t *blob;          /* all notes, in the dump's byte order */
+	size_t size;
+	struct note *list;
+	size_t count;
+	/* by role: indexes into list */
+	size_t *prstatus, nprstatus;
+	size_t *qemu, nqemu;
+	const char *vmcoreinfo; /* text, not NUL-terminated */
+	size_t vmcoreinfo_len;
+	const uint8_t *eraseinfo;
+	size_t eraseinfo_len;
+};
+
+/* Parse the ELF notes in @blob (takes ownership).  Notes past a malformed
+ * one are dropped with a message in @warn. */
+enum dumpfs_status notes_parse(struct note_set *ns, uint8_t *blob, size_t size,
+			       struct endian e, char *warn, size_t warnlen);
+/* Append one note (used to add VMCOREINFO/ERASEINFO found outside notes). */
+enum dumpfs_status notes_append(struct note_set *ns, struct endian e,
+				const char *name, uint32_t type,
+				const void *desc, size_t descsz);
+void notes_free(struct note_set *ns);
+/* Value of KEY in VMCOREINFO text ("KEY=value" lines), copied into @out. */
+bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_t outlen);
+
+
+/* ---- the format object and its ops table ------------------------------- */
+
+struct format;
+
+struct format_ops {
+	const char *name;
+	/* Fill @buf with page @pfn.  DUMPFS_ERR_NODATA: not in the dump (the
+	 * caller zero-fills).  Other errors are logged through diag_log(). */
+	enum dumpfs_status (*read_page)(struct format *f, uint64_t pfn, void *buf);
+	/* Optional: pages [@pfn, @pfn + @n) into @buf, one status per page in
+	 * @st, with read_page's meanings; batches the file reads. */
+	void (*read_pages)(struct format *f, uint64_t pfn, size_t n, uint8_t *buf,
+			   enum dumpfs_status *st);
+	/* Optional: where physical memory at @paddr is stored as is in a
+	 * plain file, for up to @len bytes; false if it is not. */
+	bool (*extent)(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e);
+	/* First pfn >= @pfn that is (@dumped) or is not (!@dumped) in the
+	 * dump; f->max_pfn if none. */
+	uint64_t (*find_pfn)(struct format *f, uint64_t pfn, bool dumped);
+	/* Format-specific lines of /header. */
+	void (*describe)(struct format *f, struct strbuf *sb);
+	void (*close)(struct format *f);
+};
+
+struct page_run { uint64_t start, count; };   /* in pfns */
+
+/* An open dump format: the reader's private state behind @ops, and what it
+ * found, which the layers above read and never write. */
+struct format {
+	const struct format_ops *ops;
+	void *priv;
+	struct source *files;           /* the dump's files, not owned */
+	size_t nfiles;
+	struct diag *diag;
+	struct page_cache *cache;       /* decompressed pages */
+
+	const char *name;               /* "kdump", "diskdump", "ELF64", ... */
+	const char *producer;           /* who wrote the file; NULL if unknown */
+	struct endian endian;
+	bool is_32bit;
+	uint16_t elf_machine;           /* EM_* of the dumped machine */
+	uint32_t page_size;
+	unsigned page_shift;
+	uint64_t max_pfn;               /* physical memory ends at page max_pfn */
+	struct page_run *ram;           /* RAM runs, sorted, disjoint */
+	size_t nram, ram_cap;
+	uint64_t ram_pages, dumped_pages;
+	bool incomplete;
+	/* phys_base as the file states it (kdump sub-header, VMCOREINFO) */
+	bool has_phys_base;
+	uint64_t phys_base;
+	const char *phys_base_origin;
+	/* The file is an ELF core that the ELF view may serve as it is. */
+	bool elf_passthrough;
+	struct note_set notes;
+};
+
+/* probe.c: detect the format of @files and open it, with a page cache of
+ * @cache_bytes; on failure @diag holds the error.  format_close() is safe
+ * after a failed open. */
+enum dumpfs_status format_open(struct format *f, struct source *files, size_t nfiles,
+			       struct diag *diag, size_t cache_bytes);
+void format_close(struct format *f);
+
+/* common.c */
+/* Read from file @i with a contextual error on failure (open time). */
+enum dumpfs_status format_read_meta(struct format *f, size_t i, void *buf,
+				    size_t len, uint64_t off, const char *what);
+enum dumpfs_status format_set_page_size(struct format *f, uint64_t size,
+					uint64_t at, const char *what);
+/* Append a RAM run, merging with the previous one when adjacent. */
+enum dumpfs_status format_add_ram(struct format *f, uint64_t start, uint64_t count);
+/* Fill f->has_phys_base from VMCOREINFO if it says. */
+void format_phys_base_from_vmcoreinfo(struct format *f);
+
+/* The readers: each recognises its own signature (*matched) and opens. */
+enum dumpfs_status kdump_probe(struct format *f, bool *matched);
+enum dumpfs_status elf_probe(struct format *f, bool *matched);
+
+#endif /* DUMPFS_FORMAT_H */

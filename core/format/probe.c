@@ -1,0 +1,52 @@
+/*
+ * probe.c - which format a dump is, decided by content alone: each reader
+ * looks for its own signature in turn.  Opening a format also sets up the
+ * page cache its reads go through.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+
+#include "format/format.h"
+
+static enum dumpfs_status probe(struct format *f)
+{
+	static enum dumpfs_status (*const probes[])(struct format *, bool *) = {
+		kdump_probe, elf_probe,
+	};
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		bool matched;
+		enum dumpfs_status st = probes[i](f, &matched);
+		if (matched || st != DUMPFS_OK)
+			return st;
+	}
+	const struct source *src = &f->files[0];
+	if (src->ops->wrapper)
+		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
+				 "%s: offset 0: %s file holds neither a kdump nor an ELF dump",
+				 src->path, src->ops->wrapper);
+	return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
+			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile or ELF signature)",
+			 src->path);
+}
+
+enum dumpfs_status format_open(struct format *f, struct source *files, size_t nfiles,
+			       struct diag *diag, size_t cache_bytes)
+{
+	*f = (struct format){ .files = files, .nfiles = nfiles, .diag = diag };
+	enum dumpfs_status st = probe(f);
+	if (st != DUMPFS_OK)
+		return st;
+	format_phys_base_from_vmcoreinfo(f);
+	f->cache = cache_new(cache_bytes, f->page_size);
+	return f->cache ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
+}
+
+void format_close(struct format *f)
+{
+	if (f->ops)
+		f->ops->close(f);
+	cache_free(f->cache);
+	notes_free(&f->notes);
+	free(f->ram);
+	*f = (struct format){0};
+}

@@ -1,0 +1,44 @@
+/*
+ * source.c - the calls every source answers, checked here once so that
+ * each kind sees only ranges inside it.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+
+#include "source/source.h"
+
+void source_close(struct source *src)
+{
+	if (src->ops && src->ops->close)
+		src->ops->close(src);
+	free(src->warning);
+	free(src->path);
+	*src = (struct source){0};
+}
+
+enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
+			       uint64_t off)
+{
+	uint64_t end;
+
+	if (!add_ok(off, len, &end) || end > src->size)
+		return DUMPFS_ERR_CORRUPT;
+	return src->ops->read(src, buf, len, off);
+}
+
+uint64_t source_next_data(const struct source *src, uint64_t off)
+{
+	if (!src->ops->next_data || off >= src->size)
+		return off;
+	return src->ops->next_data(src, off);
+}
+
+bool source_extent(const struct source *src, uint64_t off, size_t len,
+		   struct dumpfs_extent *e)
+{
+	if (!src->ops->extent || off >= src->size)
+		return false;
+	if (len > src->size - off)
+		len = (size_t)(src->size - off);
+	return src->ops->extent(src, off, len, e);
+}

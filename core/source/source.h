@@ -1,0 +1,72 @@
+/*
+ * source.h - byte sources: what a format reads its dump file through, so
+ * that no format knows whether the bytes come from a plain file, a
+ * makedumpfile flattened file (or, later, a web server).
+ *
+ * A source is a logical file of @size bytes read at any offset.  Each kind
+ * is one file behind struct source_ops; source.c dispatches, open.c picks
+ * the kinds for a path (a flattened file is a plain file wrapped by flat.c).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DUMPFS_SOURCE_H
+#define DUMPFS_SOURCE_H
+
+#include "base/base.h"
+
+struct source;
+
+struct source_ops {
+	/* What the logical bytes are made from, for /header: NULL when they
+	 * are the file's own, "flattened" for a rearranged file. */
+	const char *wrapper;
+	/* Exactly @len bytes at @off, which source_read() has checked lie
+	 * inside the source. */
+	enum dumpfs_status (*read)(const struct source *src, void *buf, size_t len, uint64_t off);
+	/* Optional: the first offset >= @off (< size) that may hold data. */
+	uint64_t (*next_data)(const struct source *src, uint64_t off);
+	/* Optional: the file descriptor and offset where the bytes at @off
+	 * (< size) lie as they are, up to @len (clipped to the size). */
+	bool (*extent)(const struct source *src, uint64_t off, size_t len, struct dumpfs_extent *e);
+	/* Optional: the parenthesis after the file's name in /header. */
+	void (*describe)(const struct source *src, struct strbuf *sb);
+	void (*close)(struct source *src);
+};
+
+struct source {
+	const struct source_ops *ops;
+	void *priv;
+	char *path;
+	uint64_t size;          /* logical size */
+	uint64_t stored_bytes;  /* bytes of data actually in the file */
+	char *warning;          /* a problem survived at open (a missing end
+				 * marker); NULL if none */
+};
+
+/* Open @path, detecting a flattened file from its content.  On failure
+ * @err says why; source_close() is safe on a source that failed to open. */
+enum dumpfs_status source_open(struct source *src, const char *path,
+			       char *err, size_t errlen);
+void source_close(struct source *src);
+
+/* Read exactly @len bytes at logical offset @off.  DUMPFS_ERR_CORRUPT if
+ * the range runs past the end, DUMPFS_ERR_IO on a read error. */
+enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
+			       uint64_t off);
+/* The first offset >= @off that may hold data (SEEK_DATA on a plain file;
+ * @off where that cannot be told); the size if only holes follow. */
+uint64_t source_next_data(const struct source *src, uint64_t off);
+/* Where bytes at @off lie unchanged in a plain file, for splice; false
+ * when they do not (past the end, a rearranged file). */
+bool source_extent(const struct source *src, uint64_t off, size_t len,
+		   struct dumpfs_extent *e);
+
+/* The kinds (file.c, flat.c) */
+enum dumpfs_status file_source_open(struct source *src, const char *path,
+				    char *err, size_t errlen);
+/* Whether an open source starts with the flattened signature. */
+bool flat_signature(const struct source *src);
+/* Turn the open source @src into the flattened file it holds, by one
+ * sequential scan; on failure @src is left as it was. */
+enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen);
+
+#endif /* DUMPFS_SOURCE_H */

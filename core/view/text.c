@@ -1,0 +1,133 @@
+/*
+ * text.c - the readable files: /header, /cpus/N/regs, /stats (/dmesg is
+ * the kernel layer's).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "view/view.h"
+
+static const char *note_type_name(const struct note *n)
+{
+	if (!strcmp(n->name, "CORE")) {
+		switch (n->type) {
+		case 1: return "NT_PRSTATUS";
+		case 2: return "NT_PRFPREG";
+		case 3: return "NT_PRPSINFO";
+		case 4: return "NT_TASKSTRUCT";
+		case 6: return "NT_AUXV";
+		}
+	}
+	if (!strcmp(n->name, "LINUX") && n->type == 0x202)
+		return "NT_X86_XSTATE";
+	if (!strcmp(n->name, "QEMU"))
+		return "QEMU_CPUSTATE";
+	if (!strcmp(n->name, "VMCOREINFO"))
+		return "VMCOREINFO";
+	if (!strcmp(n->name, "ERASEINFO"))
+		return "ERASEINFO";
+	return NULL;
+}
+
+void text_header(const struct view *v, struct strbuf *sb)
+{
+	const struct view_input *in = &v->in;
+	struct format *f = in->fmt;
+	const struct kernel_map *k = &in->machine->kmap;
+	const struct note_set *ns = &f->notes;
+	const char *wrapper = in->files[0].ops->wrapper;
+	char val[128];
+
+	sb_printf(sb, "format: %s", f->name);
+	if (wrapper)
+		sb_printf(sb, " (%s)", wrapper);
+	sb_printf(sb, "\norigin: %s\n", f->producer ? f->producer : "unknown");
+	for (size_t i = 0; i < in->nfiles; i++) {
+		const struct source *s = &in->files[i];
+		sb_printf(sb, "file: %s", s->path);
+		if (s->ops->describe)
+			s->ops->describe(s, sb);
+		sb_printf(sb, "\n");
+	}
+	f->ops->describe(f, sb);
+	sb_printf(sb, "page_size: %u\nmax_pfn: %#" PRIx64 "\nmem_size: %" PRIu64 "\n",
+		  f->page_size, f->max_pfn, in->machine->phys->size);
+	if (k->has_phys_base)
+		sb_printf(sb, "phys_base: %#" PRIx64 " (%s)\n", k->phys_base, k->origin);
+	else
+		sb_printf(sb, "phys_base: unknown\n");
+	if (vmcoreinfo_get(ns, "OSRELEASE", val, sizeof(val)))
+		sb_printf(sb, "osrelease: %s\n", val);
+	if (vmcoreinfo_get(ns, "KERNELOFFSET", val, sizeof(val)))
+		sb_printf(sb, "kerneloffset: %s\n", val);
+	sb_printf(sb, "ram_runs: %zu\nram_pages: %" PRIu64 "\ndumped_pages: %" PRIu64 "\n",
+		  f->nram, f->ram_pages, f->dumped_pages);
+	sb_printf(sb, "excluded_pages: %" PRIu64 "\n",
+		  f->ram_pages > f->dumped_pages ? f->ram_pages - f->dumped_pages : 0);
+	sb_printf(sb, "incomplete: %s\n", f->incomplete ? "yes" : "no");
+	sb_printf(sb, "cpus: %zu prstatus, %zu qemu\n", ns->nprstatus, ns->nqemu);
+	sb_printf(sb, "vmcoreinfo: %s\n", ns->vmcoreinfo ? "yes" : "no");
+	sb_printf(sb, "notes: %zu\n", ns->count);
+	for (size_t i = 0; i < ns->count; i++) {
+		const struct note *n = &ns->list[i];
+		const char *t = note_type_name(n);
+		sb_printf(sb, "  %zu: %s type %#x%s%s, %u bytes\n", i, n->name, n->type,
+			  t ? " " : "", t ? t : "", n->descsz);
+	}
+	if (v->has_dmesg)
+		sb_printf(sb, "dmesg: %s\n", v->dmesg_status);
+	else
+		sb_printf(sb, "dmesg: absent (%s)\n", v->dmesg_status[0] ? v->dmesg_status : "not decoded");
+	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s\n", v->elf->size,
+		  v->elf_as_is ? " (the input ELF as is)" : "");
+	if (in->diag->warnings[0])
+		sb_printf(sb, "warnings:\n%s", in->diag->warnings);
+}
+
+static void hexdump(const uint8_t *p, size_t len, struct strbuf *sb)
+{
+	for (size_t i = 0; i < len; i += 16) {
+		sb_printf(sb, "%04zx:", i);
+		for (size_t j = i; j < i + 16 && j < len; j++)
+			sb_printf(sb, " %02x", p[j]);
+		sb_printf(sb, "\n");
+	}
+}
+
+/* A note's registers as its architecture decodes them, or as hex. */
+static void note_regs(const struct machine *m, const struct note *n,
+		      void (*decode)(const struct machine *, const struct note *, struct strbuf *),
+		      struct strbuf *sb)
+{
+	size_t mark = sb->len;
+	if (decode)
+		decode(m, n, sb);
+	if (sb->len == mark)
+		hexdump(n->desc, n->descsz, sb);
+}
+
+void text_regs(const struct view *v, size_t cpu, struct strbuf *sb)
+{
+	const struct machine *m = v->in.machine;
+	const struct note_set *ns = m->notes;
+	sb_printf(sb, "cpu: %zu\n", cpu);
+	if (cpu < ns->nprstatus) {
+		sb_printf(sb, "[NT_PRSTATUS]\n");
+		note_regs(m, &ns->list[ns->prstatus[cpu]], m->arch->prstatus_text, sb);
+	}
+	if (cpu < ns->nqemu) {
+		sb_printf(sb, "[QEMU]\n");
+		note_regs(m, &ns->list[ns->qemu[cpu]], m->arch->cpustate_text, sb);
+	}
+}
+
+void text_stats(const struct view *v, struct strbuf *sb)
+{
+	struct dumpfs_cache_stats st;
+	cache_stats(v->in.fmt->cache, &st);
+	sb_printf(sb, "cache_hits: %" PRIu64 "\ncache_misses: %" PRIu64 "\ncache_bytes_limit: %" PRIu64 "\n",
+		  st.hits, st.misses, st.bytes_limit);
+	sb_printf(sb, "read_problems: %u\n", diag_problems(v->in.diag));
+}

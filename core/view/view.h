@@ -1,0 +1,82 @@
+/*
+ * view.h - the files a user sees: the tree, the ELF view, the text files.
+ * Built at open from the layers below and read-only afterwards.
+ *
+ *   tree.c      the tree of nodes, and reads, seeks and stats of them
+ *   elfview.c   an ELF vmcore synthesized over an address space
+ *   text.c      /header, /cpus/N/regs, /stats
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DUMPFS_VIEW_H
+#define DUMPFS_VIEW_H
+
+#include "kernel/kernel.h"
+
+/* What the views are built from; borrowed, it outlives them. */
+struct view_input {
+	struct diag *diag;
+	const struct source *files;
+	size_t nfiles;
+	struct format *fmt;
+	const struct machine *machine;  /* machine->phys is /mem */
+};
+
+/* What the text files describe, beside the input. */
+struct view {
+	struct view_input in;
+	struct space *elf;              /* /vmcore.elf */
+	bool elf_as_is;                 /* the input ELF, served as it is */
+	bool has_dmesg;
+	char dmesg_status[160];         /* what /header says about /dmesg */
+};
+
+/* ---- elfview.c --------------------------------------------------------- */
+
+/* An ELF64 core over @mem: one PT_NOTE with @notes, then a PT_LOAD per run
+ * of pages, [after a kernel-text PT_LOAD]. */
+struct elf_view_spec {
+	struct space *mem;
+	unsigned page_shift;
+	const struct page_run *runs;    /* in pages of @mem, sorted */
+	size_t nruns;
+	const struct note_set *notes;
+	struct endian endian;
+	uint16_t elf_machine;
+	bool incomplete;                /* DUMP_ELF_INCOMPLETE */
+	bool text_load;                 /* add the kernel-text PT_LOAD: */
+	uint64_t text_vaddr, text_paddr, text_len;
+};
+struct elf_view;
+enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spec *spec);
+struct space *elf_view_space(struct elf_view *v);
+void elf_view_free(struct elf_view *v);
+/* Whether an ELF vmcore @src can be served as it is: its program headers
+ * follow its ELF header, where every reader looks for them. */
+bool elf_servable_as_is(const struct source *src, struct endian e);
+
+/* ---- text.c ------------------------------------------------------------ */
+
+void text_header(const struct view *v, struct strbuf *sb);
+void text_regs(const struct view *v, size_t cpu, struct strbuf *sb);
+void text_stats(const struct view *v, struct strbuf *sb);
+
+/* ---- tree.c ------------------------------------------------------------ */
+
+/*
+ *   /mem  /vmcore.elf  /header  /stats  [/vmcoreinfo]  [/dmesg]
+ *   /cpus/N/{prstatus,qemu,regs}   /notes/NN-OWNER-TYPE
+ */
+struct tree;
+enum dumpfs_status tree_build(struct tree **out, const struct view_input *in);
+void tree_free(struct tree *t);
+uint32_t tree_count(const struct tree *t);
+enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_info *info);
+int64_t tree_child(const struct tree *t, uint32_t dir, uint32_t index);
+int64_t tree_lookup(const struct tree *t, uint32_t dir, const char *name);
+int64_t tree_by_path(const struct tree *t, const char *path);
+ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t off);
+int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence);
+int tree_extent(struct tree *t, uint32_t node, uint64_t off, size_t len, struct dumpfs_extent *e);
+
+#endif /* DUMPFS_VIEW_H */
