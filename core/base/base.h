@@ -64,6 +64,10 @@ struct strbuf { char *buf; size_t len, cap; bool failed; };
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sb_append(struct strbuf *sb, const void *data, size_t len);
+/* @len bytes of @s as a JSON string, quotes included: '"', '\\' and
+ * control characters escaped, and bytes >= 0x80 as \u00XX, so that the
+ * output is valid JSON whatever the dump holds. */
+void sb_json_string(struct strbuf *sb, const char *s, size_t len);
 void sb_free(struct strbuf *sb);
 
 /* ---- diagnostics (diag.c) ---------------------------------------------- */

@@ -51,6 +51,23 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void sb_json_string(struct strbuf *sb, const char *s, size_t len)
+{
+	sb_append(sb, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+			sb_append(sb, esc, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			sb_printf(sb, "\\u%04x", c);
+		} else {
+			sb_append(sb, &s[i], 1);
+		}
+	}
+	sb_append(sb, "\"", 1);
+}
+
 void sb_free(struct strbuf *sb)
 {
 	free(sb->buf);

@@ -56,6 +56,27 @@ enum dumpfs_status format_add_ram(struct format *f, uint64_t start, uint64_t cou
 	return DUMPFS_OK;
 }
 
+const struct census *format_census(struct format *f)
+{
+	pthread_mutex_lock(&f->census_lock);
+	if (!f->census) {
+		struct census *c = calloc(1, sizeof(*c));
+		if (c && (c->files = calloc(f->nfiles, sizeof(*c->files)))) {
+			for (size_t i = 0; i < f->nfiles; i++) {
+				const struct source *src = &f->files[i];
+				c->files[i].size = c->files[i].data_end = src->size;
+				c->files[i].gaps = !source_holds(src, 0, src->size);
+			}
+			f->ops->census(f, c);
+			f->census = c;
+		} else {
+			free(c);
+		}
+	}
+	pthread_mutex_unlock(&f->census_lock);
+	return f->census;
+}
+
 void format_phys_base_from_vmcoreinfo(struct format *f)
 {
 	char v[64];

@@ -435,6 +435,34 @@ static uint64_t elf_find_pfn(struct format *f, uint64_t pfn, bool dumped)
 	return f->max_pfn;
 }
 
+/* Where the data should end, and the pages a short file cannot give:
+ * those with a byte of segment data it does not hold. */
+static void elf_census(struct format *f, struct census *c)
+{
+	const struct elf *x = f->priv;
+	const struct source *src = &f->files[0];
+	const uint64_t ps = f->page_size;
+
+	c->zero = ZERO_NOT_SHARED;
+	for (size_t i = 0; i < x->nsegs; i++) {
+		const struct segment *s = &x->segs[i];
+		uint64_t end;
+		if (!s->filesz || !add_ok(s->offset, s->filesz, &end))
+			continue;
+		if (end > c->files[0].data_end)
+			c->files[0].data_end = end;
+		if (source_holds(src, s->offset, s->filesz))
+			continue;
+		/* page by page, as reads go: only a damaged segment costs this */
+		for (uint64_t a = s->paddr; a < s->paddr + s->filesz;) {
+			uint64_t next = (a / ps + 1) * ps;
+			uint64_t b = next < s->paddr + s->filesz ? next : s->paddr + s->filesz;
+			c->unreadable_pages += !source_holds(src, s->offset + (a - s->paddr), b - a);
+			a = b;
+		}
+	}
+}
+
 static void elf_describe(struct format *f, struct strbuf *sb)
 {
 	const struct elf *x = f->priv;
@@ -464,6 +492,7 @@ static const struct format_ops elf_ops = {
 	.read_page = elf_read_page,
 	.extent = elf_extent,
 	.find_pfn = elf_find_pfn,
+	.census = elf_census,
 	.describe = elf_describe,
 	.close = elf_close,
 };

@@ -86,6 +86,25 @@ bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_
 
 struct format;
 
+/*
+ * What only a pass over the whole page table tells, for /header: costly
+ * (16 to 24 bytes read per dumped page), so computed once, when asked.
+ */
+struct census_file {
+	uint64_t size;                  /* the file's (logical) size */
+	uint64_t data_end;              /* where its data should end */
+	bool gaps;                      /* parts of it cannot be read (a
+					 * flattened stream cut short) */
+};
+struct census {
+	enum { ZERO_NOT_SHARED, ZERO_UNKNOWN, ZERO_COUNTED } zero;
+	uint64_t zero_pages;            /* dumped pages sharing one stored zero page */
+	/* Dumped pages that cannot be read: lost (an incomplete dump), or
+	 * whose descriptor or data lies past the end of the file. */
+	uint64_t unreadable_pages;
+	struct census_file *files;      /* one per file of the dump */
+};
+
 struct format_ops {
 	const char *name;
 	/* Fill @buf with page @pfn.  DUMPFS_ERR_NODATA: not in the dump (the
@@ -101,7 +120,9 @@ struct format_ops {
 	/* First pfn >= @pfn that is (@dumped) or is not (!@dumped) in the
 	 * dump; f->max_pfn if none. */
 	uint64_t (*find_pfn)(struct format *f, uint64_t pfn, bool dumped);
-	/* Format-specific lines of /header. */
+	/* Fill @c (files[] zeroed, sized): reads the page table. */
+	void (*census)(struct format *f, struct census *c);
+	/* Format-specific lines of /header ("key: value"). */
 	void (*describe)(struct format *f, struct strbuf *sb);
 	void (*close)(struct format *f);
 };
@@ -137,6 +158,9 @@ struct format {
 	/* The file is an ELF core that the ELF view may serve as it is. */
 	bool elf_passthrough;
 	struct note_set notes;
+
+	pthread_mutex_t census_lock;
+	struct census *census;          /* NULL until format_census() */
 };
 
 /* probe.c: detect the format of @files and open it, with a page cache of
@@ -147,6 +171,8 @@ enum dumpfs_status format_open(struct format *f, struct source *files, size_t nf
 void format_close(struct format *f);
 
 /* common.c */
+/* The census, computed on the first call; NULL if out of memory. */
+const struct census *format_census(struct format *f);
 /* Read from file @i with a contextual error on failure (open time). */
 enum dumpfs_status format_read_meta(struct format *f, size_t i, void *buf,
 				    size_t len, uint64_t off, const char *what);

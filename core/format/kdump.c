@@ -755,32 +755,73 @@ static void describe_status(struct strbuf *sb, uint32_t status)
 }
 
 /*
- * makedumpfile and QEMU write one zero page first in the data area and point
- * every all-zero page's descriptor at it, so counting descriptors that share
- * that offset counts zero pages.  This reads the whole descriptor table (16
- * bytes per dumped page), which is why it runs when /header is rendered, not
- * at open.  Returns false if the table cannot be read.
+ * One part's page table, descriptor by descriptor: where its data ends,
+ * which pages cannot be read (lost, or stored past the end of the file),
+ * and how many share the zero page.  makedumpfile and QEMU write one zero
+ * page first in the data area and point every all-zero page's descriptor
+ * at it, so descriptors that share that offset are zero pages.  Returns
+ * false if part of the table itself cannot be read (those pages are
+ * counted unreadable).
  */
-static bool count_zero_pages(const struct format *f, const struct kdump_part *p,
-			     uint64_t *zero)
+static bool census_part(const struct format *f, const struct kdump_part *p, struct census *c)
 {
 	enum { CHUNK = 4096 };
-	uint8_t *pd = malloc(CHUNK * PAGE_DESC_SIZE);
 	const struct source *src = &f->files[p->file];
+	struct census_file *cf = &c->files[p->file];
 	uint64_t n = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
-	uint64_t zero_off = p->pd_off + n * PAGE_DESC_SIZE;
+	uint64_t table_end = p->pd_off + n * PAGE_DESC_SIZE;     /* = the zero page */
+	uint8_t *pd = malloc(CHUNK * PAGE_DESC_SIZE);
+	bool whole = pd != NULL;
 
+	if (table_end > cf->data_end)
+		cf->data_end = table_end;
 	for (uint64_t i = 0; i < n; i += CHUNK) {
 		size_t m = n - i < CHUNK ? (size_t)(n - i) : CHUNK;
-		if (!pd || source_read(src, pd, m * PAGE_DESC_SIZE, p->pd_off + i * PAGE_DESC_SIZE) != DUMPFS_OK) {
-			free(pd);
-			return false;
+		uint64_t at = p->pd_off + i * PAGE_DESC_SIZE;
+		bool chunk = pd && source_holds(src, at, m * PAGE_DESC_SIZE) &&
+			     source_read(src, pd, m * PAGE_DESC_SIZE, at) == DUMPFS_OK;
+		for (size_t j = 0; j < m; j++) {
+			uint8_t one[PAGE_DESC_SIZE];
+			const uint8_t *raw = pd + j * PAGE_DESC_SIZE;
+			/* a chunk with a gap: descriptor by descriptor, as reads go */
+			if (!chunk) {
+				uint64_t here = at + j * PAGE_DESC_SIZE;
+				if (!source_holds(src, here, PAGE_DESC_SIZE) ||
+				    source_read(src, one, PAGE_DESC_SIZE, here) != DUMPFS_OK) {
+					c->unreadable_pages++;
+					whole = false;
+					continue;
+				}
+				raw = one;
+			}
+			struct page_desc d = decode_desc(f, raw);
+			uint64_t end = d.off + d.size;
+			if (d.off == 0 || end < d.off || !source_holds(src, d.off, d.size))
+				c->unreadable_pages++;
+			if (d.off && end >= d.off && end > cf->data_end)
+				cf->data_end = end;
+			c->zero_pages += d.off == table_end;
 		}
-		for (size_t j = 0; j < m; j++)
-			*zero += get64(f->endian, pd + j * PAGE_DESC_SIZE) == zero_off;
 	}
 	free(pd);
-	return true;
+	return whole;
+}
+
+static void kdump_census(struct format *f, struct census *c)
+{
+	const struct kdump *k = f->priv;
+	bool whole = true;
+
+	for (size_t i = 0; i < k->nparts; i++)
+		whole &= census_part(f, &k->parts[i], c);
+	/* Without dump_level bit 1 zero pages are stored one by one, and the
+	 * first data page is just pfn 0's: nothing to count. */
+	if (k->hdr.version >= 1 && !(k->parts[0].sub[SF_DUMP_LEVEL] & 1))
+		c->zero = ZERO_NOT_SHARED;
+	else
+		c->zero = whole ? ZERO_COUNTED : ZERO_UNKNOWN;
+	if (c->zero != ZERO_COUNTED)
+		c->zero_pages = 0;
 }
 
 static void kdump_describe(struct format *f, struct strbuf *sb)
@@ -825,19 +866,12 @@ static void kdump_describe(struct format *f, struct strbuf *sb)
 			sb_printf(sb, "split: %s pfn [%#llx, %#llx)\n", f->files[p->file].path,
 				  (unsigned long long)p->start_pfn, (unsigned long long)p->end_pfn);
 	}
-	uint64_t zero = 0;
-	bool ok = true;
-	/* Without dump_level bit 1 zero pages are stored one by one, and the
-	 * first data page is just pfn 0's: nothing to count. */
-	if (h->version >= 1 && !(s[SF_DUMP_LEVEL] & 1)) {
+	const struct census *c = format_census(f);
+	if (c && c->zero == ZERO_NOT_SHARED)
 		sb_printf(sb, "zero_pages: not shared (dump_level keeps zero pages)\n");
-		return;
-	}
-	for (size_t i = 0; i < k->nparts && ok; i++)
-		ok = count_zero_pages(f, &k->parts[i], &zero);
-	if (ok)
+	else if (c && c->zero == ZERO_COUNTED)
 		sb_printf(sb, "zero_pages: %llu (dumped pages sharing the zero page)\n",
-			  (unsigned long long)zero);
+			  (unsigned long long)c->zero_pages);
 	else
 		sb_printf(sb, "zero_pages: unknown (page descriptor table truncated)\n");
 }
@@ -861,6 +895,7 @@ static const struct format_ops kdump_ops = {
 	.read_page = kdump_read_page,
 	.read_pages = kdump_read_pages,
 	.find_pfn = kdump_find_pfn,
+	.census = kdump_census,
 	.describe = kdump_describe,
 	.close = kdump_close,
 };

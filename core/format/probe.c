@@ -33,6 +33,7 @@ enum dumpfs_status format_open(struct format *f, struct source *files, size_t nf
 			       struct diag *diag, size_t cache_bytes)
 {
 	*f = (struct format){ .files = files, .nfiles = nfiles, .diag = diag };
+	pthread_mutex_init(&f->census_lock, NULL);
 	enum dumpfs_status st = probe(f);
 	if (st != DUMPFS_OK)
 		return st;
@@ -43,8 +44,14 @@ enum dumpfs_status format_open(struct format *f, struct source *files, size_t nf
 
 void format_close(struct format *f)
 {
+	if (!f->files)
+		return;                 /* never opened */
 	if (f->ops)
 		f->ops->close(f);
+	if (f->census)
+		free(f->census->files);
+	free(f->census);
+	pthread_mutex_destroy(&f->census_lock);
 	cache_free(f->cache);
 	notes_free(&f->notes);
 	free(f->ram);

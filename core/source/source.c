@@ -26,6 +26,14 @@ enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
 	return src->ops->read(src, buf, len, off);
 }
 
+bool source_holds(const struct source *src, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+	if (!add_ok(off, len, &end) || end > src->size)
+		return false;
+	return !src->ops->holds || !len || src->ops->holds(src, off, len);
+}
+
 uint64_t source_next_data(const struct source *src, uint64_t off)
 {
 	if (!src->ops->next_data || off >= src->size)

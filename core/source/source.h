@@ -27,6 +27,10 @@ struct source_ops {
 	/* Optional: the file descriptor and offset where the bytes at @off
 	 * (< size) lie as they are, up to @len (clipped to the size). */
 	bool (*extent)(const struct source *src, uint64_t off, size_t len, struct dumpfs_extent *e);
+	/* Optional: whether [@off, @off + @len), inside the source, can be
+	 * read (a flattened stream cut short has gaps that cannot); true if
+	 * absent. */
+	bool (*holds)(const struct source *src, uint64_t off, uint64_t len);
 	/* Optional: the parenthesis after the file's name in /header. */
 	void (*describe)(const struct source *src, struct strbuf *sb);
 	void (*close)(struct source *src);
@@ -55,6 +59,9 @@ enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
 /* The first offset >= @off that may hold data (SEEK_DATA on a plain file;
  * @off where that cannot be told); the size if only holes follow. */
 uint64_t source_next_data(const struct source *src, uint64_t off);
+/* Whether source_read() of [@off, @off + @len) can succeed, from the
+ * source's structure alone (no data is read). */
+bool source_holds(const struct source *src, uint64_t off, uint64_t len);
 /* Where bytes at @off lie unchanged in a plain file, for splice; false
  * when they do not (past the end, a rearranged file). */
 bool source_extent(const struct source *src, uint64_t off, size_t len,

@@ -9,7 +9,7 @@
 
 #include "view/view.h"
 
-static const char *note_type_name(const struct note *n)
+const char *note_type_name(const struct note *n)
 {
 	if (!strcmp(n->name, "CORE")) {
 		switch (n->type) {
@@ -29,6 +29,35 @@ static const char *note_type_name(const struct note *n)
 	if (!strcmp(n->name, "ERASEINFO"))
 		return "ERASEINFO";
 	return NULL;
+}
+
+/* Files shorter than their data (a copy cut short, a full disk), and how
+ * many dumped pages that costs: the census's figures. */
+static void text_truncation(const struct view *v, struct strbuf *sb)
+{
+	const struct view_input *in = &v->in;
+	const struct census *c = format_census(in->fmt);
+	bool any = false;
+
+	if (!c) {
+		sb_printf(sb, "truncated: unknown (out of memory)\n");
+		return;
+	}
+	for (size_t i = 0; i < in->nfiles; i++) {
+		const struct census_file *cf = &c->files[i];
+		if (cf->data_end > cf->size)
+			sb_printf(sb, "truncated: %s is %" PRIu64 " bytes, its data ends at %" PRIu64
+				  " (%" PRIu64 " bytes missing)\n", in->files[i].path, cf->size,
+				  cf->data_end, cf->data_end - cf->size);
+		else if (cf->gaps)
+			sb_printf(sb, "truncated: %s is cut short: it lacks its %s end marker, and the"
+				  " bytes no record holds cannot be read\n", in->files[i].path,
+				  in->files[i].ops->wrapper ? in->files[i].ops->wrapper : "stream");
+		any |= cf->data_end > cf->size || cf->gaps;
+	}
+	if (!any)
+		sb_printf(sb, "truncated: no\n");
+	sb_printf(sb, "unreadable_pages: %" PRIu64 "\n", c->unreadable_pages);
 }
 
 void text_header(const struct view *v, struct strbuf *sb)
@@ -67,6 +96,7 @@ void text_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "excluded_pages: %" PRIu64 "\n",
 		  f->ram_pages > f->dumped_pages ? f->ram_pages - f->dumped_pages : 0);
 	sb_printf(sb, "incomplete: %s\n", f->incomplete ? "yes" : "no");
+	text_truncation(v, sb);
 	sb_printf(sb, "cpus: %zu prstatus, %zu qemu\n", ns->nprstatus, ns->nqemu);
 	sb_printf(sb, "vmcoreinfo: %s\n", ns->vmcoreinfo ? "yes" : "no");
 	sb_printf(sb, "notes: %zu\n", ns->count);

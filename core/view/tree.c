@@ -1,7 +1,7 @@
 /*
  * tree.c - the virtual tree every front end shows:
  *
- *   /mem  /vmcore.elf  /header  /stats  [/vmcoreinfo]  [/dmesg]
+ *   /mem  /vmcore.elf  /header  /header.json  /stats  [/vmcoreinfo]  [/dmesg]
  *   /cpus/N/{prstatus,qemu,regs}   /notes/NN-OWNER-TYPE
  *
  * Built once at open; the children of a directory are contiguous, so node
@@ -47,6 +47,7 @@ struct tree {
 
 static void render_header(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_header(v, sb); }
 static void render_regs(const struct view *v, size_t cpu, struct strbuf *sb) { text_regs(v, cpu, sb); }
+static void render_json(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; json_header(v, sb); }
 static void render_stats(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_stats(v, sb); }
 
 /* Only reached if the text decoded at open was dropped; it never is. */
@@ -202,6 +203,7 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	     add_space(t, 0, "mem", in->machine->phys) &&
 	     add_space(t, 0, "vmcore.elf", t->view.elf) &&
 	     add_text(t, 0, "header", render_header, 0) &&
+	     add_text(t, 0, "header.json", render_json, 0) &&
 	     add_text(t, 0, "stats", render_stats, 0);
 	if (ok)
 		t->nodes[t->count - 1].dynamic = true;

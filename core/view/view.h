@@ -5,6 +5,7 @@
  *   tree.c      the tree of nodes, and reads, seeks and stats of them
  *   elfview.c   an ELF vmcore synthesized over an address space
  *   text.c      /header, /cpus/N/regs, /stats
+ *   json.c      /header.json
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -58,13 +59,20 @@ bool elf_servable_as_is(const struct source *src, struct endian e);
 /* ---- text.c ------------------------------------------------------------ */
 
 void text_header(const struct view *v, struct strbuf *sb);
+/* "NT_PRSTATUS", "VMCOREINFO", ...; NULL for a type without a name. */
+const char *note_type_name(const struct note *n);
 void text_regs(const struct view *v, size_t cpu, struct strbuf *sb);
 void text_stats(const struct view *v, struct strbuf *sb);
+
+/* ---- json.c ------------------------------------------------------------ */
+
+/* /header.json: the header as one JSON object (keys in docs/dumpfs.1). */
+void json_header(const struct view *v, struct strbuf *sb);
 
 /* ---- tree.c ------------------------------------------------------------ */
 
 /*
- *   /mem  /vmcore.elf  /header  /stats  [/vmcoreinfo]  [/dmesg]
+ *   /mem  /vmcore.elf  /header  /header.json  /stats  [/vmcoreinfo]  [/dmesg]
  *   /cpus/N/{prstatus,qemu,regs}   /notes/NN-OWNER-TYPE
  */
 struct tree;

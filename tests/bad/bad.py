@@ -7,6 +7,7 @@ read every page of /mem, read every file of the tree) and `dumpfs info`.
 Whatever the damage, the open must either fail with one line naming the file
 and an offset, or succeed with every page reading right or failing with EIO;
 each case also says which of the two it expects and how many EIO pages."""
+import json
 import os
 import resource
 import shutil
@@ -99,6 +100,34 @@ def expect_served(res, what, eio=None):
     print("ok: %s: served %d pages, %d EIO" % (what, res["served"], res["eio"]))
 
 
+def expect_census(res, files, what, cut_short):
+    """/header (and /header.json) name a file cut short, and count exactly
+    the dumped pages that read as EIO."""
+    r = dumpfs_info(*files)
+    j = subprocess.run([DUMPFS, "info", "--json", *files], capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode or j.returncode:
+        raise Fail("%s: dumpfs info failed: %s %s" % (what, r.stderr, j.stderr))
+    head = dict(l.split(": ", 1) for l in r.stdout.splitlines() if ": " in l)
+    facts = json.loads(j.stdout)
+    unreadable = int(head["unreadable_pages"])
+    if unreadable != res["eio"] or facts["pages"]["unreadable"] != res["eio"]:
+        raise Fail("%s: header says %s (json %s) unreadable pages, %d read as EIO"
+                   % (what, unreadable, facts["pages"]["unreadable"], res["eio"]))
+    named = [l for l in r.stdout.splitlines() if l.startswith("truncated: ") and l != "truncated: no"]
+    if cut_short and res["eio"] and not named:
+        raise Fail("%s: %d pages lost, /header does not say the file is truncated" % (what, res["eio"]))
+    if not cut_short and named:
+        raise Fail("%s: whole file said to be truncated: %s" % (what, named))
+    for line in named:
+        if not any(f in line for f in files) or not ("bytes missing" in line or "cut short" in line):
+            raise Fail("%s: truncation line names no file or size: %s" % (what, line))
+    if bool(named) != any(f["truncated"] for f in facts["files"]):
+        raise Fail("%s: /header and /header.json disagree on truncation" % what)
+    print("ok: %s: header counts %d unreadable pages%s" % (what, unreadable,
+                                                          ", names the cut" if named else ""))
+
+
 # ---- kdump layout (64-bit little-endian, as our generator writes it) ----
 
 class Kdump:
@@ -161,7 +190,11 @@ def case_kdump_truncated():
         res = probe(d + ".mem", t)
         dumpfs_info(t)
         what = "kdump cut at %d" % cut
-        expect_error(res, what) if "error" in res else expect_served(res, what)
+        if "error" in res:
+            expect_error(res, what)
+        else:
+            expect_served(res, what)
+            expect_census(res, [t], what, cut < os.path.getsize(d))
 
 
 def case_elf_truncated():
@@ -176,9 +209,14 @@ def case_elf_truncated():
         cuts = [0, 4, 16, 52, 64, phoff + phent // 2, ph_end - 1, ph_end, ph_end + 30,
                 (ph_end + size) // 2, size - 1]
         for cut in sorted(set(c for c in cuts if c < size)):
-            res = probe(d + ".mem", truncated(d, cut))
+            t = truncated(d, cut)
+            res = probe(d + ".mem", t)
             what = "ELF%d cut at %d" % (64 if c64 else 32, cut)
-            expect_error(res, what) if "error" in res else expect_served(res, what)
+            if "error" in res:
+                expect_error(res, what)
+            else:
+                expect_served(res, what)
+                expect_census(res, [t], what, True)
 
 
 def case_flat_truncated():
@@ -196,9 +234,14 @@ def case_flat_truncated():
             pos += 16 + n
     cuts += [size - 16, size - 1]
     for cut in sorted(set(c for c in cuts[::max(1, len(cuts) // 40)] + cuts[-4:] if c < size)):
-        res = probe(d + ".mem", truncated(d, cut))
+        t = truncated(d, cut)
+        res = probe(d + ".mem", t)
         what = "flattened cut at %d" % cut
-        expect_error(res, what) if "error" in res else expect_served(res, what)
+        if "error" in res:
+            expect_error(res, what)
+        else:
+            expect_served(res, what)
+            expect_census(res, [t], what, True)
     # without only the end marker: everything is there
     expect_served(probe(d + ".mem", truncated(d, size - 16)), "no end marker", eio=0)
 

@@ -41,6 +41,12 @@ expect 1 "$work/missing" info "$work/missing"
 expect 2 "^usage:" cat "$dump"                    # no path in the dump
 expect 1 "/nope: no such file in the dump" cat "$dump" /nope
 expect 2 "--offset needs a number" cat --offset x "$dump" /mem
+expect 2 "--length needs a number" cat "$dump" /mem --length
+expect 2 "^usage:" info --bogus "$dump"
+expect 2 "bad part ''" -o part= "$dump" "$mnt"
+expect 2 "bad threads 'x'" "$dump" "$mnt" -o threads=x       # options after the names
+expect 1 "$work/missing" "$dump" "$mnt" -o part="$work/missing"
+expect 1 "$work/nodir/x: No such file" cat --output "$work/nodir/x" "$dump" /mem
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails command lines misbehaved"
