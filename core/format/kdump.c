@@ -769,7 +769,10 @@ static bool census_part(const struct format *f, const struct kdump_part *p, stru
 	const struct source *src = &f->files[p->file];
 	struct census_file *cf = &c->files[p->file];
 	uint64_t n = bitmap_rank(&p->dumped, p->end_pfn) - p->rank_base;
-	uint64_t table_end = p->pd_off + n * PAGE_DESC_SIZE;     /* = the zero page */
+	uint64_t table_end = p->pd_off + n * PAGE_DESC_SIZE;
+	/* The zero page follows the table, whose room is that of the whole
+	 * set's descriptors in each part of a split set too. */
+	uint64_t zero_off = p->pd_off + bitmap_rank(&p->dumped, f->max_pfn) * PAGE_DESC_SIZE;
 	uint8_t *pd = malloc(CHUNK * PAGE_DESC_SIZE);
 	bool whole = pd != NULL;
 
@@ -800,7 +803,7 @@ static bool census_part(const struct format *f, const struct kdump_part *p, stru
 				c->unreadable_pages++;
 			if (d.off && end >= d.off && end > cf->data_end)
 				cf->data_end = end;
-			c->zero_pages += d.off == table_end;
+			c->zero_pages += d.off == zero_off;
 		}
 	}
 	free(pd);

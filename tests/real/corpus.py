@@ -71,7 +71,8 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
     qemu_whole = row["producer"].startswith("QEMU") and "paging=true" not in row["command"]
     with mounted(dumpfs, paths) as mnt:
         mem = os.path.join(mnt, "mem")
-        compared = data = 0
+        compared = data = zeros = 0
+        zero_page = bytes(PAGE)
         with open(mem, "rb") as f:
             for start, end in data_extents(mem):
                 f.seek(start)
@@ -80,6 +81,7 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
                     for i in range(0, len(chunk), PAGE):
                         pfn = (pos + i) // PAGE
                         data += 1
+                        zeros += chunk[i:i + PAGE] == zero_page
                         off = ref_pages.get(pfn)
                         if off is None:
                             if pfn in ref.partial:
@@ -97,6 +99,12 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
             raise Fail("%s: unfiltered, but %d of its %d RAM pages are data" % (files[0], data, ram))
         if compared == 0:
             raise Fail("%s: no page in common with the reference" % files[0])
+        # makedumpfile points every all-zero dumped page at one stored zero
+        # page (dump_level bit 1): the count /header gives is theirs
+        shared = header.split("\nzero_pages: ")[1].split()[0] if "\nzero_pages: " in header else ""
+        if shared.isdigit() and int(shared) != zeros:
+            raise Fail("%s: /header counts %s zero pages, /mem has %d all-zero data pages"
+                       % (files[0], shared, zeros))
 
         cpus = os.listdir(os.path.join(mnt, "cpus"))
         got = [open(os.path.join(mnt, "cpus", str(i), "prstatus"), "rb").read()
