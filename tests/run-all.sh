@@ -5,9 +5,18 @@
 # concurrency test against a ThreadSanitizer build of the daemon, and the
 # fuzz harnesses (replay of the reproducers and corpus, then FUZZ_SECONDS
 # of fuzzing each, 30 by default).
+#
+# Two suites run once, where they tell most: 'tools' (crash, gdb,
+# makedumpfile and libkdumpfile over the whole real corpus, two thirds of a
+# pass) in the plain build, and 'matrix' (the corruption matrix) in the
+# sanitizer build.  Each phase prints its time, to keep CI within its
+# budget (docs/robustness.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
+phase() { echo "run-all: $1 done at $((SECONDS - start)) s"; }
 bash tests/deps.sh
+phase deps
 
 # The real-producer corpus (QEMU, makedumpfile, a kdump kernel; about 3
 # minutes and 4 GB in images/real/) for `meson test --suite real`.
@@ -15,10 +24,12 @@ bash tests/deps.sh
 if [ "${DUMPFS_REAL:-1}" != 0 ] && [ ! -s images/real/MANIFEST.tsv ]; then
 	bash images/make-real-dumps.sh
 fi
+phase corpus
 
 meson setup build --reconfigure > /dev/null 2>&1 || meson setup build
 ninja -C build
-meson test -C build --print-errorlogs --num-processes 2
+meson test -C build --print-errorlogs --num-processes 2 --no-suite matrix
+phase "plain build and tests"
 
 # Sanitizers: the FUSE daemons these tests start write any report to
 # $ASAN_LOG_DIR, which the mount tests check after each unmount.
@@ -28,7 +39,8 @@ meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 2 \
-	--timeout-multiplier 3
+	--timeout-multiplier 3 --no-suite tools
+phase "sanitizer build and tests"
 
 # ThreadSanitizer: the FUSE daemon serving 16 threads and 4 processes at
 # once; its reports go to files the test checks.
@@ -38,6 +50,8 @@ meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --print-errorlogs \
 	--timeout-multiplier 3 concurrency
+phase "ThreadSanitizer concurrency"
 
 # libFuzzer harnesses built by clang (build-fuzz): replay, then fuzz briefly.
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash tests/fuzz/run.sh
+phase fuzz

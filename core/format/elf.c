@@ -435,13 +435,37 @@ static uint64_t elf_find_pfn(struct format *f, uint64_t pfn, bool dumped)
 	return f->max_pfn;
 }
 
+/* Pages of @s that a byte of the file's gaps falls in, walked gap by gap
+ * so that a segment claiming more than the file holds costs nothing. */
+static uint64_t unreadable_in_segment(const struct source *src, const struct segment *s,
+				      uint64_t ps)
+{
+	uint64_t n = 0, counted = UINT64_MAX;   /* the last page counted */
+	uint64_t end = s->offset + s->filesz, run_end;
+
+	for (uint64_t off = s->offset; off < end; off = run_end) {
+		bool readable = source_run(src, off, &run_end);
+		if (run_end > end)
+			run_end = end;
+		if (readable)
+			continue;
+		uint64_t first = (s->paddr + (off - s->offset)) / ps;
+		uint64_t last = (s->paddr + (run_end - s->offset) - 1) / ps;
+		if (first == counted)
+			first++;
+		if (first <= last)
+			n += last - first + 1;
+		counted = last;
+	}
+	return n;
+}
+
 /* Where the data should end, and the pages a short file cannot give:
  * those with a byte of segment data it does not hold. */
 static void elf_census(struct format *f, struct census *c)
 {
 	const struct elf *x = f->priv;
 	const struct source *src = &f->files[0];
-	const uint64_t ps = f->page_size;
 
 	c->zero = ZERO_NOT_SHARED;
 	for (size_t i = 0; i < x->nsegs; i++) {
@@ -451,15 +475,7 @@ static void elf_census(struct format *f, struct census *c)
 			continue;
 		if (end > c->files[0].data_end)
 			c->files[0].data_end = end;
-		if (source_holds(src, s->offset, s->filesz))
-			continue;
-		/* page by page, as reads go: only a damaged segment costs this */
-		for (uint64_t a = s->paddr; a < s->paddr + s->filesz;) {
-			uint64_t next = (a / ps + 1) * ps;
-			uint64_t b = next < s->paddr + s->filesz ? next : s->paddr + s->filesz;
-			c->unreadable_pages += !source_holds(src, s->offset + (a - s->paddr), b - a);
-			a = b;
-		}
+		c->unreadable_pages += unreadable_in_segment(src, s, f->page_size);
 	}
 }
 

@@ -403,21 +403,22 @@ static enum dumpfs_status flat_read(const struct source *src, void *buf, size_t 
 
 /* A complete stream reads everywhere (gaps are zeros); one cut short only
  * where its records are. */
-static bool flat_holds(const struct source *src, uint64_t off, uint64_t len)
+static bool flat_run(const struct source *src, uint64_t off, uint64_t *end)
 {
 	const struct flat_index *fi = src->priv;
-	if (fi->complete)
+	size_t i = find_piece(fi, off);
+
+	if (fi->complete) {
+		*end = src->size;
 		return true;
-	for (size_t i = find_piece(fi, off); len; i++) {
-		if (i == fi->npieces || fi->pieces[i].dst > off)
-			return false;
-		uint64_t n = fi->pieces[i].dst + fi->pieces[i].len - off;
-		if (n >= len)
-			return true;
-		off += n;
-		len -= n;
 	}
-	return true;
+	if (i == fi->npieces) {
+		*end = src->size;
+		return false;
+	}
+	const struct flat_piece *p = &fi->pieces[i];
+	*end = p->dst > off ? p->dst : p->dst + p->len;
+	return p->dst <= off;
 }
 
 static void flat_describe(const struct source *src, struct strbuf *sb)
@@ -437,7 +438,7 @@ static void flat_close(struct source *src)
 static const struct source_ops flat_ops = {
 	.wrapper = "flattened",
 	.read = flat_read,
-	.holds = flat_holds,
+	.run = flat_run,
 	.describe = flat_describe,
 	.close = flat_close,
 };

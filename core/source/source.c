@@ -26,12 +26,31 @@ enum dumpfs_status source_read(const struct source *src, void *buf, size_t len,
 	return src->ops->read(src, buf, len, off);
 }
 
+bool source_run(const struct source *src, uint64_t off, uint64_t *end)
+{
+	if (off >= src->size) {
+		*end = UINT64_MAX;
+		return false;
+	}
+	if (!src->ops->run) {
+		*end = src->size;
+		return true;
+	}
+	bool readable = src->ops->run(src, off, end);
+	if (*end > src->size)
+		*end = src->size;
+	return readable;
+}
+
 bool source_holds(const struct source *src, uint64_t off, uint64_t len)
 {
-	uint64_t end;
+	uint64_t end, run_end;
 	if (!add_ok(off, len, &end) || end > src->size)
 		return false;
-	return !src->ops->holds || !len || src->ops->holds(src, off, len);
+	for (; off < end; off = run_end)
+		if (!source_run(src, off, &run_end))
+			return false;
+	return true;
 }
 
 uint64_t source_next_data(const struct source *src, uint64_t off)

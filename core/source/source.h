@@ -27,10 +27,11 @@ struct source_ops {
 	/* Optional: the file descriptor and offset where the bytes at @off
 	 * (< size) lie as they are, up to @len (clipped to the size). */
 	bool (*extent)(const struct source *src, uint64_t off, size_t len, struct dumpfs_extent *e);
-	/* Optional: whether [@off, @off + @len), inside the source, can be
-	 * read (a flattened stream cut short has gaps that cannot); true if
+	/* Optional: whether the byte at @off (< size) can be read (a
+	 * flattened stream cut short has gaps that cannot), and in *@end
+	 * where the run of bytes alike in that ends; everything reads if
 	 * absent. */
-	bool (*holds)(const struct source *src, uint64_t off, uint64_t len);
+	bool (*run)(const struct source *src, uint64_t off, uint64_t *end);
 	/* Optional: the parenthesis after the file's name in /header. */
 	void (*describe)(const struct source *src, struct strbuf *sb);
 	void (*close)(struct source *src);
@@ -62,6 +63,10 @@ uint64_t source_next_data(const struct source *src, uint64_t off);
 /* Whether source_read() of [@off, @off + @len) can succeed, from the
  * source's structure alone (no data is read). */
 bool source_holds(const struct source *src, uint64_t off, uint64_t len);
+/* Whether the byte at @off can be read, and in *@end (> @off) where the
+ * run of bytes alike in that ends: UINT64_MAX past the size, whose bytes
+ * never read.  Walking a range run by run costs its gaps, not its bytes. */
+bool source_run(const struct source *src, uint64_t off, uint64_t *end);
 /* Where bytes at @off lie unchanged in a plain file, for splice; false
  * when they do not (past the end, a rearranged file). */
 bool source_extent(const struct source *src, uint64_t off, size_t len,
