@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""foreign.py DUMPFS [CACHE_DIR]
+
+Real dumps of Debian 12's own arm64, ppc64el and s390x kernels, made by
+images/make-foreign-dumps.sh (QEMU TCG; QMP stop, then dump-guest-memory as
+ELF with paging off and as kdump-zlib of the same stopped moment).  Pins what
+dumpfs already does right on them:
+
+  - `dumpfs info` opens both files (exit 0);
+  - the ELF mount's /mem has exactly the ELF's PT_LOAD pages (read by our own
+    parser, either endian) and the same bytes;
+  - every data page of the kdump mount's /mem is data in the ELF mount's /mem
+    and equal to it, and there are as many (QEMU writes every RAM page in both);
+  - the pattern the guest's /init wrote (tools/foreign-init.sh) is in both /mem;
+  - /cpus/N/prstatus of both mounts are the ELF's NT_PRSTATUS notes;
+  - the ELF mount's /vmcore.elf keeps the ELF's e_machine, and its PT_LOADs
+    give /mem's bytes (sampled); so does the kdump mount's /vmcore.elf;
+  - arm64 (-device vmcoreinfo): /vmcoreinfo in both mounts names the kernel.
+
+Known gaps are printed, not asserted ("known gap: ..."): QEMU's kdump header
+says utsname.machine "Unknown" (aarch64, ppc64) or "S390X", and dumpfs then
+gives the kdump mount's /vmcore.elf e_machine 0.
+
+CACHE_DIR defaults to the newest /var/cache/dumpfs/foreign-*/ that has a
+MANIFEST.tsv with rows; exits 77 (skip) when there is none."""
+import bisect
+import glob
+import os
+import re
+import struct
+import subprocess
+import sys
+
+from common import Elf, Fail, data_extents, mounted
+
+PAGE = 4096
+CHUNK = 1 << 20
+UNAME = {"arm64": "aarch64", "ppc64el": "ppc64le", "s390x": "s390x"}
+E_MACHINE = {"arm64": 183, "ppc64el": 21, "s390x": 22}   # EM_AARCH64, EM_PPC64, EM_S390
+MARK = re.compile(rb"DUMPFS-FOREIGN-MARKER (\S+) line (\d+) 0123456789abcdef\n")
+MARK_LINES = 4096            # lines foreign-init.sh writes
+MARK_MIN = 3500              # lines crossing a 1 MiB read boundary are not seen
+
+
+def manifest(d):
+    with open(os.path.join(d, "MANIFEST.tsv")) as f:
+        cols = f.readline().rstrip("\n").split("\t")
+        return [dict(zip(cols, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+
+
+def find_cache(arg):
+    if arg:
+        return arg if os.path.exists(os.path.join(arg, "MANIFEST.tsv")) else None
+    best = None
+    for m in glob.glob("/var/cache/dumpfs/foreign-*/MANIFEST.tsv"):
+        try:
+            rows = manifest(os.path.dirname(m))
+        except OSError:
+            continue
+        if rows and (best is None or os.path.getmtime(m) > best[0]):
+            best = (os.path.getmtime(m), os.path.dirname(m))
+    return best[1] if best else None
+
+
+def header(mnt):
+    h = {}
+    with open(os.path.join(mnt, "header")) as f:
+        for line in f:
+            k, sep, v = line.rstrip("\n").partition(": ")
+            if sep and not k.startswith(" "):
+                h.setdefault(k, v)
+    return h
+
+
+def elf_ident(path):
+    """(e_machine, 'big'/'little') of an ELF file."""
+    with open(path, "rb") as f:
+        b = f.read(20)
+    if b[:4] != b"\x7fELF":
+        raise Fail("%s: not ELF" % path)
+    e = ">" if b[5] == 2 else "<"
+    return struct.unpack_from(e + "H", b, 18)[0], ("big" if e == ">" else "little")
+
+
+def read_pages(mem):
+    """Yield (pfn, 4 KiB page, the 1 MiB chunk it came from) over /mem's data."""
+    with open(mem, "rb") as f:
+        for start, end in data_extents(mem):
+            if start % PAGE or end % PAGE:
+                raise Fail("%s: data extent %#x-%#x not page aligned" % (mem, start, end))
+            f.seek(start)
+            for pos in range(start, end, CHUNK):
+                chunk = f.read(min(CHUNK, end - pos))
+                if len(chunk) != min(CHUNK, end - pos):
+                    raise Fail("%s: short read at %#x" % (mem, pos))
+                yield pos, chunk
+
+
+def markers(chunk, machine, found):
+    for m in MARK.finditer(chunk):
+        if m.group(1).decode(errors="replace") == machine:
+            found.add(int(m.group(2)))
+
+
+def vmcore_elf_sample(mnt, what):
+    """/vmcore.elf's PT_LOADs give /mem's bytes, on pages spread over it."""
+    elf = Elf(os.path.join(mnt, "vmcore.elf"))
+    where = elf.pages()
+    if not where:
+        raise Fail("%s: /vmcore.elf has no PT_LOAD page" % what)
+    pfns = sorted(where)[::max(1, len(where) // 256)]
+    with open(elf.path, "rb") as fe, open(os.path.join(mnt, "mem"), "rb") as fm:
+        for pfn in pfns:
+            fe.seek(where[pfn])
+            fm.seek(pfn * PAGE)
+            if fe.read(PAGE) != fm.read(PAGE):
+                raise Fail("%s: /vmcore.elf pfn %#x differs from /mem" % (what, pfn))
+    return len(pfns)
+
+
+class Run:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, fn, *args):
+        try:
+            msg = fn(*args)
+        except Fail as e:
+            print("FAIL: %s: %s" % (name, e), flush=True)
+            self.failed += 1
+            return None
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+            print("FAIL: %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+            self.failed += 1
+            return None
+        print("ok: %s%s" % (name, ": " + msg if msg else ""), flush=True)
+        self.passed += 1
+        return True
+
+
+def check_info(dumpfs, path):
+    r = subprocess.run([dumpfs, "info", path], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise Fail("dumpfs info exit %d: %s" % (r.returncode, r.stderr.strip()[-300:]))
+    fmt = [l for l in r.stdout.splitlines() if l.startswith("format: ")]
+    return fmt[0] if fmt else "exit 0"
+
+
+def check_elf_mount(arch, emnt, ref):
+    """The ELF mount's /mem against the ELF file read by common.Elf."""
+    pages = ref.pages()
+    seen = 0
+    found = set()
+    with open(ref.path, "rb") as raw:
+        for pos, chunk in read_pages(os.path.join(emnt, "mem")):
+            markers(chunk, UNAME[arch], found)
+            for i in range(0, len(chunk), PAGE):
+                pfn = (pos + i) // PAGE
+                off = pages.get(pfn)
+                if off is None:
+                    raise Fail("/mem pfn %#x is data, but no PT_LOAD of %s holds it" % (pfn, ref.path))
+                raw.seek(off)
+                if raw.read(PAGE) != chunk[i:i + PAGE]:
+                    raise Fail("/mem pfn %#x differs from the ELF file" % pfn)
+                seen += 1
+    if seen != len(pages):
+        raise Fail("/mem has %d data pages, the ELF's PT_LOADs %d" % (seen, len(pages)))
+    if len(found) < MARK_MIN:
+        raise Fail("only %d of the %d marker lines of %s found in /mem" % (len(found), MARK_LINES, UNAME[arch]))
+    return "%d pages equal to the file's PT_LOADs (%d runs), %d/%d marker lines" % (
+        seen, len(ref.loads), len(found), MARK_LINES)
+
+
+def check_kdump_mem(arch, kmnt, emnt):
+    """Every data page of the kdump's /mem is data in the ELF's /mem and equal."""
+    ext = data_extents(os.path.join(emnt, "mem"))
+    elf_pages = sum((e - s) // PAGE for s, e in ext)
+    compared = 0
+    found = set()
+    zero = bytes(PAGE)
+    zeros = 0
+    starts = [s for s, _ in ext]
+    with open(os.path.join(emnt, "mem"), "rb") as fe:
+        for pos, chunk in read_pages(os.path.join(kmnt, "mem")):
+            markers(chunk, UNAME[arch], found)
+            k = bisect.bisect_right(starts, pos) - 1
+            if k < 0 or ext[k][1] < pos + len(chunk):
+                raise Fail("kdump /mem %#x-%#x is data, but not all data in the ELF's /mem"
+                           % (pos, pos + len(chunk)))
+            fe.seek(pos)
+            other = fe.read(len(chunk))
+            if other != chunk:
+                for i in range(0, len(chunk), PAGE):
+                    if other[i:i + PAGE] != chunk[i:i + PAGE]:
+                        raise Fail("pfn %#x differs between the kdump and the ELF" % ((pos + i) // PAGE))
+            n = len(chunk) // PAGE
+            compared += n
+            zeros += sum(chunk[i:i + PAGE] == zero for i in range(0, len(chunk), PAGE))
+    if compared != elf_pages:
+        raise Fail("kdump /mem has %d data pages, the ELF's /mem %d (QEMU writes every RAM page in both)"
+                   % (compared, elf_pages))
+    if compared < 16384:
+        raise Fail("only %d pages compared" % compared)
+    if len(found) < MARK_MIN:
+        raise Fail("only %d of the %d marker lines found in the kdump's /mem" % (len(found), MARK_LINES))
+    return "%d pages (%d MiB, %d all-zero) equal to the ELF's /mem, %d/%d marker lines" % (
+        compared, compared * PAGE >> 20, zeros, len(found), MARK_LINES)
+
+
+def check_cpus(mnt, ref):
+    d = os.path.join(mnt, "cpus")
+    n = len(os.listdir(d))
+    got = [open(os.path.join(d, str(i), "prstatus"), "rb").read() for i in range(n)]
+    want = ref.prstatus()
+    if got != want:
+        raise Fail("/cpus/*/prstatus (%d, sizes %s) differ from the ELF's %d NT_PRSTATUS notes (sizes %s)"
+                   % (n, [len(g) for g in got], len(want), [len(w) for w in want]))
+    return "%d CPU(s), prstatus %d bytes, equal to the ELF's notes" % (n, len(got[0]) if got else 0)
+
+
+def check_elf_vmcore(arch, emnt, ref):
+    mach, endian = elf_ident(os.path.join(emnt, "vmcore.elf"))
+    fmach, fendian = elf_ident(ref.path)
+    if (mach, endian) != (fmach, fendian) or mach != E_MACHINE[arch]:
+        raise Fail("/vmcore.elf e_machine %d %s-endian; the file %d %s-endian; expected %d"
+                   % (mach, endian, fmach, fendian, E_MACHINE[arch]))
+    n = vmcore_elf_sample(emnt, "ELF mount")
+    return "e_machine %d, %s-endian, %d sampled pages equal to /mem" % (mach, endian, n)
+
+
+def check_kdump_vmcore(kmnt):
+    n = vmcore_elf_sample(kmnt, "kdump mount")
+    return "%d sampled PT_LOAD pages equal to /mem" % n
+
+
+def check_vmcoreinfo(mnt, osrelease):
+    p = os.path.join(mnt, "vmcoreinfo")
+    if not os.path.exists(p):
+        raise Fail("no /vmcoreinfo (the arm64 guest ran with -device vmcoreinfo)")
+    text = open(p).read()
+    if "OSRELEASE=%s\n" % osrelease not in text:
+        raise Fail("/vmcoreinfo does not say OSRELEASE=%s" % osrelease)
+    return "OSRELEASE=%s" % osrelease
+
+
+def known_gaps(arch, emnt, kmnt):
+    eh, kh = header(emnt), header(kmnt)
+    em, ee = elf_ident(os.path.join(emnt, "vmcore.elf"))
+    km, ke = elf_ident(os.path.join(kmnt, "vmcore.elf"))
+    print("info: %s ELF  /header: e_machine %s, elf_data %s; /vmcore.elf e_machine %d %s-endian"
+          % (arch, eh.get("e_machine", "-"), eh.get("elf_data", "-"), em, ee))
+    print("info: %s kdump /header: utsname.machine %r, block_size %s, page_size %s, max_mapnr %s; "
+          "/vmcore.elf e_machine %d %s-endian"
+          % (arch, kh.get("utsname.machine", "-"), kh.get("block_size", "-"),
+             kh.get("page_size", "-"), kh.get("max_mapnr", "-"), km, ke))
+    if km != E_MACHINE[arch] or ke != ee:
+        print("known gap: %s kdump-zlib: QEMU's header says utsname.machine %r; dumpfs gives "
+              "/vmcore.elf e_machine %d %s-endian (the ELF of the same moment: %d %s-endian)"
+              % (arch, kh.get("utsname.machine", "-"), km, ke, E_MACHINE[arch], ee))
+    for name, mnt in (("ELF", emnt), ("kdump", kmnt)):
+        if not os.path.exists(os.path.join(mnt, "vmcoreinfo")):
+            print("info: %s %s: no /vmcoreinfo (QEMU's -device vmcoreinfo exists for x86 and arm virt only)"
+                  % (arch, name))
+
+
+def main(dumpfs, arg):
+    cache = find_cache(arg)
+    if not cache:
+        print("SKIP: no foreign-architecture dumps (%s); make them with: bash images/make-foreign-dumps.sh"
+              % (arg or "/var/cache/dumpfs/foreign-*/MANIFEST.tsv"))
+        return 77
+    print("cache: %s" % cache, flush=True)
+    rows = manifest(cache)
+    by_arch = {}
+    for r in rows:
+        by_arch.setdefault(r["arch"], {})[r["format"]] = r
+    run = Run()
+    for arch in sorted(by_arch):
+        fmts = by_arch[arch]
+        er = fmts.get("elf")
+        kr = fmts.get("kdump-flattened") or fmts.get("kdump")
+        if arch not in UNAME or not er or not kr:
+            print("info: %s: not both an ELF and a kdump dump in the manifest (%s); not checked"
+                  % (arch, ", ".join(sorted(fmts))))
+            continue
+        epath, kpath = os.path.join(cache, er["path"]), os.path.join(cache, kr["path"])
+        m = re.search(r"guest Linux (\S+)", er["producer"])
+        osrelease = m.group(1) if m else ""
+        print("== %s: %s (%s bytes), %s (%s bytes); Linux %s" % (
+            arch, er["path"], er["bytes"], kr["path"], kr["bytes"], osrelease), flush=True)
+        run.check("%s info %s" % (arch, er["path"]), check_info, dumpfs, epath)
+        run.check("%s info %s" % (arch, kr["path"]), check_info, dumpfs, kpath)
+        try:
+            ref = Elf(epath)
+        except (Fail, OSError) as e:
+            print("FAIL: %s: cannot read %s: %s" % (arch, epath, e))
+            run.failed += 1
+            continue
+        try:
+            with mounted(dumpfs, [epath]) as emnt, mounted(dumpfs, [kpath]) as kmnt:
+                run.check("%s ELF /mem vs the ELF file" % arch, check_elf_mount, arch, emnt, ref)
+                run.check("%s kdump /mem vs ELF /mem" % arch, check_kdump_mem, arch, kmnt, emnt)
+                run.check("%s ELF /cpus" % arch, check_cpus, emnt, ref)
+                run.check("%s kdump /cpus" % arch, check_cpus, kmnt, ref)
+                run.check("%s ELF /vmcore.elf" % arch, check_elf_vmcore, arch, emnt, ref)
+                run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, kmnt)
+                if arch == "arm64":
+                    run.check("%s ELF /vmcoreinfo" % arch, check_vmcoreinfo, emnt, osrelease)
+                    run.check("%s kdump /vmcoreinfo" % arch, check_vmcoreinfo, kmnt, osrelease)
+                known_gaps(arch, emnt, kmnt)
+        except Fail as e:
+            print("FAIL: %s: %s" % (arch, e))
+            run.failed += 1
+    if run.passed + run.failed == 0:
+        print("SKIP: %s has no architecture with both an ELF and a kdump dump" % cache)
+        return 77
+    print("%d passed, %d failed" % (run.passed, run.failed))
+    return 1 if run.failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
