@@ -15,5 +15,7 @@ done
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
+# A mirror caught mid-sync fails an update for one index; the lists at hand
+# may still hold every package, and the install below says if not.
+$sudo apt-get update -q || echo "deps.sh: apt-get update failed; installing from the package lists at hand" >&2
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

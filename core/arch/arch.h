@@ -5,10 +5,13 @@
  * kernel data readers and the views above never test e_machine.
  *
  *   arch.c          the table of architectures, by ELF e_machine
+ *   detect.c        which one a dump is of, where its header does not say
  *   machine.c       struct machine: pick the architecture, find phys_base
  *   x86_64.c        page-table walks, phys_base/KASLR from CR3, registers
  *   x86_cpustate.c  QEMU's x86 CPU state note (i386 and x86_64 guests)
- *   i386.c, aarch64.c   register text
+ *   aarch64.c       linear map, kernel image and page tables from
+ *                   VMCOREINFO; the virtual PT_LOADs; registers
+ *   i386.c          register text
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -35,10 +38,23 @@ struct arch_ops;
 struct machine {
 	const struct arch_ops *arch;    /* never NULL: unknown machines get a
 					 * table without decoders */
+	uint16_t elf_machine;           /* EM_*, 0 if nothing tells */
+	const char *arch_origin;        /* what told it, for /header */
 	struct space *phys;             /* physical memory */
 	const struct note_set *notes;
 	struct endian endian;
 	struct kernel_map kmap;
+};
+
+/* aarch64.c: the kernel's address layout, from VMCOREINFO. */
+struct aarch64_layout {
+	uint64_t page_offset, page_end; /* the linear map (page_end 0: the top) */
+	uint64_t phys_offset;           /* physical address at page_offset */
+	uint64_t kimage_voffset;        /* image virtual - physical */
+	uint64_t stext;
+	uint64_t pgd;                   /* swapper_pg_dir, physical */
+	bool have_pgd;
+	unsigned va_bits, walk_bits, granule_shift;
 };
 
 /* One reader's kernel-virtual translation state; it caches the last page,
@@ -49,6 +65,7 @@ struct vtop {
 	bool have_top_table;
 	unsigned levels;                /* of the page tables */
 	uint64_t cached_vpage, cached_ppage;
+	struct aarch64_layout a64;
 };
 
 struct arch_ops {
@@ -59,10 +76,15 @@ struct arch_ops {
 	 * points at, for dumps that carry no VMCOREINFO. */
 	bool (*kernel_map_from_cpus)(const struct machine *m, uint64_t *phys_base,
 				     uint64_t *text_vaddr);
+	/* Where the kernel's VMCOREINFO says it in an entry of its own. */
+	bool (*kernel_map_from_vmcoreinfo)(const struct machine *m, struct kernel_map *k);
 	/* Kernel virtual to physical; @why says what is missing. */
 	enum dumpfs_status (*vtop_init)(struct vtop *t, const struct machine *m,
 					char *why, size_t whylen);
 	bool (*vtop)(struct vtop *t, uint64_t vaddr, uint64_t *paddr);
+	/* The virtual address /proc/vmcore gives the RAM at [@paddr, +@len)
+	 * (the linear map); false for p_vaddr 0. */
+	bool (*ram_vaddr)(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr);
 	/* The kernel-text mapping /proc/vmcore has on this architecture, as
 	 * an extra PT_LOAD of /vmcore.elf; false if it cannot be told. */
 	bool (*kernel_text_load)(const struct machine *m, uint64_t *vaddr,
@@ -75,6 +97,9 @@ struct arch_ops {
 
 /* arch.c: the table for e_machine @em (a table without decoders if none). */
 const struct arch_ops *arch_of(uint16_t em);
+/* detect.c: the EM_* of the dump of @f (0 if nothing tells), and in @how
+ * what told it. */
+uint16_t arch_detect(const struct format *f, const char **how);
 
 /* machine.c: the machine of format @f with physical memory @phys.  Where
  * VMCOREINFO does not give phys_base, it is taken from the page tables of

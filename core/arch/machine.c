@@ -16,6 +16,8 @@ static void find_kernel_map(struct machine *m, struct diag *diag)
 	struct kernel_map *k = &m->kmap;
 	uint64_t base, text_vaddr;
 
+	if (m->arch->kernel_map_from_vmcoreinfo && m->arch->kernel_map_from_vmcoreinfo(m, k))
+		return;
 	if (k->has_phys_base && !strncmp(k->origin, "VMCOREINFO", 10))
 		return;
 	if (!m->arch->kernel_map_from_cpus ||
@@ -30,8 +32,12 @@ static void find_kernel_map(struct machine *m, struct diag *diag)
 void machine_init(struct machine *m, const struct format *f, struct space *phys,
 		  struct diag *diag)
 {
+	const char *how;
+	uint16_t em = arch_detect(f, &how);
 	*m = (struct machine){
-		.arch = arch_of(f->elf_machine),
+		.arch = arch_of(em),
+		.elf_machine = em,
+		.arch_origin = how,
 		.phys = phys,
 		.notes = &f->notes,
 		.endian = f->endian,

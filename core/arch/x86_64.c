@@ -73,7 +73,7 @@ static enum dumpfs_status x86_64_vtop_init(struct vtop *t, const struct machine 
 	t->m = m;
 	t->levels = 4;
 	if (m->endian.big) {
-		snprintf(why, whylen, "kernel addresses are decoded on x86_64 only");
+		snprintf(why, whylen, "an x86_64 dump in big-endian byte order is not decoded");
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
 	if (!m->kmap.has_phys_base) {

@@ -198,6 +198,8 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 		x->nloads++;
 		if (p.vaddr >= 0xffffffff80000000ull && p.vaddr != p.paddr)
 			x->has_kernel_text_segment = true;
+		if (p.vaddr && p.vaddr != p.paddr)
+			f->elf_has_vaddr = true;
 		if (p.memsz == 0 || p.paddr == UINT64_MAX)
 			continue;
 		if (!add_ok(p.paddr, p.memsz, &end)) {
@@ -333,6 +335,7 @@ enum dumpfs_status elf_probe(struct format *f, bool *matched)
 	if (st != DUMPFS_OK)
 		return st;
 	f->elf_machine = x->machine;
+	f->machine_origin = "ELF e_machine";
 	f->incomplete = x->flags & ELF_INCOMPLETE;
 	size_t phsize = (size_t)(x->phnum * phentsize);
 	uint8_t *ph = malloc(phsize ? phsize : 1);

@@ -143,7 +143,9 @@ struct format {
 	const char *producer;           /* who wrote the file; NULL if unknown */
 	struct endian endian;
 	bool is_32bit;
-	uint16_t elf_machine;           /* EM_* of the dumped machine */
+	uint16_t elf_machine;           /* EM_* of the dumped machine; 0 if
+					 * the header does not name one */
+	const char *machine_origin;     /* which header field said it */
 	uint32_t page_size;
 	unsigned page_shift;
 	uint64_t max_pfn;               /* physical memory ends at page max_pfn */
@@ -157,6 +159,7 @@ struct format {
 	const char *phys_base_origin;
 	/* The file is an ELF core that the ELF view may serve as it is. */
 	bool elf_passthrough;
+	bool elf_has_vaddr;             /* an ELF input maps virtual addresses */
 	struct note_set notes;
 
 	pthread_mutex_t census_lock;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format/format.h"
 
@@ -152,10 +153,11 @@ static uint16_t machine_to_elf(const char *m)
 		{ "riscv32", 243 }, { "mips", 8 }, { "mips64", 8 }, { "loongarch64", 258 },
 		{ "sparc64", 43 }, { "ia64", 50 },
 	};
+	/* QEMU writes "S390X" */
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(m, map[i].name))
+		if (!strcasecmp(m, map[i].name))
 			return map[i].em;
-	if (!strncmp(m, "arm", 3))
+	if (!strncasecmp(m, "arm", 3))
 		return 40;
 	return 0;
 }
@@ -441,6 +443,7 @@ enum dumpfs_status kdump_probe(struct format *f, bool *matched)
 	if (st != DUMPFS_OK)
 		return st;
 	f->elf_machine = machine_to_elf(k->hdr.uts[4]);
+	f->machine_origin = "utsname.machine";
 	f->incomplete = k->hdr.status & STATUS_INCOMPLETE;
 	f->max_pfn = k->hdr.max_mapnr;
 

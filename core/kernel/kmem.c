@@ -14,7 +14,7 @@ enum dumpfs_status kmem_init(struct kmem *km, const struct machine *m, char *why
 {
 	km->m = m;
 	if (!m->arch->vtop_init || !m->arch->vtop) {
-		snprintf(why, whylen, "kernel addresses are decoded on x86_64 only");
+		snprintf(why, whylen, "kernel addresses are not decoded on %s yet", m->arch->name);
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
 	return m->arch->vtop_init(&km->vtop, m, why, whylen);

@@ -11,8 +11,10 @@
  * ranges of an address space (a dump's physical memory).  The view is an
  * address space itself, so /vmcore.elf is served like /mem.
  *
- * RAM PT_LOADs carry p_vaddr 0 ("no virtual address", as QEMU writes with
- * paging off) so that makedumpfile does not derive PAGE_OFFSET from them.
+ * RAM PT_LOADs carry the linear-map address where /proc/vmcore of the
+ * architecture does (aarch64), and otherwise p_vaddr 0 ("no virtual
+ * address", as QEMU writes with paging off): on x86_64 so that makedumpfile
+ * does not derive PAGE_OFFSET from them.
  * Where the architecture can tell the kernel-text mapping (x86_64 with a
  * known phys_base), an extra PT_LOAD maps the kernel text at its virtual
  * address, so crash and gdb find phys_base from it as they do on
@@ -178,7 +180,8 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 		uint64_t addr = sp->runs[i].start << shift;
 		uint64_t len = sp->runs[i].count << shift;
 		v->chunks[c] = (struct elf_chunk){ off, addr, len };
-		put_phdr(e, ph + (1 + c) * PHDR_SIZE, 1, 7, off, 0, addr, len, len);
+		put_phdr(e, ph + (1 + c) * PHDR_SIZE, 1, 7, off,
+			 sp->run_vaddr ? sp->run_vaddr[i] : 0, addr, len, len);
 		off += len;
 	}
 	v->nchunks = c;

@@ -170,8 +170,10 @@ void json_header(const struct view *v, struct strbuf *sb)
 	files(sb, in, c);
 	key(sb, "arch");
 	str_or_null(sb, m->arch->name);
+	key(sb, "arch_source");
+	str_or_null(sb, m->arch_origin);
 	key(sb, "elf_machine");
-	sb_printf(sb, "%u", f->elf_machine);
+	sb_printf(sb, "%u", m->elf_machine);
 	key(sb, "endian");
 	sb_printf(sb, "\"%s\"", f->endian.big ? "big" : "little");
 	key(sb, "page_size");

@@ -81,6 +81,7 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, "\n");
 	}
 	f->ops->describe(f, sb);
+	sb_printf(sb, "arch: %s (%s)\n", in->machine->arch->name, in->machine->arch_origin);
 	sb_printf(sb, "page_size: %u\nmax_pfn: %#" PRIx64 "\nmem_size: %" PRIu64 "\n",
 		  f->page_size, f->max_pfn, in->machine->phys->size);
 	if (k->has_phys_base)

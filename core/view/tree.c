@@ -139,29 +139,60 @@ static bool add_dmesg(struct tree *t)
 	return true;
 }
 
+/* Whether an ELF input gives readers what /proc/vmcore of its architecture
+ * would: virtual addresses where the architecture has them (QEMU's ELF
+ * with paging off has only physical ones). */
+static bool elf_input_servable(const struct view *v)
+{
+	const struct format *f = v->in.fmt;
+	const struct machine *m = v->in.machine;
+	return f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian) &&
+	       (!m->arch->ram_vaddr || f->elf_has_vaddr);
+}
+
+/* Each RAM run's p_vaddr, where the architecture maps RAM linearly; NULL
+ * (all 0) where it does not, or if one run has none. */
+static uint64_t *run_vaddrs(const struct format *f, const struct machine *m)
+{
+	if (!m->arch->ram_vaddr || !f->nram)
+		return NULL;
+	uint64_t *va = calloc(f->nram, sizeof(*va));
+	for (size_t i = 0; va && i < f->nram; i++) {
+		if (!m->arch->ram_vaddr(m, f->ram[i].start << f->page_shift,
+					f->ram[i].count << f->page_shift, &va[i])) {
+			free(va);
+			return NULL;
+		}
+	}
+	return va;
+}
+
 /* /vmcore.elf: the input ELF as it is where every reader can take it, or
- * an ELF core built over /mem, with the kernel-text PT_LOAD of
- * /proc/vmcore where the architecture can tell it. */
+ * an ELF core built over /mem, with the virtual addresses and the
+ * kernel-text PT_LOAD of /proc/vmcore where the architecture can tell
+ * them. */
 static enum dumpfs_status build_elf(struct tree *t)
 {
 	struct view *v = &t->view;
 	const struct format *f = v->in.fmt;
 	const struct machine *m = v->in.machine;
 
-	if (f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian)) {
+	if (elf_input_servable(v)) {
 		verbatim_space_init(&t->elf_as_is, &v->in.files[0], v->in.diag);
 		v->elf = &t->elf_as_is.space;
 		v->elf_as_is = true;
 		return DUMPFS_OK;
 	}
+	uint64_t *vaddrs = run_vaddrs(f, m);
 	struct elf_view_spec spec = {
 		.mem = m->phys, .page_shift = f->page_shift, .runs = f->ram, .nruns = f->nram,
-		.notes = &f->notes, .endian = f->endian, .elf_machine = f->elf_machine,
-		.incomplete = f->incomplete,
+		.run_vaddr = vaddrs, .notes = &f->notes, .endian = f->endian,
+		.elf_machine = m->elf_machine, .incomplete = f->incomplete,
 	};
 	spec.text_load = m->arch->kernel_text_load &&
 			 m->arch->kernel_text_load(m, &spec.text_vaddr, &spec.text_paddr, &spec.text_len);
 	enum dumpfs_status st = elf_view_new(&t->elf, &spec);
+	free(vaddrs);
 	if (st == DUMPFS_OK)
 		v->elf = elf_view_space(t->elf);
 	return st;

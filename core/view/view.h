@@ -40,6 +40,7 @@ struct elf_view_spec {
 	struct space *mem;
 	unsigned page_shift;
 	const struct page_run *runs;    /* in pages of @mem, sorted */
+	const uint64_t *run_vaddr;      /* each run's p_vaddr; NULL: all 0 */
 	size_t nruns;
 	const struct note_set *notes;
 	struct endian endian;

@@ -17,9 +17,16 @@ dumpfs already does right on them:
     give /mem's bytes (sampled); so does the kdump mount's /vmcore.elf;
   - arm64 (-device vmcoreinfo): /vmcoreinfo in both mounts names the kernel.
 
-Known gaps are printed, not asserted ("known gap: ..."): QEMU's kdump header
-says utsname.machine "Unknown" (aarch64, ppc64) or "S390X", and dumpfs then
-gives the kdump mount's /vmcore.elf e_machine 0.
+  - the kdump mount's /vmcore.elf has the architecture's e_machine, though
+    QEMU's kdump header says utsname.machine "Unknown" (aarch64, ppc64) or
+    "S390X" (dumpfs decides from VMCOREINFO, notes or NT_PRSTATUS's size);
+  - arm64: both /vmcore.elf map RAM at its linear-map address and the kernel
+    image at _stext, as /proc/vmcore does (checked against VMCOREINFO's
+    PHYS_OFFSET, VA_BITS and kimage_voffset), and the release read through
+    that mapping at init_uts_ns is the kernel's; /dmesg is the same in both
+    mounts and holds every kernel line of the guest's serial console.
+
+What is not done yet is printed, not asserted ("known gap: ...").
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/foreign-*/ that has a
 MANIFEST.tsv with rows; exits 77 (skip) when there is none."""
@@ -228,9 +235,95 @@ def check_elf_vmcore(arch, emnt, ref):
     return "e_machine %d, %s-endian, %d sampled pages equal to /mem" % (mach, endian, n)
 
 
-def check_kdump_vmcore(kmnt):
+def check_kdump_vmcore(arch, kmnt):
+    mach, endian = elf_ident(os.path.join(kmnt, "vmcore.elf"))
+    if mach != E_MACHINE[arch]:
+        raise Fail("/vmcore.elf e_machine %d, expected %d (/header: %s)"
+                   % (mach, E_MACHINE[arch], header(kmnt).get("arch", "no arch line")))
     n = vmcore_elf_sample(kmnt, "kdump mount")
-    return "%d sampled PT_LOAD pages equal to /mem" % n
+    return "e_machine %d, %d sampled PT_LOAD pages equal to /mem" % (mach, n)
+
+
+def virtual_loads(path):
+    """[(vaddr, paddr, offset, filesz)] of an ELF64's PT_LOADs."""
+    with open(path, "rb") as f:
+        h = f.read(64)
+        e = "<" if h[5] == 1 else ">"
+        phoff, = struct.unpack_from(e + "Q", h, 32)
+        phentsize, phnum = struct.unpack_from(e + "HH", h, 54)
+        f.seek(phoff)
+        tab = f.read(phentsize * phnum)
+    res = []
+    for i in range(phnum):
+        typ, _, off, vaddr, paddr, filesz, _ = struct.unpack_from(e + "IIQQQQQ", tab, i * phentsize)
+        if typ == 1:
+            res.append((vaddr, paddr, off, filesz))
+    return res
+
+
+def read_virtual(path, loads, vaddr, n):
+    for v, _, off, size in loads:
+        if v and v <= vaddr and vaddr + n <= v + size:
+            with open(path, "rb") as f:
+                f.seek(off + vaddr - v)
+                return f.read(n)
+    raise Fail("no PT_LOAD of %s maps %#x" % (path, vaddr))
+
+
+def vmcoreinfo(mnt):
+    res = {}
+    for line in open(os.path.join(mnt, "vmcoreinfo")):
+        k, sep, v = line.rstrip("\n").partition("=")
+        if sep:
+            res[k] = v
+    return res
+
+
+def check_arm64_virtual(mnt, osrelease):
+    """The linear map and the kernel image in /vmcore.elf, by VMCOREINFO."""
+    vi = vmcoreinfo(mnt)
+    va_bits = int(vi["NUMBER(VA_BITS)"])
+    phys_offset = int(vi["NUMBER(PHYS_OFFSET)"], 16)
+    kimage_voffset = int(vi["NUMBER(kimage_voffset)"], 16)
+    stext = int(vi["SYMBOL(_stext)"], 16)
+    page_offset = (1 << 64) - (1 << va_bits)
+    path = os.path.join(mnt, "vmcore.elf")
+    loads = virtual_loads(path)
+    image = [l for l in loads if l[0] == stext]
+    if len(image) != 1 or image[0][1] != stext - kimage_voffset:
+        raise Fail("no PT_LOAD maps _stext %#x at physical %#x: %s"
+                   % (stext, stext - kimage_voffset, [(hex(v), hex(p)) for v, p, _, _ in loads[:4]]))
+    ram = [l for l in loads if l is not image[0]]
+    for v, p, _, _ in ram:
+        want = ((p - phys_offset) % (1 << 64)) | page_offset
+        if v != want:
+            raise Fail("RAM PT_LOAD at physical %#x has p_vaddr %#x; the linear map says %#x" % (p, v, want))
+    uts = int(vi["SYMBOL(init_uts_ns)"], 16) + int(vi.get("OFFSET(uts_namespace.name)", "0"))
+    release = read_virtual(path, loads, uts + 2 * 65, 65).split(b"\0")[0].decode(errors="replace")
+    if release != osrelease:
+        raise Fail("init_uts_ns.name.release read through /vmcore.elf is %r, not %r" % (release, osrelease))
+    return "image %#x-%#x, %d RAM PT_LOAD(s) at linear-map addresses, release %s" % (
+        stext, stext + image[0][3], len(ram), release)
+
+
+def check_dmesg(emnt, kmnt, serial_log):
+    texts = []
+    for mnt in (emnt, kmnt):
+        p = os.path.join(mnt, "dmesg")
+        if not os.path.exists(p):
+            raise Fail("%s has no /dmesg (/header: %s)" % (mnt, header(mnt).get("dmesg")))
+        texts.append(open(p, errors="replace").read())
+    if texts[0] != texts[1]:
+        raise Fail("/dmesg of the ELF and of the kdump of the same moment differ")
+    lines = set(texts[0].splitlines())
+    console = [l for l in open(serial_log, errors="replace").read().replace("\r", "").splitlines()
+               if re.match(r"\[\s*\d+\.\d+\] ", l)]
+    missing = [l for l in console if l not in lines]
+    if missing or not console:
+        raise Fail("%d of %d kernel lines of the serial console not in /dmesg, first %r"
+                   % (len(missing), len(console), missing[:1]))
+    return "%d lines, the same in both mounts; all %d kernel lines of the console in it" % (
+        len(lines), len(console))
 
 
 def check_vmcoreinfo(mnt, osrelease):
@@ -253,10 +346,12 @@ def known_gaps(arch, emnt, kmnt):
           "/vmcore.elf e_machine %d %s-endian"
           % (arch, kh.get("utsname.machine", "-"), kh.get("block_size", "-"),
              kh.get("page_size", "-"), kh.get("max_mapnr", "-"), km, ke))
-    if km != E_MACHINE[arch] or ke != ee:
-        print("known gap: %s kdump-zlib: QEMU's header says utsname.machine %r; dumpfs gives "
-              "/vmcore.elf e_machine %d %s-endian (the ELF of the same moment: %d %s-endian)"
-              % (arch, kh.get("utsname.machine", "-"), km, ke, E_MACHINE[arch], ee))
+    print("info: %s arch: ELF %s; kdump %s" % (arch, eh.get("arch", "-"), kh.get("arch", "-")))
+    if ke != ee:
+        print("known gap: %s kdump-zlib: /vmcore.elf is %s-endian, the ELF of the same moment %s-endian"
+              % (arch, ke, ee))
+    if arch != "arm64" and not os.path.exists(os.path.join(emnt, "dmesg")):
+        print("known gap: %s: no /dmesg (%s)" % (arch, eh.get("dmesg", "-")))
     for name, mnt in (("ELF", emnt), ("kdump", kmnt)):
         if not os.path.exists(os.path.join(mnt, "vmcoreinfo")):
             print("info: %s %s: no /vmcoreinfo (QEMU's -device vmcoreinfo exists for x86 and arm virt only)"
@@ -303,10 +398,14 @@ def main(dumpfs, arg):
                 run.check("%s ELF /cpus" % arch, check_cpus, emnt, ref)
                 run.check("%s kdump /cpus" % arch, check_cpus, kmnt, ref)
                 run.check("%s ELF /vmcore.elf" % arch, check_elf_vmcore, arch, emnt, ref)
-                run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, kmnt)
+                run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, arch, kmnt)
                 if arch == "arm64":
                     run.check("%s ELF /vmcoreinfo" % arch, check_vmcoreinfo, emnt, osrelease)
                     run.check("%s kdump /vmcoreinfo" % arch, check_vmcoreinfo, kmnt, osrelease)
+                    run.check("%s ELF /vmcore.elf virtual" % arch, check_arm64_virtual, emnt, osrelease)
+                    run.check("%s kdump /vmcore.elf virtual" % arch, check_arm64_virtual, kmnt, osrelease)
+                    run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
+                              os.path.join(cache, "logs", "%s.serial.log" % arch))
                 known_gaps(arch, emnt, kmnt)
         except Fail as e:
             print("FAIL: %s: %s" % (arch, e))
