@@ -32,7 +32,7 @@
  * freed after boot, leave a hole of a few MiB) before it decides the
  * image has ended; and how far it looks at all. */
 #define IMAGE_HOLE_MAX (16ull << 20)
-#define IMAGE_SCAN_MAX (1ull << 30)
+#define IMAGE_SCAN_MAX (256ull << 20)
 
 static bool vmci_u64(const struct machine *m, const char *key, int base, uint64_t *out)
 {

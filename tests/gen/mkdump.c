@@ -756,11 +756,26 @@ static char *make_vmcoreinfo(const struct dump *d)
 		     "CRASHTIME=%" PRIu64 "\n",
 		     d->o.page_size,
 		     k64 ? "ffffffff82a13ee0" : "c1a13ee0",
-		     k64 ? "ffffffff81000000" : "c1000000",
+		     d->o.arch == ARCH_AARCH64 ? "ffff800008000000" : k64 ? "ffffffff81000000" : "c1000000",
 		     (int64_t)d->o.phys_base,
 		     k64 ? "0" : "0",
 		     (uint64_t)1700000000 + d->o.seed % 1000000) < 0)
 		die("out of memory");
+	/* arm64's own entries (arch/arm64/kernel/crash_core.c): the image at
+	 * physical 0, its page tables one page in, so that readers of this
+	 * dump translate and walk (the fuzz seeds reach those paths). */
+	if (d->o.arch == ARCH_AARCH64) {
+		char *a = NULL;
+		if (asprintf(&a, "%s"
+			     "SYMBOL(swapper_pg_dir)=ffff800008001000\n"
+			     "NUMBER(VA_BITS)=48\n"
+			     "NUMBER(kimage_voffset)=0xffff800008000000\n"
+			     "NUMBER(PHYS_OFFSET)=0x0\n"
+			     "NUMBER(TCR_EL1_T1SZ)=0x10\n", s) < 0)
+			die("out of memory");
+		free(s);
+		s = a;
+	}
 	return s;
 }
 
