@@ -38,6 +38,12 @@ in crash_compare.py, where the original cannot be read, ours must be), but
 is then not dumpfs's doing alone.  Ends with "N passed, N failed" and
 writes interop-results/foreign-tools.tsv in the working directory.
 
+KNOWN_GAPS lists the (arch, judge) pairs issue 11 has not reached yet
+(ppc64: no linear-map PT_LOADs and no VMCOREINFO found in memory; s390x:
+no VMCOREINFO found in memory, so drgn does not take it for a kernel): their
+failures print "known gap: ..." and do not count; one that passes prints
+"FAIL: ... passes now: drop it from KNOWN_GAPS", so the list only shrinks.
+
 Exit 1 if any judge failed, 0 if none did, 77 (skip) when the cache,
 python3-drgn, gdb-multiarch or FUSE is missing, or no architecture has its
 debug vmlinux: bash tests/interop/install-foreign.sh installs the tools and
@@ -64,6 +70,8 @@ GDB_ARCH = {"arm64": "aarch64", "ppc64el": "powerpc:common64", "s390x": "s390:64
 DRGN_TIMEOUT = 900
 GDB_TIMEOUT = 600
 RUNAWAY = 1000      # frames; no real kernel stack (16 KiB on these) has as many
+KNOWN_GAPS = {("ppc64el", j) for j in ("drgn-release", "drgn-tasks", "drgn-printk", "drgn-stack",
+                                       "gdb-release")} | {("s390x", "drgn-stack")}
 
 
 # --- the cache --------------------------------------------------------------
@@ -384,16 +392,23 @@ def judge_both(ctx, name, fn, ours, orig, mnt):
 
 class Run:
     def __init__(self):
-        self.passed = self.failed = 0
+        self.passed = self.failed = self.known = 0
         self.rows = []
 
     def record(self, arch, dump, judge, ok, line):
-        print("%s: %s %s %s: %s" % ("ok" if ok else "FAIL", arch, dump, judge, line), flush=True)
+        known = (arch, judge) in KNOWN_GAPS
+        if known and ok:
+            ok, line = False, "passes now: drop it from KNOWN_GAPS (%s)" % line
+            known = False
+        status = "ok" if ok else "known gap" if known else "FAIL"
+        print("%s: %s %s %s: %s" % (status, arch, dump, judge, line), flush=True)
         if ok:
             self.passed += 1
+        elif known:
+            self.known += 1
         else:
             self.failed += 1
-        self.rows.append((arch, dump, judge, "ok" if ok else "FAIL", line.replace("\t", " ")))
+        self.rows.append((arch, dump, judge, status, line.replace("\t", " ")))
 
 
 def judge_dump(run, ctx, arch, row):
@@ -458,7 +473,7 @@ def main(dumpfs, arg):
         for row in rows:
             if row["arch"] == arch:
                 judge_dump(run, ctx, arch, row)
-    if run.passed + run.failed == 0:
+    if run.passed + run.failed + run.known == 0:
         skip("nothing judged: no architecture of %s has its debug vmlinux" % cache)
     os.makedirs("interop-results", exist_ok=True)
     out = os.path.join("interop-results", "foreign-tools.tsv")
@@ -467,6 +482,7 @@ def main(dumpfs, arg):
         for r in run.rows:
             f.write("\t".join(r) + "\n")
     print("results in %s" % os.path.abspath(out))
+    print("%d known gaps (issue 11)" % run.known)
     print("%d passed, %d failed" % (run.passed, run.failed))
     return 1 if run.failed else 0
 
