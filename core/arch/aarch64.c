@@ -43,8 +43,8 @@ static bool vmci_u64(const struct machine *m, const char *key, int base, uint64_
 	return end != v;
 }
 
-/* The layout from VMCOREINFO; false (and @why) if it lacks what is needed. */
-static bool layout_get(const struct machine *m, struct aarch64_layout *l, char *why, size_t whylen)
+/* The layout from VMCOREINFO; NULL, or what it lacks. */
+static const char *layout_get(const struct machine *m, struct aarch64_layout *l)
 {
 	uint64_t va_bits, page_size, t1sz, stext;
 
@@ -53,15 +53,11 @@ static bool layout_get(const struct machine *m, struct aarch64_layout *l, char *
 	    !vmci_u64(m, "NUMBER(kimage_voffset)", 16, &l->kimage_voffset) ||
 	    !vmci_u64(m, "NUMBER(PHYS_OFFSET)", 16, &l->phys_offset) ||
 	    !vmci_u64(m, "PAGESIZE", 10, &page_size) ||
-	    !vmci_u64(m, "SYMBOL(_stext)", 16, &stext)) {
-		snprintf(why, whylen, "VMCOREINFO lacks NUMBER(VA_BITS), NUMBER(kimage_voffset), "
-			 "NUMBER(PHYS_OFFSET), PAGESIZE or SYMBOL(_stext)");
-		return false;
-	}
-	if (page_size != 4096 && page_size != 16384 && page_size != 65536) {
-		snprintf(why, whylen, "VMCOREINFO PAGESIZE=%" PRIu64 " is no aarch64 granule", page_size);
-		return false;
-	}
+	    !vmci_u64(m, "SYMBOL(_stext)", 16, &stext))
+		return "VMCOREINFO lacks NUMBER(VA_BITS), NUMBER(kimage_voffset), "
+		       "NUMBER(PHYS_OFFSET), PAGESIZE or SYMBOL(_stext)";
+	if (page_size != 4096 && page_size != 16384 && page_size != 65536)
+		return "VMCOREINFO PAGESIZE is no aarch64 granule (4, 16 or 64 KiB)";
 	l->va_bits = (unsigned)va_bits;
 	l->granule_shift = page_size == 4096 ? 12 : page_size == 16384 ? 14 : 16;
 	l->stext = stext;
@@ -85,7 +81,7 @@ static bool layout_get(const struct machine *m, struct aarch64_layout *l, char *
 		l->pgd = pgd - l->kimage_voffset;
 		l->have_pgd = true;
 	}
-	return true;
+	return NULL;
 }
 
 static bool in_linear_map(const struct aarch64_layout *l, uint64_t vaddr)
@@ -145,7 +141,11 @@ static enum dumpfs_status aarch64_vtop_init(struct vtop *t, const struct machine
 	memset(t, 0, sizeof(*t));
 	t->m = m;
 	t->cached_vpage = UINT64_MAX;
-	return layout_get(m, &t->a64, why, whylen) ? DUMPFS_OK : DUMPFS_ERR_UNSUPPORTED;
+	const char *lacks = layout_get(m, &t->a64);
+	if (!lacks)
+		return DUMPFS_OK;
+	snprintf(why, whylen, "%s", lacks);
+	return DUMPFS_ERR_UNSUPPORTED;
 }
 
 static bool aarch64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
@@ -168,8 +168,7 @@ static bool aarch64_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t 
 			      uint64_t *vaddr)
 {
 	struct aarch64_layout l;
-	char why[8];
-	if (!layout_get(m, &l, why, sizeof(why)))
+	if (layout_get(m, &l))
 		return false;
 	uint64_t off = paddr - l.phys_offset;
 	uint64_t size = l.page_end - l.page_offset;     /* page_end 0: the top */
@@ -185,8 +184,7 @@ static bool aarch64_kernel_text_load(const struct machine *m, uint64_t *vaddr,
 				     uint64_t *paddr, uint64_t *len)
 {
 	struct aarch64_layout l;
-	char why[8];
-	if (!layout_get(m, &l, why, sizeof(why)) || !l.have_pgd)
+	if (layout_get(m, &l) || !l.have_pgd)
 		return false;
 	uint64_t end = 0;
 	for (uint64_t va = l.stext, hole = 0; va - l.stext < IMAGE_SCAN_MAX && hole < IMAGE_HOLE_MAX;) {
