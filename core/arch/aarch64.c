@@ -218,7 +218,8 @@ static bool aarch64_kernel_map_from_vmcoreinfo(const struct machine *m, struct k
 	uint64_t phys_offset;
 	if (!vmci_u64(m, "NUMBER(PHYS_OFFSET)", 16, &phys_offset))
 		return false;
-	*k = (struct kernel_map){ true, phys_offset, "VMCOREINFO NUMBER(PHYS_OFFSET)", 0 };
+	*k = (struct kernel_map){ .has_phys_base = true, .phys_base = phys_offset,
+				  .origin = "VMCOREINFO NUMBER(PHYS_OFFSET)" };
 	return true;
 }
 
@@ -240,6 +241,7 @@ const struct arch_ops aarch64_arch = {
 	.kernel_map_from_vmcoreinfo = aarch64_kernel_map_from_vmcoreinfo,
 	.vtop_init = aarch64_vtop_init,
 	.vtop = aarch64_vtop,
+	.elf_needs_vaddr = true,
 	.ram_vaddr = aarch64_ram_vaddr,
 	.kernel_text_load = aarch64_kernel_text_load,
 	.prstatus_text = aarch64_prstatus_text,

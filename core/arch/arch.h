@@ -31,6 +31,8 @@ struct kernel_map {
 	uint64_t phys_base;
 	const char *origin;             /* who said phys_base, for /header */
 	uint64_t text_vaddr;            /* _text from the page tables; 0 if not */
+	bool has_page_offset;
+	uint64_t page_offset;           /* the direct map's base (x86_64) */
 };
 
 struct arch_ops;
@@ -76,12 +78,18 @@ struct arch_ops {
 	 * points at, for dumps that carry no VMCOREINFO. */
 	bool (*kernel_map_from_cpus)(const struct machine *m, uint64_t *phys_base,
 				     uint64_t *text_vaddr);
+	/* The base of the direct map, from the page tables. */
+	bool (*find_page_offset)(const struct machine *m, uint64_t *page_offset);
 	/* Where the kernel's VMCOREINFO says it in an entry of its own. */
 	bool (*kernel_map_from_vmcoreinfo)(const struct machine *m, struct kernel_map *k);
 	/* Kernel virtual to physical; @why says what is missing. */
 	enum dumpfs_status (*vtop_init)(struct vtop *t, const struct machine *m,
 					char *why, size_t whylen);
 	bool (*vtop)(struct vtop *t, uint64_t vaddr, uint64_t *paddr);
+	/* Whether an ELF input that maps no virtual address (QEMU's with
+	 * paging off) is rebuilt with ram_vaddr's addresses: where readers
+	 * cannot do without them. */
+	bool elf_needs_vaddr;
 	/* The virtual address /proc/vmcore gives the RAM at [@paddr, +@len)
 	 * (the linear map); false for p_vaddr 0. */
 	bool (*ram_vaddr)(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr);

@@ -26,7 +26,8 @@ static void find_kernel_map(struct machine *m, struct diag *diag)
 	if (k->has_phys_base && k->phys_base != base)
 		diag_warn(diag, "phys_base %#" PRIx64 " of the %s disagrees with the page tables "
 			  "(%#" PRIx64 "); using the page tables", k->phys_base, k->origin, base);
-	*k = (struct kernel_map){ true, base, "page tables from a QEMU CPU note's CR3", text_vaddr };
+	*k = (struct kernel_map){ .has_phys_base = true, .phys_base = base,
+				  .origin = "page tables from a QEMU CPU note's CR3", .text_vaddr = text_vaddr };
 }
 
 void machine_init(struct machine *m, const struct format *f, struct space *phys,
@@ -41,7 +42,10 @@ void machine_init(struct machine *m, const struct format *f, struct space *phys,
 		.phys = phys,
 		.notes = &f->notes,
 		.endian = f->endian,
-		.kmap = { f->has_phys_base, f->phys_base, f->phys_base_origin, 0 },
+		.kmap = { .has_phys_base = f->has_phys_base, .phys_base = f->phys_base,
+			  .origin = f->phys_base_origin },
 	};
 	find_kernel_map(m, diag);
+	if (m->arch->find_page_offset)
+		m->kmap.has_page_offset = m->arch->find_page_offset(m, &m->kmap.page_offset);
 }

@@ -159,6 +159,79 @@ static bool x86_64_kernel_map_from_cpus(const struct machine *m, uint64_t *phys_
 	return false;
 }
 
+/* The top page table: swapper's from VMCOREINFO, else a CPU's CR3. */
+static bool top_table(const struct machine *m, uint64_t *top, unsigned *levels)
+{
+	struct vtop t;
+	char why[96];
+	const struct note_set *ns = m->notes;
+
+	if (x86_64_vtop_init(&t, m, why, sizeof(why)) == DUMPFS_OK && t.have_top_table) {
+		*top = t.top_table;
+		*levels = t.levels;
+		return true;
+	}
+	for (size_t cpu = 0; cpu < ns->nqemu; cpu++) {
+		uint64_t cr3, cr4;
+		if (x86_cpustate_control(m, &ns->list[ns->qemu[cpu]], &cr3, &cr4) && cr3) {
+			*top = cr3 & ~(CR3_PCID_MASK | CR3_PTI_USER_BIT);
+			*levels = cr4 & CR4_LA57 ? 5 : 4;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * page_offset_base, where the direct map puts physical 0: with KASLR of
+ * memory regions (4.8+) it moves in 1 GiB steps, and only the kernel's
+ * own variable says it.  The direct map is the lowest kernel region that
+ * maps physical 0, so the first PUD-aligned address of the kernel half,
+ * upwards, that maps 0 and maps 1 MiB and 16 MiB linearly from there is
+ * it.  Only present table entries are visited: a few thousand reads.
+ * 4-level paging only.
+ */
+static bool x86_64_find_page_offset(const struct machine *m, uint64_t *page_offset)
+{
+	uint64_t top;
+	unsigned levels;
+
+	if (m->endian.big || !top_table(m, &top, &levels) || levels != 4)
+		return false;
+	for (uint64_t i = 256; i < 511; i++) {          /* 511: the kernel image */
+		uint64_t pgd, pud, pa;
+		if (!space_read_u64(m->phys, (top & PTE_ADDR_MASK) + i * 8, m->endian, &pgd))
+			return false;
+		if (!(pgd & PTE_PRESENT))
+			continue;
+		for (uint64_t j = 0; j < 512; j++) {
+			uint64_t va = 0xffff000000000000ull | i << 39 | j << 30;
+			if (!space_read_u64(m->phys, (pgd & PTE_ADDR_MASK) + j * 8, m->endian, &pud) ||
+			    !(pud & PTE_PRESENT) || !walk_page_tables(m, top, 4, va, &pa) || pa != 0)
+				continue;
+			bool linear = true;
+			for (uint64_t at = 1ull << 20; at <= 16ull << 20 && at < m->phys->size; at <<= 4)
+				linear &= walk_page_tables(m, top, 4, va + at, &pa) && pa == at;
+			if (linear) {
+				*page_offset = va;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* /proc/vmcore's RAM is at its direct-map address. */
+static bool x86_64_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t len,
+			     uint64_t *vaddr)
+{
+	const struct kernel_map *k = &m->kmap;
+	if (!k->has_page_offset || paddr + len < paddr || paddr + len > -k->page_offset)
+		return false;
+	*vaddr = k->page_offset + paddr;
+	return true;
+}
+
 /* The kernel-text mapping as kexec-tools describes it, if we can. */
 static bool x86_64_kernel_text_load(const struct machine *m, uint64_t *vaddr,
 				    uint64_t *paddr, uint64_t *len)
@@ -200,8 +273,10 @@ const struct arch_ops x86_64_arch = {
 	.name = "x86_64",
 	.elf_machine = EM_X86_64,
 	.kernel_map_from_cpus = x86_64_kernel_map_from_cpus,
+	.find_page_offset = x86_64_find_page_offset,
 	.vtop_init = x86_64_vtop_init,
 	.vtop = x86_64_vtop,
+	.ram_vaddr = x86_64_ram_vaddr,
 	.kernel_text_load = x86_64_kernel_text_load,
 	.prstatus_text = x86_64_prstatus_text,
 	.cpustate_text = x86_cpustate_text,

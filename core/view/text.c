@@ -88,6 +88,8 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, "phys_base: %#" PRIx64 " (%s)\n", k->phys_base, k->origin);
 	else
 		sb_printf(sb, "phys_base: unknown\n");
+	if (k->has_page_offset)
+		sb_printf(sb, "page_offset: %#" PRIx64 " (page tables)\n", k->page_offset);
 	if (vmcoreinfo_get(ns, "OSRELEASE", val, sizeof(val)))
 		sb_printf(sb, "osrelease: %s\n", val);
 	if (vmcoreinfo_get(ns, "KERNELOFFSET", val, sizeof(val)))

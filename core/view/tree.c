@@ -147,7 +147,7 @@ static bool elf_input_servable(const struct view *v)
 	const struct format *f = v->in.fmt;
 	const struct machine *m = v->in.machine;
 	return f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian) &&
-	       (!m->arch->ram_vaddr || f->elf_has_vaddr);
+	       (!m->arch->elf_needs_vaddr || f->elf_has_vaddr);
 }
 
 /* Each RAM run's p_vaddr, where the architecture maps RAM linearly; NULL
