@@ -23,6 +23,8 @@
 #define EM_386 3
 #define EM_X86_64 62
 #define EM_AARCH64 183
+#define EM_PPC64 21
+#define EM_S390 22
 
 /* Where the kernel image is: phys_base (physical minus virtual offset of
  * the image) and, where the page tables showed it, _text with KASLR. */
@@ -118,6 +120,8 @@ void machine_init(struct machine *m, const struct format *f, struct space *phys,
 
 /* The architectures (arch.c lists them) */
 extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch;
+/* ppc64.c, s390x.c: register text */
+extern const struct arch_ops ppc64_arch, s390x_arch;
 
 /* x86_cpustate.c: QEMUCPUState (QEMU target/i386/arch_dump.c) */
 void x86_cpustate_text(const struct machine *m, const struct note *n, struct strbuf *sb);

@@ -17,9 +17,6 @@
 
 #include "arch/arch.h"
 
-#define EM_PPC64 21
-#define EM_S390 22
-
 /* VMCOREINFO entries of each architecture's arch_crash_save_vmcoreinfo(). */
 static const struct { const char *key; uint16_t em; } vmcoreinfo_keys[] = {
 	{ "NUMBER(kimage_voffset)", EM_AARCH64 },

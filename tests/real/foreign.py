@@ -15,8 +15,14 @@ dumpfs already does right on them:
   - /cpus/N/prstatus of both mounts are the ELF's NT_PRSTATUS notes;
   - the ELF mount's /vmcore.elf keeps the ELF's e_machine, and its PT_LOADs
     give /mem's bytes (sampled); so does the kdump mount's /vmcore.elf;
-  - arm64 (-device vmcoreinfo): /vmcoreinfo in both mounts names the kernel.
-
+  - arm64 (-device vmcoreinfo): /vmcoreinfo in both mounts names the kernel;
+  - ppc64el, s390x: the ELF mount's /cpus/0/regs is decoded, not hex, with
+    sane values: ppc64 nip, lr and r1 kernel addresses (0xc...), msr with
+    MSR_SF and MSR_LE set (the ppc64le guest runs little-endian, though
+    QEMU wrote its notes big-endian); s390x a PSW mask with EA and BA (64-bit
+    addressing), an even PSW address in RAM (the kernel runs at its physical
+    address), and the LINUX notes' prefix (8 KiB aligned, in RAM) and
+    control registers; the kdump mount's /cpus/0/regs is the ELF mount's;
   - the kdump mount's /vmcore.elf has the architecture's e_machine, though
     QEMU's kdump header says utsname.machine "Unknown" (aarch64, ppc64) or
     "S390X" (dumpfs decides from VMCOREINFO, notes or NT_PRSTATUS's size);
@@ -326,6 +332,52 @@ def check_dmesg(emnt, kmnt, serial_log):
         len(lines), len(console))
 
 
+def regs_values(text):
+    """{name: value} of the "name 0xhex" lines of a /cpus/N/regs."""
+    vals = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].startswith("0x"):
+            vals.setdefault(f[0], int(f[1], 16))
+    return vals
+
+
+def check_regs(arch, mnt):
+    """/cpus/0/regs decoded, with values only a right decoding gives."""
+    text = open(os.path.join(mnt, "cpus", "0", "regs")).read()
+    r = regs_values(text)
+    if arch == "ppc64el":
+        missing = [k for k in ("nip", "msr", "lr", "r1") if k not in r]
+        if missing:
+            raise Fail("no %s in /cpus/0/regs (not decoded?): %r" % (", ".join(missing), text[:200]))
+        for k in ("nip", "lr", "r1"):
+            if r[k] >> 60 != 0xc:
+                raise Fail("%s %#x is no kernel address (0xc...)" % (k, r[k]))
+        if not r["msr"] >> 63 or not r["msr"] & 1:
+            raise Fail("msr %#x lacks MSR_SF (bit 63) or MSR_LE (bit 0)" % r["msr"])
+        return "nip %#x lr %#x msr %#x" % (r["nip"], r["lr"], r["msr"])
+    mem = int(header(mnt)["mem_size"])
+    missing = [k for k in ("psw_mask", "psw_addr", "r15", "prefix", "cr0", "cr15") if k not in r]
+    if missing:
+        raise Fail("no %s in /cpus/0/regs (not decoded?): %r" % (", ".join(missing), text[:200]))
+    ea_ba = (1 << 32) | (1 << 31)
+    if r["psw_mask"] & ea_ba != ea_ba:
+        raise Fail("psw_mask %#x lacks EA|BA (64-bit addressing)" % r["psw_mask"])
+    if not r["psw_addr"] or r["psw_addr"] & 1 or r["psw_addr"] >= mem:
+        raise Fail("psw_addr %#x is no instruction address in the %d bytes of RAM" % (r["psw_addr"], mem))
+    if r["prefix"] % 0x2000 or r["prefix"] >= mem:
+        raise Fail("prefix %#x is no 8 KiB lowcore in RAM" % r["prefix"])
+    return "psw %#x %#x prefix %#x" % (r["psw_mask"], r["psw_addr"], r["prefix"])
+
+
+def check_kdump_regs(kmnt, emnt):
+    """The kdump's /cpus/0/regs is the ELF's: the same notes, decoded alike."""
+    k, e = (open(os.path.join(m, "cpus", "0", "regs")).read() for m in (kmnt, emnt))
+    if k != e:
+        raise Fail("/cpus/0/regs differs from the ELF mount's: %r vs %r" % (k[:200], e[:200]))
+    return "equal to the ELF mount's (%d lines)" % len(k.splitlines())
+
+
 def check_vmcoreinfo(mnt, osrelease):
     p = os.path.join(mnt, "vmcoreinfo")
     if not os.path.exists(p):
@@ -399,6 +451,9 @@ def main(dumpfs, arg):
                 run.check("%s kdump /cpus" % arch, check_cpus, kmnt, ref)
                 run.check("%s ELF /vmcore.elf" % arch, check_elf_vmcore, arch, emnt, ref)
                 run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, arch, kmnt)
+                if arch in ("ppc64el", "s390x"):
+                    run.check("%s ELF /cpus/0/regs" % arch, check_regs, arch, emnt)
+                    run.check("%s kdump /cpus/0/regs" % arch, check_kdump_regs, kmnt, emnt)
                 if arch == "arm64":
                     run.check("%s ELF /vmcoreinfo" % arch, check_vmcoreinfo, emnt, osrelease)
                     run.check("%s kdump /vmcoreinfo" % arch, check_vmcoreinfo, kmnt, osrelease)

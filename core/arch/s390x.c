@@ -1,0 +1,194 @@
+/*
+ * s390x.c - the s390x machine: register text.
+ *
+ * NT_PRSTATUS is the kernel's struct elf_prstatus: pr_pid at 32, pr_reg at
+ * 112 holding s390_regs (arch/s390/include/uapi/asm/ptrace.h): the PSW
+ * (mask, address), gprs[16] of 8 bytes, acrs[16] of 4, orig_gpr2.  QEMU
+ * writes all of it big-endian but pr_pid, which it stores in its host's
+ * byte order (little-endian on an x86 host), and leaves orig_gpr2 0.
+ *
+ * After a CPU's NT_PRSTATUS, up to the next CPU's, QEMU (target/s390x/
+ * arch_dump.c) and the kernel's own dumps put NT_PRFPREG and "LINUX" notes
+ * of the registers ptrace has no room for in pr_reg; /cpus/N/regs shows
+ * them after the PSW and general registers, found by that order in the
+ * note list.  The vector registers' left halves are the floating-point
+ * registers, so NT_S390_VXRS_LOW holds only the right halves of v0-v15.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/arch.h"
+
+#define PR_REG 112
+#define REGS_SIZE (16 + 16 * 8 + 16 * 4 + 8)
+#define NT_PRSTATUS 1
+#define NT_PRFPREG 2
+#define FPREGS_SIZE (8 + 16 * 8)        /* fpc, pad, fprs[16] */
+#define PID_MAX_LIMIT 0x400000u /* one past the largest pid Linux hands out */
+
+static uint32_t bswap32(uint32_t v)
+{
+	return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+}
+
+/* The LINUX notes of s390 (include/uapi/linux/elf.h). */
+enum {
+	NT_S390_TIMER = 0x301, NT_S390_TODCMP, NT_S390_TODPREG, NT_S390_CTRS, NT_S390_PREFIX,
+	NT_S390_LAST_BREAK, NT_S390_SYSTEM_CALL, NT_S390_TDB, NT_S390_VXRS_LOW,
+	NT_S390_VXRS_HIGH, NT_S390_GS_CB, NT_S390_GS_BC, NT_S390_RI_CB, NT_S390_PV_CPU_DATA,
+};
+
+/* One register of 4 or 8 bytes, as "name 0x..." */
+static void reg(const struct machine *m, struct strbuf *sb, const char *name,
+		const uint8_t *p, unsigned size)
+{
+	if (size == 8)
+		sb_printf(sb, "%-8s 0x%016" PRIx64 "\n", name, get64(m->endian, p));
+	else
+		sb_printf(sb, "%-8s 0x%08" PRIx32 "\n", name, get32(m->endian, p));
+}
+
+/* @count registers named PREFIX0.. of @size bytes each. */
+static void regs(const struct machine *m, struct strbuf *sb, const char *prefix,
+		 unsigned first, const uint8_t *p, unsigned count, unsigned size)
+{
+	for (unsigned i = 0; i < count; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "%s%u", prefix, first + i);
+		reg(m, sb, name, p + i * size, size);
+	}
+}
+
+/* Vector registers of 16 bytes from their two halves. */
+static void vector(const struct machine *m, struct strbuf *sb, unsigned i,
+		   const uint8_t *left, const uint8_t *right)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "v%u", i);
+	sb_printf(sb, "%-8s 0x%016" PRIx64 "%016" PRIx64 "\n", name, get64(m->endian, left),
+		  get64(m->endian, right));
+}
+
+static void linux_note(const struct machine *m, const struct note *o, const struct note *fp,
+		       struct strbuf *sb)
+{
+	static const struct { uint32_t type; const char *name; uint32_t size; } known[] = {
+		{ NT_S390_TIMER, "NT_S390_TIMER", 8 }, { NT_S390_TODCMP, "NT_S390_TODCMP", 8 },
+		{ NT_S390_TODPREG, "NT_S390_TODPREG", 4 }, { NT_S390_CTRS, "NT_S390_CTRS", 64 },
+		{ NT_S390_PREFIX, "NT_S390_PREFIX", 4 },
+		{ NT_S390_LAST_BREAK, "NT_S390_LAST_BREAK", 8 },
+		{ NT_S390_SYSTEM_CALL, "NT_S390_SYSTEM_CALL", 4 },
+		{ NT_S390_TDB, "NT_S390_TDB", 0 }, { NT_S390_VXRS_LOW, "NT_S390_VXRS_LOW", 128 },
+		{ NT_S390_VXRS_HIGH, "NT_S390_VXRS_HIGH", 256 },
+		{ NT_S390_GS_CB, "NT_S390_GS_CB", 32 }, { NT_S390_GS_BC, "NT_S390_GS_BC", 0 },
+		{ NT_S390_RI_CB, "NT_S390_RI_CB", 0 },
+		{ NT_S390_PV_CPU_DATA, "NT_S390_PV_CPU_DATA", 0 },
+	};
+	const char *name = NULL;
+	uint32_t size = 0;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].type == o->type) {
+			name = known[i].name;
+			size = known[i].size;
+		}
+	if (!name) {
+		sb_printf(sb, "[LINUX type %#x]\n%u bytes, not decoded\n", o->type, o->descsz);
+		return;
+	}
+	sb_printf(sb, "[%s]\n", name);
+	if (!size || o->descsz < size) {
+		sb_printf(sb, "%u bytes, %s\n", o->descsz, size ? "too short" : "not decoded");
+		return;
+	}
+	const uint8_t *d = o->desc;
+	switch (o->type) {
+	case NT_S390_TIMER: reg(m, sb, "timer", d, 8); break;
+	case NT_S390_TODCMP: reg(m, sb, "todcmp", d, 8); break;
+	case NT_S390_TODPREG: reg(m, sb, "todpreg", d, 4); break;
+	case NT_S390_PREFIX: reg(m, sb, "prefix", d, 4); break;
+	case NT_S390_LAST_BREAK: reg(m, sb, "last_break", d, 8); break;
+	case NT_S390_SYSTEM_CALL: reg(m, sb, "system_call", d, 4); break;
+	/* 16 of 8 bytes from QEMU and 64-bit kernels, of 4 from 31-bit ones */
+	case NT_S390_CTRS: regs(m, sb, "cr", 0, d, 16, o->descsz >= 128 ? 8 : 4); break;
+	case NT_S390_VXRS_LOW:
+		for (unsigned i = 0; i < 16; i++) {
+			if (fp)
+				vector(m, sb, i, fp->desc + 8 + i * 8, d + i * 8);
+			else {
+				char right[16];
+				snprintf(right, sizeof(right), "v%u_right", i);
+				reg(m, sb, right, d + i * 8, 8);
+			}
+		}
+		break;
+	case NT_S390_VXRS_HIGH:
+		for (unsigned i = 0; i < 16; i++)
+			vector(m, sb, 16 + i, d + i * 16, d + i * 16 + 8);
+		break;
+	case NT_S390_GS_CB:     /* reserved, gsd, gssm, gs_epl_a */
+		reg(m, sb, "gsd", d + 8, 8);
+		reg(m, sb, "gssm", d + 16, 8);
+		reg(m, sb, "gs_epl_a", d + 24, 8);
+		break;
+	}
+}
+
+/* The notes of the CPU whose NT_PRSTATUS is @n: those after it in the
+ * list, up to the next NT_PRSTATUS. */
+static void cpu_notes(const struct machine *m, const struct note *n, struct strbuf *sb)
+{
+	const struct note_set *ns = m->notes;
+	size_t first = 0, end;
+	while (ns && first < ns->count && &ns->list[first] != n)
+		first++;
+	if (!ns || first == ns->count)
+		return;         /* not from the note list */
+	const struct note *fp = NULL;
+	for (end = first + 1; end < ns->count; end++) {
+		const struct note *o = &ns->list[end];
+		if (!strcmp(o->name, "CORE") && o->type == NT_PRSTATUS)
+			break;
+		if (!strcmp(o->name, "CORE") && o->type == NT_PRFPREG && o->descsz >= FPREGS_SIZE)
+			fp = o;
+	}
+	if (fp) {
+		sb_printf(sb, "[NT_PRFPREG]\n");
+		reg(m, sb, "fpc", fp->desc, 4);
+		regs(m, sb, "f", 0, fp->desc + 8, 16, 8);
+	}
+	for (size_t i = first + 1; i < end; i++)
+		if (!strcmp(ns->list[i].name, "LINUX"))
+			linux_note(m, &ns->list[i], fp, sb);
+}
+
+static void s390x_prstatus_text(const struct machine *m, const struct note *n, struct strbuf *sb)
+{
+	const uint8_t *r = n->desc + PR_REG;
+	if (n->descsz < PR_REG + REGS_SIZE)
+		return;
+	/* A pid no kernel hands out, whose bytes the other way round make
+	 * one, is QEMU's host-endian pr_pid: shown as meant, and said. */
+	uint32_t pid = get32(m->endian, n->desc + 32);
+	if (pid >= PID_MAX_LIMIT && bswap32(pid) < PID_MAX_LIMIT)
+		sb_printf(sb, "pid: %u\npid_byte_order: %s (the note's other fields: %s)\n",
+			  bswap32(pid), m->endian.big ? "little-endian" : "big-endian",
+			  m->endian.big ? "big-endian" : "little-endian");
+	else
+		sb_printf(sb, "pid: %u\n", pid);
+	sb_printf(sb, "psw_mask 0x%016" PRIx64 "\npsw_addr 0x%016" PRIx64 "\n",
+		  get64(m->endian, r), get64(m->endian, r + 8));
+	for (int i = 0; i < 16; i++)
+		sb_printf(sb, "r%-7d 0x%016" PRIx64 "\n", i, get64(m->endian, r + 16 + i * 8));
+	for (int i = 0; i < 16; i++)
+		sb_printf(sb, "a%-7d 0x%08" PRIx32 "\n", i, get32(m->endian, r + 144 + i * 4));
+	sb_printf(sb, "orig_gpr2 0x%016" PRIx64 "\n", get64(m->endian, r + 208));
+	cpu_notes(m, n, sb);
+}
+
+const struct arch_ops s390x_arch = {
+	.name = "s390x",
+	.elf_machine = EM_S390,
+	.prstatus_text = s390x_prstatus_text,
+};
