@@ -11,6 +11,8 @@
  *   x86_cpustate.c  QEMU's x86 CPU state note (i386 and x86_64 guests)
  *   aarch64.c       linear map, kernel image and page tables from
  *                   VMCOREINFO; the virtual PT_LOADs; registers
+ *   ppc64.c, s390x.c   the linear map of their 6.1 kernels, registers
+ *   vmcoreinfo.c    the kernel's VMCOREINFO note found in memory
  *   i386.c          register text
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -46,8 +48,13 @@ struct machine {
 	const char *arch_origin;        /* what told it, for /header */
 	struct space *phys;             /* physical memory */
 	const struct note_set *notes;
-	struct endian endian;
+	struct endian endian;           /* of the dump file and its notes */
+	struct endian mem_endian;       /* of the dumped kernel's data (QEMU
+					 * writes ppc64le guests big-endian) */
 	struct kernel_map kmap;
+	const char *vmcoreinfo_origin;  /* NULL, or where it was found in
+					 * memory, for a dump without the note */
+	char vmcoreinfo_where[96];
 };
 
 /* aarch64.c: the kernel's address layout, from VMCOREINFO. */
@@ -80,6 +87,13 @@ struct arch_ops {
 	 * points at, for dumps that carry no VMCOREINFO. */
 	bool (*kernel_map_from_cpus)(const struct machine *m, uint64_t *phys_base,
 				     uint64_t *text_vaddr);
+	/* The byte order of the kernel's data, where it can differ from the
+	 * file's. */
+	bool (*memory_endian)(const struct machine *m, struct endian *e);
+	/* Where the kernel keeps its VMCOREINFO note, for dumps without one;
+	 * absent: search memory only if vmcoreinfo_search is set. */
+	bool (*vmcoreinfo_pointer)(const struct machine *m, uint64_t *paddr);
+	bool vmcoreinfo_search;
 	/* The base of the direct map, from the page tables. */
 	bool (*find_page_offset)(const struct machine *m, uint64_t *page_offset);
 	/* Where the kernel's VMCOREINFO says it in an entry of its own. */
@@ -115,11 +129,16 @@ uint16_t arch_detect(const struct format *f, const char **how);
  * VMCOREINFO does not give phys_base, it is taken from the page tables of
  * the QEMU CPU notes (overriding a kdump sub-header's, which QEMU fills in
  * wrongly); a disagreement becomes a warning in @diag.  Reads memory. */
-void machine_init(struct machine *m, const struct format *f, struct space *phys,
+void machine_init(struct machine *m, struct format *f, struct space *phys,
 		  struct diag *diag);
 
+/* vmcoreinfo.c: for a dump without the VMCOREINFO note, the kernel's own
+ * note found in memory, appended to @f's notes (so that every view sees it)
+ * and named in m->vmcoreinfo_origin; false if none was found. */
+bool vmcoreinfo_from_memory(struct machine *m, struct format *f);
+
 /* The architectures (arch.c lists them) */
-extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch;
+extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch, ppc64_arch, s390x_arch;
 /* ppc64.c, s390x.c: register text */
 extern const struct arch_ops ppc64_arch, s390x_arch;
 

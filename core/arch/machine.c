@@ -30,7 +30,7 @@ static void find_kernel_map(struct machine *m, struct diag *diag)
 				  .origin = "page tables from a QEMU CPU note's CR3", .text_vaddr = text_vaddr };
 }
 
-void machine_init(struct machine *m, const struct format *f, struct space *phys,
+void machine_init(struct machine *m, struct format *f, struct space *phys,
 		  struct diag *diag)
 {
 	const char *how;
@@ -42,9 +42,20 @@ void machine_init(struct machine *m, const struct format *f, struct space *phys,
 		.phys = phys,
 		.notes = &f->notes,
 		.endian = f->endian,
-		.kmap = { .has_phys_base = f->has_phys_base, .phys_base = f->phys_base,
-			  .origin = f->phys_base_origin },
+		.mem_endian = f->endian,
 	};
+	if (m->arch->memory_endian)
+		m->arch->memory_endian(m, &m->mem_endian);
+	if (!f->notes.vmcoreinfo && vmcoreinfo_from_memory(m, f)) {
+		format_phys_base_from_vmcoreinfo(f);
+		if (!em) {      /* its entries may tell the architecture */
+			m->elf_machine = em = arch_detect(f, &how);
+			m->arch = arch_of(em);
+			m->arch_origin = how;
+		}
+	}
+	m->kmap = (struct kernel_map){ .has_phys_base = f->has_phys_base, .phys_base = f->phys_base,
+				       .origin = f->phys_base_origin };
 	find_kernel_map(m, diag);
 	if (m->arch->find_page_offset)
 		m->kmap.has_page_offset = m->arch->find_page_offset(m, &m->kmap.page_offset);

@@ -10,6 +10,11 @@
  * (its ELF header and notes) around little-endian memory; MSR_LE (bit 0)
  * tells the byte order the CPU ran in.  QEMU fills in gpr, nip, msr, ctr,
  * link, xer and ccr only, and leaves pr_pid 0.
+ *
+ * Kernel addresses: the linear map at 0xc000000000000000 holds all RAM and
+ * the kernel image, which is all /dmesg needs; vmalloc addresses (radix or
+ * hash page tables) are not decoded yet.  /proc/vmcore of ppc64 has RAM at
+ * its linear-map address, and so does /vmcore.elf.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -19,6 +24,51 @@
 
 #define PR_REG 112
 #define NGREG 48
+#define MSR_LE 1ull
+#define LINEAR_BASE 0xc000000000000000ull
+/* The linear map ends where radix puts vmalloc (0xc008...); hash's lies
+ * elsewhere (0xd000...).  2^51 bytes is more RAM than any machine has. */
+#define LINEAR_SIZE (1ull << 51)
+
+/* MSR_LE of the first CPU: the byte order the kernel ran in. */
+static bool ppc64_memory_endian(const struct machine *m, struct endian *e)
+{
+	const struct note_set *ns = m->notes;
+	if (!ns->nprstatus)
+		return false;
+	const struct note *n = &ns->list[ns->prstatus[0]];
+	if (n->descsz < PR_REG + 34 * 8)
+		return false;
+	*e = (struct endian){ !(get64(m->endian, n->desc + PR_REG + 33 * 8) & MSR_LE) };
+	return true;
+}
+
+static enum dumpfs_status ppc64_vtop_init(struct vtop *t, const struct machine *m,
+					  char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	*t = (struct vtop){ .m = m, .cached_vpage = UINT64_MAX };
+	return DUMPFS_OK;
+}
+
+static bool ppc64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
+{
+	(void)t;
+	if (vaddr < LINEAR_BASE || vaddr - LINEAR_BASE >= LINEAR_SIZE)
+		return false;
+	*paddr = vaddr - LINEAR_BASE;
+	return true;
+}
+
+static bool ppc64_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr)
+{
+	(void)m;
+	if (paddr >= LINEAR_SIZE || len > LINEAR_SIZE - paddr)
+		return false;
+	*vaddr = LINEAR_BASE + paddr;
+	return true;
+}
 
 static void ppc64_prstatus_text(const struct machine *m, const struct note *n, struct strbuf *sb)
 {
@@ -40,5 +90,11 @@ static void ppc64_prstatus_text(const struct machine *m, const struct note *n, s
 const struct arch_ops ppc64_arch = {
 	.name = "ppc64",
 	.elf_machine = EM_PPC64,
+	.memory_endian = ppc64_memory_endian,
+	.vmcoreinfo_search = true,
+	.vtop_init = ppc64_vtop_init,
+	.vtop = ppc64_vtop,
+	.elf_needs_vaddr = true,
+	.ram_vaddr = ppc64_ram_vaddr,
 	.prstatus_text = ppc64_prstatus_text,
 };

@@ -13,6 +13,12 @@
  * them after the PSW and general registers, found by that order in the
  * note list.  The vector registers' left halves are the floating-point
  * registers, so NT_S390_VXRS_LOW holds only the right halves of v0-v15.
+ *
+ * Kernel addresses: the 6.1 kernel runs with virtual = physical for its
+ * image and all RAM (later kernels map themselves elsewhere and say so in
+ * VMCOREINFO; not decoded yet), and /proc/vmcore has RAM at that address.
+ * Its VMCOREINFO note, which QEMU's dumps lack, is where the lowcore's
+ * vmcore_info field (absolute 0xe0c) points.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -22,6 +28,7 @@
 #include "arch/arch.h"
 
 #define PR_REG 112
+#define LOWCORE_VMCORE_INFO 0xe0c
 #define REGS_SIZE (16 + 16 * 8 + 16 * 4 + 8)
 #define NT_PRSTATUS 1
 #define NT_PRFPREG 2
@@ -187,8 +194,48 @@ static void s390x_prstatus_text(const struct machine *m, const struct note *n, s
 	cpu_notes(m, n, sb);
 }
 
+static bool s390x_vmcoreinfo_pointer(const struct machine *m, uint64_t *paddr)
+{
+	return space_read_u64(m->phys, LOWCORE_VMCORE_INFO, m->mem_endian, paddr);
+}
+
+/* Kernels that map themselves elsewhere say where in VMCOREINFO. */
+static enum dumpfs_status s390x_vtop_init(struct vtop *t, const struct machine *m,
+					  char *why, size_t whylen)
+{
+	char v[32];
+	*t = (struct vtop){ .m = m, .cached_vpage = UINT64_MAX };
+	if (vmcoreinfo_get(m->notes, "IDENTITY_BASE", v, sizeof(v)) ||
+	    vmcoreinfo_get(m->notes, "NUMBER(IDENTITY_BASE)", v, sizeof(v))) {
+		snprintf(why, whylen, "s390x kernels with an identity map at IDENTITY_BASE are not decoded yet");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	return DUMPFS_OK;
+}
+
+static bool s390x_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
+{
+	if (vaddr >= t->m->phys->size)
+		return false;
+	*paddr = vaddr;
+	return true;
+}
+
+static bool s390x_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr)
+{
+	(void)m;
+	(void)len;
+	*vaddr = paddr;
+	return true;
+}
+
 const struct arch_ops s390x_arch = {
 	.name = "s390x",
 	.elf_machine = EM_S390,
+	.vmcoreinfo_pointer = s390x_vmcoreinfo_pointer,
+	.vtop_init = s390x_vtop_init,
+	.vtop = s390x_vtop,
+	.elf_needs_vaddr = true,
+	.ram_vaddr = s390x_ram_vaddr,
 	.prstatus_text = s390x_prstatus_text,
 };

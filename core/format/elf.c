@@ -198,7 +198,7 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 		x->nloads++;
 		if (p.vaddr >= 0xffffffff80000000ull && p.vaddr != p.paddr)
 			x->has_kernel_text_segment = true;
-		if (p.vaddr && p.vaddr != p.paddr)
+		if (p.vaddr)
 			f->elf_has_vaddr = true;
 		if (p.memsz == 0 || p.paddr == UINT64_MAX)
 			continue;

@@ -159,7 +159,7 @@ struct format {
 	const char *phys_base_origin;
 	/* The file is an ELF core that the ELF view may serve as it is. */
 	bool elf_passthrough;
-	bool elf_has_vaddr;             /* an ELF input maps virtual addresses */
+	bool elf_has_vaddr;             /* an ELF input has a p_vaddr other than 0 */
 	struct note_set notes;
 
 	pthread_mutex_t census_lock;

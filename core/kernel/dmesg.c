@@ -162,7 +162,7 @@ static bool prb_state_read(struct kmem *km, const struct prb_layout *l, struct p
 	 * setup_log_buf() has moved the log to a bigger buffer */
 	if (!read_kernel(km, l->prb_var, b, 8, "prb", why))
 		return false;
-	uint64_t prb = get_le64(b);
+	uint64_t prb = get64(km->m->mem_endian, b);
 	const struct { uint64_t off; unsigned size; uint64_t *out; const char *what; } fields[] = {
 		{ l->desc_ring + l->count_bits, 4, &count_bits, "prb_desc_ring.count_bits" },
 		{ l->desc_ring + l->descs, 8, &s->descs, "prb_desc_ring.descs" },
@@ -175,7 +175,7 @@ static bool prb_state_read(struct kmem *km, const struct prb_layout *l, struct p
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (!read_kernel(km, prb + fields[i].off, b, fields[i].size, fields[i].what, why))
 			return false;
-		*fields[i].out = fields[i].size == 4 ? get_le32(b) : get_le64(b);
+		*fields[i].out = fields[i].size == 4 ? get32(km->m->mem_endian, b) : get64(km->m->mem_endian, b);
 	}
 	if (count_bits > MAX_DESC_RING_BITS || size_bits > MAX_TEXT_RING_BITS) {
 		snprintf(why->buf, why->len, "printk ringbuffer sizes out of range: count_bits %" PRIu64
@@ -206,12 +206,12 @@ static bool prb_record(struct kmem *km, const struct prb_layout *l, const struct
 	if (!read_kernel(km, s->descs + slot * l->desc_size, desc, (size_t)l->desc_size, "prb_desc", why) ||
 	    !read_kernel(km, s->infos + slot * l->info_size, info, (size_t)l->info_size, "printk_info", why))
 		return false;
-	uint64_t state_var = get_le64(desc + l->state_var);
+	uint64_t state_var = get64(km->m->mem_endian, desc + l->state_var);
 	unsigned state = (unsigned)(state_var >> DESC_FLAGS_SHIFT);
 	if ((state_var & DESC_ID_MASK) != id || (state != DESC_COMMITTED && state != DESC_FINALIZED))
 		return true;
-	uint64_t begin = get_le64(desc + l->text_blk_lpos + l->lpos_begin) % s->text_size;
-	uint64_t next = get_le64(desc + l->text_blk_lpos + l->lpos_next) % s->text_size;
+	uint64_t begin = get64(km->m->mem_endian, desc + l->text_blk_lpos + l->lpos_begin) % s->text_size;
+	uint64_t next = get64(km->m->mem_endian, desc + l->text_blk_lpos + l->lpos_next) % s->text_size;
 	if (begin == next) {
 		sb_append(sb, "\n", 1);
 		return true;
@@ -219,7 +219,7 @@ static bool prb_record(struct kmem *km, const struct prb_layout *l, const struct
 	if (begin > next)               /* a block that wraps starts at 0 */
 		begin = 0;
 	begin += 8;                     /* the block starts with its descriptor id */
-	uint64_t text_len = get_le16(info + l->info_text_len);
+	uint64_t text_len = get16(km->m->mem_endian, info + l->info_text_len);
 	if (begin <= next && next - begin < text_len)
 		text_len = next - begin;        /* truncated record */
 	if (text_len > CRASH_MAX_RECORD_TEXT)
@@ -230,7 +230,7 @@ static bool prb_record(struct kmem *km, const struct prb_layout *l, const struct
 		text_len = s->text_size - begin;
 	if (!read_kernel(km, s->text_data + begin, text, (size_t)text_len, "log text", why))
 		return false;
-	print_record(sb, get_le64(info + l->info_ts_nsec), text, (size_t)text_len);
+	print_record(sb, get64(km->m->mem_endian, info + l->info_ts_nsec), text, (size_t)text_len);
 	return true;
 }
 
@@ -299,16 +299,16 @@ static enum dumpfs_status logbuf_walk(struct kmem *km, const struct logbuf_layou
 
 	if (!read_kernel(km, l->log_buf, b, 8, "log_buf", why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t buf = get_le64(b);
+	uint64_t buf = get64(km->m->mem_endian, b);
 	if (!read_kernel(km, l->log_buf_len, b, 4, "log_buf_len", why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t size = get_le32(b);
+	uint64_t size = get32(km->m->mem_endian, b);
 	if (!read_kernel(km, l->first_idx, b, 4, "log_first_idx", why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t idx = get_le32(b);
+	uint64_t idx = get32(km->m->mem_endian, b);
 	if (!read_kernel(km, l->next_idx, b, 4, "log_next_idx", why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t next_idx = get_le32(b);
+	uint64_t next_idx = get32(km->m->mem_endian, b);
 	if (size > (1ull << MAX_TEXT_RING_BITS) || idx >= size || next_idx >= size) {
 		snprintf(why->buf, why->len, "log_buf indexes out of range: len %" PRIu64 ", first %" PRIu64
 			 ", next %" PRIu64, size, idx, next_idx);
@@ -324,23 +324,23 @@ static enum dumpfs_status logbuf_walk(struct kmem *km, const struct logbuf_layou
 		}
 		if (!read_kernel(km, buf + idx, hdr, (size_t)l->rec_size, "printk_log", why))
 			return DUMPFS_ERR_CORRUPT;
-		uint64_t len = get_le16(hdr + l->len);
+		uint64_t len = get16(km->m->mem_endian, hdr + l->len);
 		if (len == 0) {         /* end-of-buffer marker: wrap to the start */
 			if (!read_kernel(km, buf, hdr, (size_t)l->rec_size, "printk_log", why))
 				return DUMPFS_ERR_CORRUPT;
 			idx = 0;
-			len = get_le16(hdr + l->len);
+			len = get16(km->m->mem_endian, hdr + l->len);
 			if (len == 0) {
 				snprintf(why->buf, why->len, "log_buf record at 0 has length 0");
 				return DUMPFS_ERR_CORRUPT;
 			}
 		}
-		uint64_t text_len = get_le16(hdr + l->text_len);
+		uint64_t text_len = get16(km->m->mem_endian, hdr + l->text_len);
 		if (idx + l->rec_size + text_len > size)
 			text_len = size - idx - l->rec_size;
 		if (!read_kernel(km, buf + idx + l->rec_size, text, (size_t)text_len, "log text", why))
 			return DUMPFS_ERR_CORRUPT;
-		print_record(sb, get_le64(hdr + l->ts_nsec), text, (size_t)text_len);
+		print_record(sb, get64(km->m->mem_endian, hdr + l->ts_nsec), text, (size_t)text_len);
 		if (output_too_big(sb, why))
 			return DUMPFS_ERR_CORRUPT;
 		idx += len;

@@ -101,7 +101,10 @@ void text_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "incomplete: %s\n", f->incomplete ? "yes" : "no");
 	text_truncation(v, sb);
 	sb_printf(sb, "cpus: %zu prstatus, %zu qemu\n", ns->nprstatus, ns->nqemu);
-	sb_printf(sb, "vmcoreinfo: %s\n", ns->vmcoreinfo ? "yes" : "no");
+	sb_printf(sb, "vmcoreinfo: %s%s%s%s\n", ns->vmcoreinfo ? "yes" : "no",
+		  in->machine->vmcoreinfo_origin ? " (" : "",
+		  in->machine->vmcoreinfo_origin ? in->machine->vmcoreinfo_origin : "",
+		  in->machine->vmcoreinfo_origin ? ")" : "");
 	sb_printf(sb, "notes: %zu\n", ns->count);
 	for (size_t i = 0; i < ns->count; i++) {
 		const struct note *n = &ns->list[i];

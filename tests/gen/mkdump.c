@@ -1371,10 +1371,14 @@ static struct segment *plan_segments(const struct dump *d, size_t *nseg)
 
 static uint64_t elf_vaddr(const struct dump *d, uint64_t paddr)
 {
-	/* the kernel's /proc/vmcore maps RAM at the direct map */
-	if (d->o.arch == ARCH_X86_64)
-		return 0xffff888000000000ULL + paddr;
-	return paddr;
+	/* the kernel's /proc/vmcore maps RAM at the direct map (aarch64:
+	 * the linear map of VA_BITS 48 and PHYS_OFFSET 0, as VMCOREINFO says) */
+	switch (d->o.arch) {
+	case ARCH_X86_64: return 0xffff888000000000ULL + paddr;
+	case ARCH_PPC64: return 0xc000000000000000ULL + paddr;
+	case ARCH_AARCH64: return 0xffff000000000000ULL + paddr;
+	default: return paddr;
+	}
 }
 
 static void write_elf(struct dump *d)

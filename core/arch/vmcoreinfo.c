@@ -1,0 +1,107 @@
+/*
+ * vmcoreinfo.c - the kernel's VMCOREINFO note found in memory, for dumps
+ * that do not carry it (QEMU's of ppc64 and s390x guests: its
+ * -device vmcoreinfo exists for x86 and arm only).
+ *
+ * The kernel keeps the note in pages of its own (kernel/crash_core.c:
+ * vmcoreinfo_note, page-aligned): an ELF note header, the name
+ * "VMCOREINFO", then text that starts with "OSRELEASE=".  s390x says where:
+ * the lowcore's vmcore_info field (absolute 0xe0c) holds its physical
+ * address.  Elsewhere every page start is a candidate, up to a bound, at
+ * 4 KiB steps so that any kernel page size is covered.
+ *
+ * Found text is checked (a note header that agrees with it, printable
+ * "KEY=value" lines) and appended to the format's notes in the file's byte
+ * order, so /vmcoreinfo, /dmesg, /header and /vmcore.elf see it as if the
+ * dump had carried it; /header says where it came from.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/arch.h"
+
+#define NOTE_NAME "VMCOREINFO"
+#define NAME_PADDED 12                  /* "VMCOREINFO\0", padded to 4 */
+#define DESC_OFF (12 + NAME_PADDED)
+/* VMCOREINFO_BYTES is the kernel's page size: 64 KiB at most. */
+#define MAX_TEXT 65536
+#define STEP 4096ull
+/* A search reads one small record per 4 KiB: bounded so that a mount of
+ * a large dump does not read it all. */
+#define SEARCH_MAX (16ull << 30)
+
+/* The note at @paddr, if it is one: its text (malloc'd) and length. */
+static char *note_at(const struct machine *m, uint64_t paddr, size_t *len)
+{
+	uint8_t h[DESC_OFF + 10];
+	if (space_read(m->phys, h, sizeof(h), paddr) != (ssize_t)sizeof(h) ||
+	    get32(m->mem_endian, h) != sizeof(NOTE_NAME) || get32(m->mem_endian, h + 8) != 0 ||
+	    memcmp(h + 12, NOTE_NAME, sizeof(NOTE_NAME)) || memcmp(h + DESC_OFF, "OSRELEASE=", 10))
+		return NULL;
+	uint32_t descsz = get32(m->mem_endian, h + 4);
+	if (descsz < 10 || descsz > MAX_TEXT)
+		return NULL;
+	char *text = malloc(descsz);
+	if (!text)
+		return NULL;
+	if (space_read(m->phys, text, descsz, paddr + DESC_OFF) != (ssize_t)descsz) {
+		free(text);
+		return NULL;
+	}
+	/* the kernel's text ends at its length; a page of zeros may follow */
+	size_t n = strnlen(text, descsz);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
+			free(text);
+			return NULL;
+		}
+	}
+	*len = n;
+	return text;
+}
+
+static char *search(const struct machine *m, uint64_t *where, size_t *len)
+{
+	uint64_t scanned = 0;
+	for (uint64_t at = space_next(m->phys, 0, true); at < m->phys->size && scanned < SEARCH_MAX;) {
+		uint64_t hole = space_next(m->phys, at, false);
+		for (at = (at + STEP - 1) & ~(STEP - 1); at < hole && scanned < SEARCH_MAX;
+		     at += STEP, scanned += STEP) {
+			char *text = note_at(m, at, len);
+			if (text) {
+				*where = at;
+				return text;
+			}
+		}
+		at = space_next(m->phys, hole, true);
+	}
+	return NULL;
+}
+
+bool vmcoreinfo_from_memory(struct machine *m, struct format *f)
+{
+	uint64_t at = 0;
+	size_t len = 0;
+	char *text = NULL;
+	const char *how = NULL;
+
+	if (m->arch->vmcoreinfo_pointer && m->arch->vmcoreinfo_pointer(m, &at) &&
+	    (text = note_at(m, at, &len)))
+		how = "the lowcore's pointer";
+	else if (m->arch->vmcoreinfo_search && (text = search(m, &at, &len)))
+		how = "a search of memory";
+	if (!text)
+		return false;
+	bool ok = notes_append(&f->notes, f->endian, NOTE_NAME, 0, text, len) == DUMPFS_OK;
+	free(text);
+	if (!ok)
+		return false;
+	snprintf(m->vmcoreinfo_where, sizeof(m->vmcoreinfo_where),
+		 "found in memory at %#" PRIx64 " by %s", at, how);
+	m->vmcoreinfo_origin = m->vmcoreinfo_where;
+	return true;
+}
