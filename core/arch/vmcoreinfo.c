@@ -64,22 +64,39 @@ static char *note_at(const struct machine *m, uint64_t paddr, size_t *len)
 	return text;
 }
 
+/* Whether @p, a page start, begins like the note (cheap, before note_at). */
+static bool looks_like_note(const struct machine *m, const uint8_t *p)
+{
+	return get32(m->mem_endian, p) == sizeof(NOTE_NAME) &&
+	       !memcmp(p + 12, NOTE_NAME, sizeof(NOTE_NAME)) && !memcmp(p + DESC_OFF, "OSRELEASE=", 10);
+}
+
+/* Page starts of the data of /mem, read a chunk at a time (a read of many
+ * pages is batched below); a page that cannot be read is stepped over. */
 static char *search(const struct machine *m, uint64_t *where, size_t *len)
 {
+	enum { CHUNK = 64 * 1024 };
+	uint8_t *buf = malloc(CHUNK);
 	uint64_t scanned = 0;
-	for (uint64_t at = space_next(m->phys, 0, true); at < m->phys->size && scanned < SEARCH_MAX;) {
+	char *text = NULL;
+
+	for (uint64_t at = space_next(m->phys, 0, true); buf && !text && at < m->phys->size &&
+	     scanned < SEARCH_MAX; at = space_next(m->phys, at, true)) {
+		at = (at + STEP - 1) & ~(STEP - 1);
 		uint64_t hole = space_next(m->phys, at, false);
-		for (at = (at + STEP - 1) & ~(STEP - 1); at < hole && scanned < SEARCH_MAX;
-		     at += STEP, scanned += STEP) {
-			char *text = note_at(m, at, len);
-			if (text) {
-				*where = at;
-				return text;
-			}
-		}
-		at = space_next(m->phys, hole, true);
+		size_t want = hole - at < CHUNK ? (size_t)(hole - at) : CHUNK;
+		ssize_t got = want ? space_read(m->phys, buf, want, at) : 0;
+		size_t n = got > 0 ? (size_t)got : 0;
+		for (size_t i = 0; !text && i + DESC_OFF + 10 <= n; i += STEP)
+			if (looks_like_note(m, buf + i) && (text = note_at(m, at + i, len)))
+				*where = at + i;
+		/* past what was read, and past a page that could not be */
+		uint64_t next = at + ((n + STEP - 1) & ~(STEP - 1)) + (n < want ? STEP : 0);
+		scanned += next - at;
+		at = next;
 	}
-	return NULL;
+	free(buf);
+	return text;
 }
 
 bool vmcoreinfo_from_memory(struct machine *m, struct format *f)

@@ -47,6 +47,9 @@ seed elf "${small[@]}" --format elf --excluded --qemu-notes
 seed elf "${small[@]}" --format elf --layout 32 --arch i386
 seed elf "${small[@]}" --format elf --endian be --arch ppc64
 seed elf "${small[@]}" --format elf --arch aarch64
+seed elf "${small[@]}" --format elf --endian be --arch ppc64 --no-vmcoreinfo
+seed elf "${small[@]}" --format elf --endian be --arch s390x --no-vmcoreinfo
+seed kdump "${small[@]}" --endian be --arch s390x --no-vmcoreinfo
 seed elf "${small[@]}" --format elf --incomplete
 seed elf "${small[@]}" --format elf --eraseinfo --phys-base 0x2000000
 # PN_XNUM needs 65535 program headers (a sparse 256 MiB image): its first
