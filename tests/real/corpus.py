@@ -14,6 +14,7 @@ compare it with its group's reference ELF, read by our own ELF parser:
 
 Exits 77 (skip) when the corpus has not been made."""
 import mmap
+import struct
 import os
 import subprocess
 import sys
@@ -60,6 +61,69 @@ def libkdumpfile_pages(path, pfns):
     if r.returncode != 0 or len(r.stdout) != len(pfns) * PAGE:
         return None
     return {p: r.stdout[i * PAGE:(i + 1) * PAGE] for i, p in enumerate(pfns)}
+
+
+SYSTEM_MAP = "/usr/lib/debug/boot/System.map-6.1.0-57-amd64"
+START_KERNEL_MAP = 0xffffffff80000000
+
+
+def elf_loads(path):
+    """[(vaddr, paddr, offset, filesz)] of an ELF64's PT_LOADs."""
+    with open(path, "rb") as f:
+        h = f.read(64)
+        e = "<" if h[5] == 1 else ">"
+        phoff, = struct.unpack_from(e + "Q", h, 32)
+        phnum, = struct.unpack_from(e + "H", h, 56)
+        f.seek(phoff)
+        tab = f.read(56 * phnum)
+    res = []
+    for i in range(phnum):
+        typ, _, off, vaddr, paddr, filesz, _, _ = struct.unpack_from(e + "IIQQQQQQ", tab, 56 * i)
+        if typ == 1:
+            res.append((vaddr, paddr, off, filesz))
+    return res
+
+
+def kernel_page_offset_base(elf_path, loads, kerneloffset):
+    """The kernel's own page_offset_base variable, read through the kernel
+    text PT_LOAD of /vmcore.elf (its address from the debug System.map)."""
+    if not os.path.exists(SYSTEM_MAP):
+        return None
+    with open(SYSTEM_MAP) as f:
+        sym = next((int(l.split()[0], 16) for l in f if l.split()[2:] == ["page_offset_base"]), None)
+    if sym is None:
+        return None
+    va = sym + kerneloffset
+    for vaddr, paddr, off, size in loads:
+        if vaddr >= START_KERNEL_MAP and vaddr <= va < vaddr + size:
+            with open(elf_path, "rb") as f:
+                f.seek(off + va - vaddr)
+                return struct.unpack("<Q", f.read(8))[0]
+    return None
+
+
+def check_direct_map(files, mnt, header):
+    """RAM PT_LOADs of /vmcore.elf at their direct-map address, as the
+    kernel's /proc/vmcore has them: p_vaddr - p_paddr is the kernel's own
+    page_offset_base (read through the kernel-text PT_LOAD), and /header's."""
+    elf = os.path.join(mnt, "vmcore.elf")
+    loads = elf_loads(elf)
+    ram = [(v, p) for v, p, _, _ in loads if v < START_KERNEL_MAP]
+    if "\npage_offset: " not in header:
+        raise Fail("%s: /header has no page_offset" % files[0])
+    po = int(header.split("\npage_offset: ")[1].split()[0], 16)
+    if not ram or any(v - p != po for v, p in ram):
+        raise Fail("%s: RAM PT_LOADs at %s, not page_offset %#x + paddr"
+                   % (files[0], [(hex(v), hex(p)) for v, p in ram[:3]], po))
+    ko = header.split("\nkerneloffset: ")[1].split()[0] if "\nkerneloffset: " in header else None
+    if ko is None:
+        return "page_offset %#x" % po
+    kernel = kernel_page_offset_base(elf, loads, int(ko, 16))
+    if kernel is None:
+        return "page_offset %#x (no System.map to check it against)" % po
+    if kernel != po:
+        raise Fail("%s: page_offset %#x, the kernel's page_offset_base %#x" % (files[0], po, kernel))
+    return "page_offset %#x = the kernel's page_offset_base" % po
 
 
 def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
@@ -123,6 +187,8 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
                 if fe.read(PAGE) != fm.read(PAGE):
                     raise Fail("%s: /vmcore.elf pfn %#x differs from /mem" % (files[0], pfn))
 
+        vm = "as is" if "(the input ELF as is)" in header else check_direct_map(files, mnt, header)
+
         kd = "-"
         if len(paths) == 1 and "flat" not in row["format"]:
             sample = sorted(ref_pages)[::max(1, len(ref_pages) // 200)]
@@ -136,9 +202,9 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
                         if fm.read(PAGE) != lk[pfn]:
                             raise Fail("%s: pfn %#x differs from libkdumpfile's" % (files[0], pfn))
                 kd = "libkdumpfile agrees on %d pages" % len(sample)
-    print("ok: %-45s %7d pages equal to %s, %d CPUs, %s"
+    print("ok: %-45s %7d pages equal to %s, %d CPUs, %s; /vmcore.elf %s"
           % (files[0] + (" (+%d parts)" % (len(files) - 1) if len(files) > 1 else ""),
-             compared, ref.path.split("/")[-1], len(got), kd))
+             compared, ref.path.split("/")[-1], len(got), kd, vm))
 
 
 def main(dumpfs, real):
