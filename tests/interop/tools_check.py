@@ -366,8 +366,7 @@ def main():
     if tool == "drgn":
         ctx["py"] = drgn_python()
         if not ctx["py"]:
-            skip("python3-drgn is not installed (apt-get install python3-drgn; "
-                 "bash tests/interop/install-foreign.sh does)")
+            skip("python3-drgn is not installed (bash tests/interop/install.sh)")
     if tool in ("gdb", "drgn"):
         ctx["vmlinux"] = need_vmlinux(real)
         ctx["release"] = kernel_release(real)
