@@ -1,6 +1,7 @@
 """foreign_drgn.py CORE VMLINUX
 
-The drgn half of foreign_tools.py, run in a child by the Python that has
+The drgn half of foreign_tools.py and of tools_check.py's drgn judge (any
+architecture: the name is historical), run in a child by the Python that has
 Debian's python3-drgn (/usr/bin/python3; the one running the test may be
 another), so that a crash or a hang of drgn costs one judge, not the run.
 Opens CORE with drgn.Program().set_core_dump(), loads VMLINUX's debug info
@@ -20,7 +21,7 @@ and prints one JSON object on stdout:
               "crashed": the frames of the crashed thread (the CPU's task)
 
 A part that raised holds {"error": "Type: message"} instead.  Nothing here
-judges: foreign_tools.py compares the values with what it expects."""
+judges: interop_common.py's judge_* compare the values with what they expect."""
 import json
 import sys
 

@@ -52,7 +52,6 @@ $DUMPFS_FOREIGN_DBG/ARCH/).  CACHE_DIR defaults to the newest
 /var/cache/dumpfs/foreign-*/ with a MANIFEST.tsv.  Heavy: run it at idle
 priority (chrt -i 0) on a shared machine."""
 import glob
-import json
 import os
 import re
 import shutil
@@ -61,15 +60,12 @@ import subprocess
 import sys
 import time
 
-from interop_common import Fail, mounted, need_fuse, skip
+from interop_common import (DRGN_JUDGES, Fail, drgn_python, judge_both, mounted, need_fuse,
+                            run_drgn, skip)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DRGN_CHILD = os.path.join(HERE, "foreign_drgn.py")
 DBG_DIR = os.environ.get("DUMPFS_FOREIGN_DBG", "/var/cache/dumpfs/foreign-dbg")
 GDB_ARCH = {"arm64": "aarch64", "ppc64el": "powerpc:common64", "s390x": "s390:64-bit"}
-DRGN_TIMEOUT = 900
 GDB_TIMEOUT = 600
-RUNAWAY = 1000      # frames; no real kernel stack (16 KiB on these) has as many
 KNOWN_GAPS = {("ppc64el", "drgn-stack"), ("s390x", "drgn-stack")}
 
 
@@ -121,31 +117,6 @@ def find_vmlinux(arch, release):
 
 
 # --- the tools ---------------------------------------------------------------
-
-def drgn_python():
-    """A Python that imports drgn: Debian's is /usr/bin/python3, which need
-    not be the one running this test."""
-    seen = set()
-    for py in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
-        if not py or py in seen or not os.path.exists(py):
-            continue
-        seen.add(py)
-        if subprocess.run([py, "-c", "import drgn"], capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-def run_drgn(py, core, vmlinux):
-    try:
-        r = subprocess.run([py, DRGN_CHILD, core, vmlinux], capture_output=True, text=True,
-                           errors="replace", timeout=DRGN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return {"open": "drgn timed out after %d s" % DRGN_TIMEOUT}
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {"open": "drgn child exited %d: %s" % (r.returncode, (r.stderr or r.stdout).strip()[-400:])}
-
 
 def elf_kerneloffset(path):
     """KERNELOFFSET of the VMCOREINFO note of an ELF64 core (either byte
@@ -199,113 +170,9 @@ def run_gdb(arch, core, vmlinux):
     return {"out": out, "offset": offset, "origin": origin}
 
 
-# --- the judges: each takes one file's results, returns (summary, value to
-# --- compare with the original's) or raises Fail --------------------------
-
-def not_kernel(res):
-    return "" if res.get("kernel") else \
-        " (drgn does not see a Linux kernel core: %s, no VMCOREINFO)" % res.get("platform")
-
-
-def drgn_part(res, key):
-    if "open" in res:
-        raise Fail("drgn cannot open it: " + res["open"])
-    v = res.get(key)
-    if isinstance(v, dict) and "error" in v:
-        raise Fail(v["error"] + not_kernel(res))
-    return v
-
-
-def judge_release(ctx, res):
-    v = drgn_part(res, "release")
-    got = v["init_uts_ns"]
-    if isinstance(got, dict):
-        uts = v.get("UTS_RELEASE")
-        raise Fail("init_uts_ns: %s%s%s" % (got["error"], "; UTS_RELEASE %r (VMCOREINFO only)" % uts
-                                            if isinstance(uts, str) else "", not_kernel(res)))
-    if got != ctx["release"]:
-        raise Fail("init_uts_ns.name.release %r, expected %r" % (got, ctx["release"]))
-    uts = v.get("UTS_RELEASE")
-    if isinstance(uts, dict):
-        raise Fail("UTS_RELEASE: " + uts["error"])
-    if uts is not None and uts != ctx["release"]:
-        raise Fail("UTS_RELEASE %r, expected %r" % (uts, ctx["release"]))
-    return ("init_uts_ns.name.release %r%s" % (got, ", UTS_RELEASE the same" if uts else ""), got)
-
-
-def judge_tasks(ctx, res):
-    v = drgn_part(res, "tasks")
-    tasks = v["list"]
-    if not tasks or not tasks[0][1].startswith("swapper"):
-        raise Fail("init_task is %r, not swapper" % (tasks[0] if tasks else None,))
-    init = [c for p, c in tasks if p == 1]
-    if not init:
-        raise Fail("no pid 1 among the %d tasks on init_task.tasks: %s" % (
-            len(tasks), ", ".join("%d %s" % (p, c) for p, c in tasks[:8])))
-    return ("%d tasks on init_task.tasks (%s, pid 1 %r, ...), for_each_task %s" % (
-        len(tasks), tasks[0][1], init[0], v.get("for_each_task")),
-        ["%d %s" % (p, c) for p, c in tasks])
-
-
-def crash_log(records):
-    """The records as crash's `log` prints them, which is /dmesg's format:
-    "[%5d.%06d] " then the text, a newline continued under the prefix, a
-    byte neither printable nor space as '.'."""
-    out = []
-    for ts, text in records:
-        prefix = "[%5d.%06d] " % (ts // 1000000000, ts % 1000000000 // 1000)
-        body = []
-        for c in text:
-            o = ord(c)
-            if c == "\n":
-                body.append("\n" + " " * len(prefix))
-            elif 0x20 <= o < 0x7f or 9 <= o <= 13:
-                body.append(c)
-            else:
-                body.append(".")
-        out.append(prefix + "".join(body) + "\n")
-    return "".join(out)
-
-
-def first_difference(a, b, what_a, what_b):
-    al, bl = a.splitlines(), b.splitlines()
-    for i, (x, y) in enumerate(zip(al, bl)):
-        if x != y:
-            return "line %d: %s %r, %s %r" % (i + 1, what_a, x, what_b, y)
-    return "%s %d lines, %s %d lines" % (what_a, len(al), what_b, len(bl))
-
-
-def judge_printk(ctx, res):
-    v = drgn_part(res, "printk")
-    recs = v["records"]
-    if not recs:
-        raise Fail("get_printk_records() gives no record")
-    text = crash_log(recs)
-    return ("%d records, %d lines, the first %r" % (len(recs), len(text.splitlines()),
-                                                    recs[0][1][:60]), text)
-
-
-def judge_stack(ctx, res):
-    v = drgn_part(res, "stack")
-    frames = v["frames"]
-    named = [f for f in frames if not f.startswith("0x")]
-    crashed = v.get("crashed")
-    also = "; crashed thread: %s" % (" < ".join(crashed[:4]) if isinstance(crashed, list) else crashed)
-    if not named:
-        raise Fail("stack_trace(pid %d %s): %d frames, none with a symbol (%s)%s" % (
-            v["task"][0], v["task"][1], len(frames), " ".join(frames[:4]), also))
-    # A runaway unwind: drgn follows return addresses read from memory until
-    # its frame limit (1024); a frame at pc 0 means it read a zero where the
-    # original dump has nothing (seen when a PT_LOAD sits at virtual 0).
-    if len(frames) >= RUNAWAY or "0x0" in frames:
-        zero = frames.index("0x0") if "0x0" in frames else -1
-        raise Fail("stack_trace(pid %d %s): the unwind went astray, %d frames%s: %s" % (
-            v["task"][0], v["task"][1], len(frames),
-            ", frame %d at pc 0x0" % zero if zero >= 0 else "",
-            " < ".join(frames[max(0, zero - 3):zero + 2] if zero >= 0 else frames[:6])))
-    return ("stack_trace(pid %d %s): %d frames: %s%s" % (
-        v["task"][0], v["task"][1], len(frames), " < ".join(frames[:4]), also), frames)
-
+# --- the gdb judge (the drgn ones are interop_common.py's): it takes one
+# --- file's results, returns (summary, value to compare with the
+# --- original's) or raises Fail ---------------------------------------------
 
 def gdb_string(out, pattern):
     m = re.search(pattern, out, re.M)
@@ -326,68 +193,10 @@ def judge_gdb(ctx, res):
         rel, banner, res["offset"], res["origin"], "; ".join(errs[:3]) or out.strip()[-300:]))
 
 
-JUDGES = [("drgn-release", "drgn", judge_release),
-          ("drgn-tasks", "drgn", judge_tasks),
-          ("drgn-printk", "drgn", judge_printk),
-          ("drgn-stack", "drgn", judge_stack),
-          ("gdb-release", "gdb", judge_gdb)]
+JUDGES = [(name, "drgn", fn) for name, fn in DRGN_JUDGES] + [("gdb-release", "gdb", judge_gdb)]
 
 
 # --- ours against the original ----------------------------------------------
-
-def dmesg_check(mnt, text):
-    """Our /dmesg against drgn's records (crash's format): (ok, message)."""
-    dmesg = os.path.join(mnt, "dmesg")
-    if os.path.exists(dmesg):
-        with open(dmesg, "rb") as f:
-            ours = f.read().decode("latin-1")
-        if ours != text:
-            return False, "/dmesg differs from drgn's records: " + first_difference(text, ours, "drgn", "/dmesg")
-        return True, "equal to /dmesg (%d lines)" % len(ours.splitlines())
-    why = "no dmesg line"
-    with open(os.path.join(mnt, "header"), errors="replace") as f:
-        for line in f:
-            if line.startswith("dmesg: "):
-                why = line.strip()
-                break
-    if os.path.exists(os.path.join(mnt, "vmcoreinfo")):
-        return False, "drgn decodes the log, but /dmesg is absent although /vmcoreinfo exists (/header: %s)" % why
-    return True, "no /dmesg (/header: %s; no /vmcoreinfo)" % why
-
-
-def judge_both(ctx, name, fn, ours, orig, mnt):
-    """(ok, line) for one judge on our /vmcore.elf and the original."""
-    try:
-        o_msg, o_val = fn(ctx, orig)
-        o_err = None
-    except (Fail, KeyError, TypeError, IndexError) as e:
-        o_err = "%s" % e if isinstance(e, Fail) else "%s: %s" % (type(e).__name__, e)
-    try:
-        msg, val = fn(ctx, ours)
-        err = None
-    except (Fail, KeyError, TypeError, IndexError) as e:
-        err = "%s" % e if isinstance(e, Fail) else "%s: %s" % (type(e).__name__, e)
-    if err is None and name == "drgn-printk" and mnt is not None:
-        d_ok, d = dmesg_check(mnt, val)
-        if d_ok:
-            msg += "; " + d
-        else:
-            err = d
-    if err is None:
-        if o_err is not None:
-            return True, "%s; the original fails: %s" % (msg, o_err)
-        if o_val != val:
-            if isinstance(val, str):
-                diff = first_difference(o_val, val, "original", "ours")
-            else:
-                diff = first_difference("\n".join(map(str, o_val)), "\n".join(map(str, val)),
-                                        "original", "ours")
-            return False, "ours differs from the original: %s (ours: %s)" % (diff, msg)
-        return True, "%s; the original: the same" % msg
-    if o_err is not None:
-        return False, "ours: %s; original fails too: %s" % (err, o_err)
-    return False, "ours: %s; the original passes: %s" % (err, o_msg)
-
 
 class Run:
     def __init__(self):

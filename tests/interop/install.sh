@@ -1,9 +1,9 @@
 #!/bin/bash
 # install.sh - install the tools the interop suite runs against /vmcore.elf:
-# crash, gdb, makedumpfile, python3-libkdumpfile, elfutils, and the debug
-# vmlinux of the kernel the real corpus was taken from.  Idempotent; as root
-# (or through sudo).  The -dbg package is about 858 MB, which is why this is
-# not part of tests/deps.sh or the default test command.
+# crash, gdb, makedumpfile, python3-libkdumpfile, python3-drgn, elfutils,
+# and the debug vmlinux of the kernel the real corpus was taken from.
+# Idempotent; as root (or through sudo).  The -dbg package is about 858 MB,
+# which is why this is not part of tests/deps.sh or the default test command.
 #
 # Usage: bash tests/interop/install.sh [KERNEL_RELEASE]
 # KERNEL_RELEASE defaults to the corpus's (images/real/logs/versions.txt),
@@ -24,7 +24,7 @@ if [ -z "$release" ]; then
 	exit 2
 fi
 
-pkgs=(crash gdb makedumpfile python3-libkdumpfile elfutils binutils fuse3
+pkgs=(crash gdb makedumpfile python3-libkdumpfile python3-drgn elfutils binutils fuse3
       "linux-image-$release-dbg")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -13,10 +13,33 @@ Run one ELF consumer on MNT/vmcore.elf of every dump in the real corpus:
                 VMCOREINFO), then OUT mounted: every page it holds equals
                 the original's /mem;
   libkdumpfile  python3-libkdumpfile reads the same bytes from
-                MNT/vmcore.elf as from the original (files it can open).
+                MNT/vmcore.elf as from the original (files it can open);
+  drgn          python3-drgn (foreign_drgn.py in a child, under the Python
+                that has it) with the debug vmlinux on MNT/vmcore.elf, and on
+                the original where it is one file (drgn 0.0.22 opens ELF and,
+                through libkdumpfile, kdump-compressed files; not flattened
+                ones): four judges, interop_common.py's, as foreign_tools.py
+                runs them on the foreign dumps:
+                  drgn-release  init_uts_ns.name.release (and drgn's
+                                UTS_RELEASE) is OSRELEASE of MNT/vmcoreinfo,
+                                else the corpus's kernel release;
+                  drgn-tasks    init_task.tasks: swapper first, pid 1 on it;
+                  drgn-printk   get_printk_records() printed as crash's log
+                                equals MNT/dmesg where there is one (and
+                                there must be one where MNT/vmcoreinfo is);
+                  drgn-stack    pid 1's trace has named frames, no frame at
+                                pc 0 and fewer than 1000 frames (drgn stops
+                                at 1024: an unwind gone astray);
+                where both pass, ours and the original's values are equal;
+                a failure the original shares ends in "original fails too"
+                and still counts, except on the dumps of DRGN_KNOWN_GAPS
+                (no VMCOREINFO; ELF inputs served as they are with physical
+                PT_LOADs only), where it is a "known gap".  One line per
+                (dump, judge).
 
-Writes interop-results/TOOL.tsv in the working directory.  Exits 77 when the
-corpus, the tool, the debug vmlinux (gdb) or FUSE is missing."""
+Writes interop-results/TOOL.tsv in the working directory (drgn: one row per
+judge).  Exits 77 when the corpus, the tool, the debug vmlinux (gdb, drgn)
+or FUSE is missing."""
 import concurrent.futures
 import os
 import re
@@ -27,8 +50,9 @@ import sys
 import tempfile
 import time
 
-from interop_common import (Fail, dump_sets, dumpfs_info, kernel_release, manifest,
-                            mounted, need_fuse, need_tool, need_vmlinux)
+from interop_common import (DRGN_JUDGES, Fail, drgn_python, dump_sets, dumpfs_info,
+                            judge_both, kernel_release, manifest, mounted, need_fuse,
+                            need_tool, need_vmlinux, run_drgn, skip)
 
 PAGE = 4096
 KERNEL_MAP = 0xffffffff80000000
@@ -240,10 +264,82 @@ def check_libkdumpfile(ctx, name, files, mnt):
         len(readable), len(pfns))
 
 
+# Dumps where drgn 0.0.22 fails on the original and on ours alike, for a
+# reason dumpfs has not taken on yet: their failures print "known gap" and do
+# not count, as long as the original fails the same judge too; a judge that
+# passes on one of them prints "FAIL: ... passes now: drop it from
+# DRGN_KNOWN_GAPS", so the list only shrinks.
+NO_VMCOREINFO = ("no VMCOREINFO in the dump, and dumpfs makes none: drgn takes a core for a "
+                 "kernel only by its VMCOREINFO note")
+PHYSICAL_ELF = ("an ELF input served as it is, whose PT_LOADs hold physical addresses only "
+                "(p_vaddr 0 or p_paddr): drgn finds no kernel virtual address in it")
+DRGN_KNOWN_GAPS = {
+    "qemu/novmci.elf": NO_VMCOREINFO,
+    "qemu/novmci.phdrfirst.elf": NO_VMCOREINFO,
+    "qemu/novmci-kdump-zlib.flat": NO_VMCOREINFO,
+    "qemu/novmci-kdump-zlib.flat.R.kdump": NO_VMCOREINFO,
+    "qemu/idle.phdrfirst.elf": PHYSICAL_ELF,
+    "panic/panic.phdrfirst.elf": PHYSICAL_ELF,
+    "mdf/idle-d0.elf": PHYSICAL_ELF,
+    "mdf/idle-d31.elf": PHYSICAL_ELF,
+    "mdf/idle-d31.elf.flat": PHYSICAL_ELF,
+    "mdf/idle-d31.elf.flat.R.elf": PHYSICAL_ELF,
+}
+
+
+def drgn_fails(fn, jctx, res):
+    if res is None:
+        return True
+    try:
+        fn(jctx, res)
+    except (Fail, KeyError, TypeError, IndexError):
+        return True
+    return False
+
+
+def drgn_summary(res, secs):
+    if "open" in res:
+        return "cannot open: %s (%.1f s)" % (res["open"], secs)
+    return "%s, %s (%.1f s)" % (res.get("platform"), "a Linux kernel core" if res.get("kernel")
+                                else "not a Linux kernel core (no VMCOREINFO)", secs)
+
+
+def check_drgn(ctx, name, files, mnt):
+    """[(judge, status, line)]: an "info" line, then one per drgn judge,
+    status "ok", "FAIL" or "known gap"."""
+    release = vmcoreinfo_value(mnt, "OSRELEASE")
+    origin = "OSRELEASE of /vmcoreinfo"
+    if release is None:
+        release, origin = ctx["release"], "the corpus's kernel (no /vmcoreinfo)"
+    jctx = {"release": release}
+    t0 = time.time()
+    ours = run_drgn(ctx["py"], os.path.join(mnt, "vmcore.elf"), ctx["vmlinux"])
+    t1 = time.time()
+    if len(files) == 1:
+        orig = run_drgn(ctx["py"], files[0], ctx["vmlinux"])
+        orig_info = drgn_summary(orig, time.time() - t1)
+    else:
+        orig = None
+        jctx["orig_why"] = orig_info = "not run: a split set of %d files (drgn opens one)" % len(files)
+    parts = [("info", "info", "drgn on ours: %s; on the original: %s; expected release %r (%s)" % (
+        drgn_summary(ours, t1 - t0), orig_info, release, origin))]
+    gap = DRGN_KNOWN_GAPS.get(name)
+    for judge, fn in DRGN_JUDGES:
+        ok, line = judge_both(jctx, judge, fn, ours, orig, mnt)
+        status = "ok" if ok else "FAIL"
+        if gap and ok:
+            status, line = "FAIL", "passes now: drop it from DRGN_KNOWN_GAPS (%s)" % line
+        elif gap and drgn_fails(fn, jctx, orig):
+            status, line = "known gap", "%s (%s)" % (line, gap)
+        parts.append((judge, status, line))
+    return parts
+
+
 CHECKS = {"readelf": (check_readelf, ["readelf", "eu-readelf"]),
           "gdb": (check_gdb, ["gdb"]),
           "makedumpfile": (check_makedumpfile, ["makedumpfile"]),
-          "libkdumpfile": (check_libkdumpfile, [])}
+          "libkdumpfile": (check_libkdumpfile, []),
+          "drgn": (check_drgn, [])}
 
 
 def run_one(ctx, name, row, paths):
@@ -265,17 +361,23 @@ def main():
         need_tool(t)
     if tool == "libkdumpfile" and subprocess.run(
             ["/usr/bin/python3", "-c", "import kdumpfile"], capture_output=True).returncode != 0:
-        from interop_common import skip
         skip("python3-libkdumpfile is not installed (bash tests/interop/install.sh)")
     ctx = {"dumpfs": dumpfs, "real": real, "tool": tool}
-    if tool == "gdb":
+    if tool == "drgn":
+        ctx["py"] = drgn_python()
+        if not ctx["py"]:
+            skip("python3-drgn is not installed (bash tests/interop/install.sh)")
+    if tool in ("gdb", "drgn"):
         ctx["vmlinux"] = need_vmlinux(real)
         ctx["release"] = kernel_release(real)
+    if tool == "gdb":
         with open("/usr/lib/debug/boot/System.map-" + ctx["release"]) as f:
             ctx["stext"] = next(int(l.split()[0], 16) for l in f if l.rstrip().endswith(" _stext"))
     need_fuse()
     sets = dump_sets(rows)
     results, failures = [], []
+    judged = {"ok": 0, "FAIL": 0, "known gap": 0}
+    gap_dumps = []
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         futs = {pool.submit(run_one, ctx, n, r, p): (n, r) for n, r, p in sets}
         for fut in concurrent.futures.as_completed(futs):
@@ -285,6 +387,23 @@ def main():
             except (Fail, subprocess.TimeoutExpired) as e:
                 failures.append(name)
                 print("FAIL %-45s %s" % (name, e))
+                results.append((name, row["group"], row["format"], "FAIL",
+                                str(e).replace("\t", " ").replace("\n", " "), ""))
+                continue
+            if isinstance(what, list):
+                # several judges on this dump: one line (and row) each
+                for judge, status, line in what:
+                    if status in judged:
+                        judged[status] += 1
+                    print("%-4s %-45s %s: %s" % (status, name, judge, line))
+                    results.append((name, row["group"], row["format"], status,
+                                    "%s: %s" % (judge, line.replace("\t", " ")), "%.1f" % secs))
+                if any(status == "FAIL" for _, status, _ in what):
+                    failures.append(name)
+                elif any(status == "known gap" for _, status, _ in what):
+                    gap_dumps.append(name)
+                print("     %-45s (%.1f s)" % (name, secs))
+                sys.stdout.flush()
                 continue
             status = "ok  " if what else "n/a "
             what = what or "not applicable"
@@ -295,11 +414,20 @@ def main():
     out = os.path.join("interop-results", tool + ".tsv")
     with open(out, "w") as f:
         f.write("dump\tgroup\tformat\tstatus\tresult\tseconds\n")
-        for r in sorted(results):
+        for r in sorted(results, key=lambda r: r[0]):
             f.write("\t".join(r) + "\n")
+    if sum(judged.values()):
+        print("%s: %d judges passed, %d failed, %d known gaps" % (
+            tool, judged["ok"], judged["FAIL"], judged["known gap"]))
+        applied = len(sets) - len(failures) - len(gap_dumps)
+        print("%s: of %d dumps, %d passed every judge, %d failed one or more, %d only known gaps; "
+              "results in %s" % (tool, len(sets), applied, len(failures), len(gap_dumps),
+                                 os.path.abspath(out)))
+        return 1 if failures else 0
     applied = sum(1 for r in results if r[3] == "ok")
     print("%s: %d passed, %d not applicable, %d failed of %d dumps; results in %s"
-          % (tool, applied, len(results) - applied, len(failures), len(sets), os.path.abspath(out)))
+          % (tool, applied, len(results) - applied - len(failures), len(failures), len(sets),
+             os.path.abspath(out)))
     if failures:
         return 1
     if applied == 0:
