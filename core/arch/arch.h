@@ -113,6 +113,10 @@ struct arch_ops {
 	 * an extra PT_LOAD of /vmcore.elf; false if it cannot be told. */
 	bool (*kernel_text_load)(const struct machine *m, uint64_t *vaddr,
 				 uint64_t *paddr, uint64_t *len);
+	/* The architecture's register notes from one byte order to the
+	 * other, for a /vmcore.elf in the kernel's memory byte order where
+	 * the dump file has the other (QEMU's ppc64le dumps). */
+	note_swap_fn note_swap;
 	/* Registers of an NT_PRSTATUS or a QEMU CPU-state note as text;
 	 * nothing when the note is too short to be one. */
 	void (*prstatus_text)(const struct machine *m, const struct note *n, struct strbuf *sb);

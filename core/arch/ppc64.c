@@ -19,6 +19,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "arch/arch.h"
 
@@ -70,6 +71,68 @@ static bool ppc64_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t le
 	return true;
 }
 
+#define NT_PRSTATUS 1
+#define NT_PRFPREG 2
+#define NT_PPC_VMX 0x100
+#define NT_PPC_SPE 0x101
+#define NT_PPC_VSX 0x102
+#define VMX_SIZE (34 * 16)
+
+/* Swap the items of [from, to) of @d (size @n) @width bytes each, as far
+ * as the descriptor goes. */
+static void swap_span(uint8_t *d, uint32_t n, uint32_t from, uint32_t to, size_t width)
+{
+	if (from < n)
+		swap_each(d + from, (to < n ? to : n) - from, width);
+}
+
+/*
+ * The register notes between byte orders, for a /vmcore.elf in the byte
+ * order of the kernel's memory.  NT_PRSTATUS is struct elf_prstatus
+ * (siginfo 3 ints, pr_cursig short, pr_sigpend and pr_sighold, 4 pids,
+ * 4 timevals, pr_reg, pr_fpvalid); the register sets are QEMU's
+ * target/ppc/arch_dump.c layouts, which follow the kernel's: a vector
+ * register is one 128-bit number, so it turns whole (and VSCR, in the low
+ * word, moves from the last 4 bytes to the first as the kernel has it),
+ * while VRSAVE is a 32-bit word at the start of its slot either way.
+ */
+static bool ppc64_note_swap(const char *name, uint32_t type, uint8_t *d, uint32_t n)
+{
+	if (strcmp(name, "CORE") && strcmp(name, "LINUX"))
+		return false;
+	switch (type) {
+	case NT_PRSTATUS:
+		if (n < PR_REG + 45 * 8)
+			return false;
+		swap_span(d, n, 0, 12, 4);
+		swap_span(d, n, 12, 14, 2);
+		swap_span(d, n, 16, 32, 8);
+		swap_span(d, n, 32, 48, 4);
+		swap_span(d, n, 48, PR_REG + NGREG * 8, 8);
+		swap_span(d, n, PR_REG + NGREG * 8, PR_REG + NGREG * 8 + 4, 4);
+		return true;
+	case NT_PRFPREG:
+	case NT_PPC_VSX:
+		swap_each(d, n, 8);
+		return true;
+	case NT_PPC_VMX:
+		if (n < VMX_SIZE)
+			return false;
+		swap_each(d, 33 * 16, 16);
+		swap_each(d + 33 * 16, 4, 4);
+		return true;
+	case NT_PPC_SPE:
+		if (n < 140)
+			return false;
+		swap_span(d, n, 0, 128, 4);
+		swap_span(d, n, 128, 136, 8);
+		swap_span(d, n, 136, 140, 4);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void ppc64_prstatus_text(const struct machine *m, const struct note *n, struct strbuf *sb)
 {
 	/* After gpr[32] in pr_reg; the 3 slots past result are unused. */
@@ -96,5 +159,6 @@ const struct arch_ops ppc64_arch = {
 	.vtop = ppc64_vtop,
 	.elf_needs_vaddr = true,
 	.ram_vaddr = ppc64_ram_vaddr,
+	.note_swap = ppc64_note_swap,
 	.prstatus_text = ppc64_prstatus_text,
 };

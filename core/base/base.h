@@ -51,6 +51,9 @@ static inline uint64_t get64(struct endian e, const void *p) { return e.big ? ge
 void put16(struct endian e, void *p, uint16_t v);
 void put32(struct endian e, void *p, uint32_t v);
 void put64(struct endian e, void *p, uint64_t v);
+/* Reverse the bytes of each @width-byte item of [p, p + len): from one byte
+ * order to the other; a partial item at the end is left as it is. */
+void swap_each(void *p, size_t len, size_t width);
 
 /* Overflow-checked arithmetic: false when the result does not fit. */
 static inline bool add_ok(uint64_t a, uint64_t b, uint64_t *sum) { return !__builtin_add_overflow(a, b, sum); }

@@ -25,3 +25,14 @@ void put64(struct endian e, void *p, uint64_t v)
 	for (int i = 0; i < 8; i++)
 		b[e.big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
 }
+
+void swap_each(void *p, size_t len, size_t width)
+{
+	uint8_t *b = p;
+	for (size_t at = 0; width > 1 && at + width <= len; at += width)
+		for (size_t i = 0, j = width - 1; i < j; i++, j--) {
+			uint8_t t = b[at + i];
+			b[at + i] = b[at + j];
+			b[at + j] = t;
+		}
+}

@@ -48,6 +48,7 @@ uint64_t bitmap_find(const struct bitmap *bm, uint64_t i, bool set);
 
 struct note {
 	const char *name;       /* NUL-terminated owner, points into the blob */
+	uint32_t namesz;        /* as the record says (NUL and any padding) */
 	uint32_t type;
 	const uint8_t *desc;
 	uint32_t descsz;
@@ -77,6 +78,15 @@ enum dumpfs_status notes_parse(struct note_set *ns, uint8_t *blob, size_t size,
 enum dumpfs_status notes_append(struct note_set *ns, struct endian e,
 				const char *name, uint32_t type,
 				const void *desc, size_t descsz);
+/* Byte-swap, in place, the descriptor of a note of owner @name and @type
+ * (between big- and little-endian: the swap is its own inverse); false if
+ * its layout is unknown. */
+typedef bool (*note_swap_fn)(const char *name, uint32_t type, uint8_t *desc, uint32_t descsz);
+/* @in's notes in byte order @to, in a new set @out: headers rewritten, text
+ * notes as they are, the others through @swap; those it does not know are
+ * left out and counted in @dropped. */
+enum dumpfs_status notes_reorder(struct note_set *out, const struct note_set *in,
+				 struct endian to, note_swap_fn swap, size_t *dropped);
 void notes_free(struct note_set *ns);
 /* Value of KEY in VMCOREINFO text ("KEY=value" lines), copied into @out. */
 bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_t outlen);

@@ -83,6 +83,7 @@ static enum dumpfs_status index_notes(struct note_set *ns, struct endian e,
 		}
 		struct note *n = &ns->list[count++];
 		n->name = (const char *)p + 12;
+		n->namesz = namesz;
 		n->type = type;
 		n->desc = p + name_end;
 		n->descsz = descsz;
@@ -127,6 +128,44 @@ enum dumpfs_status notes_append(struct note_set *ns, struct endian e,
 	ns->blob = blob;
 	ns->size = used + rec;
 	return index_notes(ns, e, NULL, 0);
+}
+
+/* Text notes read the same in either byte order. */
+static bool is_text_note(const struct note *n)
+{
+	return !strcmp(n->name, "VMCOREINFO") || !strcmp(n->name, "ERASEINFO");
+}
+
+enum dumpfs_status notes_reorder(struct note_set *out, const struct note_set *in,
+				 struct endian to, note_swap_fn swap, size_t *dropped)
+{
+	size_t size = 0;
+	*out = (struct note_set){0};
+	*dropped = 0;
+	for (size_t i = 0; i < in->count; i++)
+		size += in->list[i].rawsz;
+	uint8_t *blob = calloc(1, size ? size : 1);
+	if (!blob)
+		return DUMPFS_ERR_NOMEM;
+	size_t at = 0;
+	for (size_t i = 0; i < in->count; i++) {
+		const struct note *n = &in->list[i];
+		size_t desc_at = (size_t)(n->desc - n->raw);
+		uint8_t *p = blob + at;
+		memcpy(p, n->raw, n->rawsz);
+		if (!is_text_note(n) && !(swap && swap(n->name, n->type, p + desc_at, n->descsz))) {
+			memset(p, 0, n->rawsz);
+			++*dropped;
+			continue;
+		}
+		put32(to, p, n->namesz);
+		put32(to, p + 4, n->descsz);
+		put32(to, p + 8, n->type);
+		at += n->rawsz;
+	}
+	out->blob = blob;
+	out->size = at;
+	return index_notes(out, to, NULL, 0);
 }
 
 void notes_free(struct note_set *ns)

@@ -211,8 +211,10 @@ void json_header(const struct view *v, struct strbuf *sb)
 	str_or_null(sb, v->dmesg_status[0] ? v->dmesg_status : NULL);
 	sb_printf(sb, "}");
 	key(sb, "vmcore_elf");
-	sb_printf(sb, "{\"size\": %" PRIu64 ", \"as_is\": %s}", v->elf->size,
-		  v->elf_as_is ? "true" : "false");
+	sb_printf(sb, "{\"size\": %" PRIu64 ", \"as_is\": %s, \"big_endian\": %s, \"notes_left_out\": %zu}",
+		  v->elf->size, v->elf_as_is ? "true" : "false",
+		  (v->elf_as_is ? v->in.fmt->endian : v->in.machine->mem_endian).big ? "true" : "false",
+		  v->elf_notes_dropped);
 	key(sb, "format_details");
 	details(sb, f);
 	key(sb, "warnings");

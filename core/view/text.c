@@ -116,8 +116,12 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, "dmesg: %s\n", v->dmesg_status);
 	else
 		sb_printf(sb, "dmesg: absent (%s)\n", v->dmesg_status[0] ? v->dmesg_status : "not decoded");
-	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s\n", v->elf->size,
+	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s", v->elf->size,
 		  v->elf_as_is ? " (the input ELF as is)" : "");
+	if (v->elf_reordered)
+		sb_printf(sb, " (%s-endian as the kernel's memory, the dump file is not: notes turned, %zu left out)",
+			  in->machine->mem_endian.big ? "big" : "little", v->elf_notes_dropped);
+	sb_printf(sb, "\n");
 	if (in->diag->warnings[0])
 		sb_printf(sb, "warnings:\n%s", in->diag->warnings);
 }

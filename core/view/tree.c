@@ -40,6 +40,8 @@ struct tree {
 	struct view view;
 	struct elf_view *elf;           /* /vmcore.elf built over /mem, or */
 	struct verbatim_space elf_as_is;        /* the input ELF as it is */
+	struct note_set elf_notes;      /* its notes, where they are turned to
+					 * the memory's byte order */
 	struct node *nodes;
 	uint32_t count, cap;
 	pthread_mutex_t render_lock;
@@ -147,7 +149,8 @@ static bool elf_input_servable(const struct view *v)
 	const struct format *f = v->in.fmt;
 	const struct machine *m = v->in.machine;
 	return f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian) &&
-	       (!m->arch->elf_needs_vaddr || f->elf_has_vaddr);
+	       (!m->arch->elf_needs_vaddr || f->elf_has_vaddr) &&
+	       m->mem_endian.big == f->endian.big;
 }
 
 /* Each RAM run's p_vaddr, where the architecture maps RAM linearly; NULL
@@ -183,10 +186,21 @@ static enum dumpfs_status build_elf(struct tree *t)
 		v->elf_as_is = true;
 		return DUMPFS_OK;
 	}
+	/* Readers take the ELF's byte order for the memory's: where the dump
+	 * file has the other one, so do the notes. */
+	const struct note_set *notes = &f->notes;
+	if (m->mem_endian.big != f->endian.big) {
+		enum dumpfs_status st = notes_reorder(&t->elf_notes, notes, m->mem_endian,
+						      m->arch->note_swap, &v->elf_notes_dropped);
+		if (st != DUMPFS_OK)
+			return st;
+		notes = &t->elf_notes;
+		v->elf_reordered = true;
+	}
 	uint64_t *vaddrs = run_vaddrs(f, m);
 	struct elf_view_spec spec = {
 		.mem = m->phys, .page_shift = f->page_shift, .runs = f->ram, .nruns = f->nram,
-		.run_vaddr = vaddrs, .notes = &f->notes, .endian = f->endian,
+		.run_vaddr = vaddrs, .notes = notes, .endian = m->mem_endian,
 		.elf_machine = m->elf_machine, .incomplete = f->incomplete,
 	};
 	spec.text_load = m->arch->kernel_text_load &&
@@ -281,6 +295,7 @@ void tree_free(struct tree *t)
 	}
 	pthread_mutex_destroy(&t->render_lock);
 	elf_view_free(t->elf);
+	notes_free(&t->elf_notes);
 	free(t->nodes);
 	free(t);
 }

@@ -28,6 +28,9 @@ struct view {
 	struct view_input in;
 	struct space *elf;              /* /vmcore.elf */
 	bool elf_as_is;                 /* the input ELF, served as it is */
+	bool elf_reordered;             /* in the memory's byte order, not
+					 * the dump file's */
+	size_t elf_notes_dropped;       /* notes it could not turn */
 	bool has_dmesg;
 	char dmesg_status[160];         /* what /header says about /dmesg */
 };

@@ -686,8 +686,11 @@ static uint8_t *make_prstatus(const struct dump *d, int cpu)
 	case ARCH_AARCH64: /* x0..x30, sp(31), pc(32), pstate */
 		reg[32] = 0xffff800008000000ULL + (uint64_t)cpu;
 		break;
-	case ARCH_PPC64: /* gpr0..31, nip(32) */
+	case ARCH_PPC64: /* gpr0..31, nip(32), msr(33): MSR_SF, and MSR_LE
+			  * for a little-endian kernel (readers take the
+			  * memory's byte order from it) */
 		reg[32] = 0xc000000000000000ULL + (uint64_t)cpu;
+		reg[33] = 0x8000000000000000ULL | (d->o.big_endian ? 0 : 1);
 		break;
 	case ARCH_S390X: /* psw mask, psw addr(1), gprs, acrs, orig_gpr2 */
 		reg[1] = 0x100000ULL + (uint64_t)cpu;

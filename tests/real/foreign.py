@@ -13,8 +13,11 @@ dumpfs already does right on them:
     and equal to it, and there are as many (QEMU writes every RAM page in both);
   - the pattern the guest's /init wrote (tools/foreign-init.sh) is in both /mem;
   - /cpus/N/prstatus of both mounts are the ELF's NT_PRSTATUS notes;
-  - the ELF mount's /vmcore.elf keeps the ELF's e_machine, and its PT_LOADs
-    give /mem's bytes (sampled); so does the kdump mount's /vmcore.elf;
+  - both mounts' /vmcore.elf have the architecture's e_machine and the byte
+    order of the kernel's memory (ppc64el: little-endian, though QEMU wrote
+    both files big-endian), and their PT_LOADs give /mem's bytes (sampled);
+    their notes are the dump's, turned to that byte order where it differs:
+    same owners, types and sizes, NT_PRSTATUS's pid and registers equal;
   - arm64 (-device vmcoreinfo): /vmcoreinfo in both mounts names the kernel;
   - ppc64el, s390x: the ELF mount's /cpus/0/regs is decoded, not hex, with
     sane values: ppc64 nip, lr and r1 kernel addresses (0xc...), msr with
@@ -53,6 +56,7 @@ PAGE = 4096
 CHUNK = 1 << 20
 UNAME = {"arm64": "aarch64", "ppc64el": "ppc64le", "s390x": "s390x"}
 E_MACHINE = {"arm64": 183, "ppc64el": 21, "s390x": 22}   # EM_AARCH64, EM_PPC64, EM_S390
+MEM_ENDIAN = {"arm64": "little", "ppc64el": "little", "s390x": "big"}
 MARK = re.compile(rb"DUMPFS-FOREIGN-MARKER (\S+) line (\d+) 0123456789abcdef\n")
 MARK_LINES = 4096            # lines foreign-init.sh writes
 MARK_MIN = 3500              # lines crossing a 1 MiB read boundary are not seen
@@ -234,27 +238,9 @@ def check_cpus(mnt, ref):
     return "%d CPU(s), prstatus %d bytes, equal to the ELF's notes" % (n, len(got[0]) if got else 0)
 
 
-def check_elf_vmcore(arch, emnt, ref):
-    mach, endian = elf_ident(os.path.join(emnt, "vmcore.elf"))
-    fmach, fendian = elf_ident(ref.path)
-    if (mach, endian) != (fmach, fendian) or mach != E_MACHINE[arch]:
-        raise Fail("/vmcore.elf e_machine %d %s-endian; the file %d %s-endian; expected %d"
-                   % (mach, endian, fmach, fendian, E_MACHINE[arch]))
-    n = vmcore_elf_sample(emnt, "ELF mount")
-    return "e_machine %d, %s-endian, %d sampled pages equal to /mem" % (mach, endian, n)
-
-
-def check_kdump_vmcore(arch, kmnt):
-    mach, endian = elf_ident(os.path.join(kmnt, "vmcore.elf"))
-    if mach != E_MACHINE[arch]:
-        raise Fail("/vmcore.elf e_machine %d, expected %d (/header: %s)"
-                   % (mach, E_MACHINE[arch], header(kmnt).get("arch", "no arch line")))
-    n = vmcore_elf_sample(kmnt, "kdump mount")
-    return "e_machine %d, %d sampled PT_LOAD pages equal to /mem" % (mach, n)
-
-
-def virtual_loads(path):
-    """[(vaddr, paddr, offset, filesz)] of an ELF64's PT_LOADs."""
+def program_headers(path):
+    """(byte order for struct, [(p_type, p_offset, p_vaddr, p_paddr, p_filesz)])
+    of an ELF64."""
     with open(path, "rb") as f:
         h = f.read(64)
         e = "<" if h[5] == 1 else ">"
@@ -262,12 +248,81 @@ def virtual_loads(path):
         phentsize, phnum = struct.unpack_from(e + "HH", h, 54)
         f.seek(phoff)
         tab = f.read(phentsize * phnum)
+    return e, [struct.unpack_from(e + "IxxxxQQQQ", tab, i * phentsize) for i in range(phnum)]
+
+
+def elf_notes(path):
+    """[(owner, type, desc)] of an ELF64's PT_NOTEs, in its byte order."""
+    e, phdrs = program_headers(path)
     res = []
-    for i in range(phnum):
-        typ, _, off, vaddr, paddr, filesz, _ = struct.unpack_from(e + "IIQQQQQ", tab, i * phentsize)
-        if typ == 1:
-            res.append((vaddr, paddr, off, filesz))
-    return res
+    with open(path, "rb") as f:
+        for typ, off, _, _, filesz in phdrs:
+            if typ != 4:
+                continue
+            f.seek(off)
+            blob = f.read(filesz)
+            at = 0
+            while at + 12 <= len(blob):
+                namesz, descsz, ntype = struct.unpack_from(e + "III", blob, at)
+                if namesz == descsz == ntype == 0:
+                    break
+                name = blob[at + 12:at + 12 + namesz].rstrip(b"\0").decode("latin-1")
+                d = at + 12 + (namesz + 3) // 4 * 4
+                res.append((name, ntype, blob[d:d + descsz]))
+                at = d + (descsz + 3) // 4 * 4
+    return res, e
+
+
+def check_notes_turned(path, ref_path):
+    """The notes of /vmcore.elf are those of the dump file, each in the
+    ELF's own byte order: NT_PRSTATUS's pid and pr_reg read the same."""
+    ours, oe = elf_notes(path)
+    theirs, te = elf_notes(ref_path)
+    theirs = [n for n in theirs if n[0] != "VMCOREINFO"]
+    ours_nv = [n for n in ours if n[0] != "VMCOREINFO"]
+    if [(n, t, len(d)) for n, t, d in ours_nv] != [(n, t, len(d)) for n, t, d in theirs]:
+        raise Fail("notes differ: ours %s, the dump's %s"
+                   % ([(n, t, len(d)) for n, t, d in ours_nv][:8], [(n, t, len(d)) for n, t, d in theirs][:8]))
+    nprs = 0
+    for (_, t, d), (_, _, rd) in zip(ours_nv, theirs):
+        if t != 1 or len(d) < 112 + 8 * 34:
+            continue
+        nregs = (len(d) - 112) // 8
+        a = struct.unpack_from(oe + "I", d, 32) + struct.unpack_from(oe + "%dQ" % nregs, d, 112)
+        b = struct.unpack_from(te + "I", rd, 32) + struct.unpack_from(te + "%dQ" % nregs, rd, 112)
+        if a[:34] != b[:34]:
+            raise Fail("NT_PRSTATUS %d: pid and registers %s, the dump's %s" % (nprs, a[:4], b[:4]))
+        nprs += 1
+    return "%d notes (%d NT_PRSTATUS) as the dump's, %s-endian" % (
+        len(ours_nv), nprs, "little" if oe == "<" else "big")
+
+
+def check_elf_vmcore(arch, emnt, ref):
+    path = os.path.join(emnt, "vmcore.elf")
+    mach, endian = elf_ident(path)
+    if (mach, endian) != (E_MACHINE[arch], MEM_ENDIAN[arch]):
+        raise Fail("/vmcore.elf e_machine %d %s-endian; expected %d %s-endian"
+                   % (mach, endian, E_MACHINE[arch], MEM_ENDIAN[arch]))
+    notes = check_notes_turned(path, ref.path)
+    n = vmcore_elf_sample(emnt, "ELF mount")
+    return "e_machine %d, %d sampled pages equal to /mem; %s" % (mach, n, notes)
+
+
+def check_kdump_vmcore(arch, kmnt, emnt):
+    path = os.path.join(kmnt, "vmcore.elf")
+    mach, endian = elf_ident(path)
+    if (mach, endian) != (E_MACHINE[arch], MEM_ENDIAN[arch]):
+        raise Fail("/vmcore.elf e_machine %d %s-endian, expected %d %s-endian (/header: %s)"
+                   % (mach, endian, E_MACHINE[arch], MEM_ENDIAN[arch],
+                      header(kmnt).get("arch", "no arch line")))
+    notes = check_notes_turned(path, os.path.join(emnt, "vmcore.elf"))
+    n = vmcore_elf_sample(kmnt, "kdump mount")
+    return "e_machine %d, %d sampled PT_LOAD pages equal to /mem; %s" % (mach, n, notes)
+
+
+def virtual_loads(path):
+    """[(vaddr, paddr, offset, filesz)] of an ELF64's PT_LOADs."""
+    return [(v, p, off, size) for typ, off, v, p, size in program_headers(path)[1] if typ == 1]
 
 
 def read_virtual(path, loads, vaddr, n):
@@ -417,9 +472,6 @@ def known_gaps(arch, emnt, kmnt):
           % (arch, kh.get("utsname.machine", "-"), kh.get("block_size", "-"),
              kh.get("page_size", "-"), kh.get("max_mapnr", "-"), km, ke))
     print("info: %s arch: ELF %s; kdump %s" % (arch, eh.get("arch", "-"), kh.get("arch", "-")))
-    if ke != ee:
-        print("known gap: %s kdump-zlib: /vmcore.elf is %s-endian, the ELF of the same moment %s-endian"
-              % (arch, ke, ee))
 
     for name, mnt in (("ELF", emnt), ("kdump", kmnt)):
         if not os.path.exists(os.path.join(mnt, "vmcoreinfo")):
@@ -467,7 +519,7 @@ def main(dumpfs, arg):
                 run.check("%s ELF /cpus" % arch, check_cpus, emnt, ref)
                 run.check("%s kdump /cpus" % arch, check_cpus, kmnt, ref)
                 run.check("%s ELF /vmcore.elf" % arch, check_elf_vmcore, arch, emnt, ref)
-                run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, arch, kmnt)
+                run.check("%s kdump /vmcore.elf" % arch, check_kdump_vmcore, arch, kmnt, emnt)
                 if arch in ("ppc64el", "s390x"):
                     run.check("%s ELF /cpus/0/regs" % arch, check_regs, arch, emnt)
                     run.check("%s kdump /cpus/0/regs" % arch, check_kdump_regs, kmnt, emnt)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "arch/arch.h"
 #include "format/format.h"
 
 #define NT_PRSTATUS 1
@@ -418,6 +419,109 @@ static void test_vmcoreinfo_get(void **state)
 	notes_free(&ns);
 }
 
+/* A swap that knows NT_PRSTATUS only, as 8-byte words. */
+static bool swap_prstatus(const char *name, uint32_t type, uint8_t *desc, uint32_t descsz)
+{
+	if (strcmp(name, "CORE") || type != NT_PRSTATUS)
+		return false;
+	swap_each(desc, descsz, 8);
+	return true;
+}
+
+/* notes_reorder: headers in the new order, text notes unchanged, known
+ * descriptors swapped, unknown ones left out and counted; the padded name
+ * size survives. */
+static void test_reorder(void **state)
+{
+	(void)state;
+	const struct endian be = { true }, le = { false };
+	size_t offs[5];
+	struct blob b = standard_blob(be, offs);
+	/* a name padded inside namesz, as some producers write it */
+	add_note_raw(&b, be, 8, 8, NT_PRSTATUS, "CORE\0\0\0", 8, "\1\2\3\4\5\6\7\10", 8);
+	struct note_set in = {0}, out;
+	size_t dropped = 99;
+	assert_int_equal(notes_parse(&in, b.p, b.len, be, NULL, 0), DUMPFS_OK);
+	assert_int_equal(notes_reorder(&out, &in, le, swap_prstatus, &dropped), DUMPFS_OK);
+	assert_int_equal(dropped, 2);                   /* the two QEMU notes */
+	assert_int_equal(out.count, 4);
+	assert_int_equal(out.nprstatus, 3);
+	assert_int_equal(out.nqemu, 0);
+	for (size_t i = 0; i < 2; i++) {
+		const struct note *o = &out.list[out.prstatus[i]], *n = &in.list[in.prstatus[i]];
+		assert_int_equal(o->descsz, n->descsz);
+		for (uint32_t w = 0; w + 8 <= n->descsz; w += 8)
+			assert_int_equal(get64(le, o->desc + w), get64(be, n->desc + w));
+	}
+	assert_int_equal(out.list[3].namesz, 8);
+	assert_int_equal(get64(le, out.list[3].desc), 0x0102030405060708ull);
+	assert_non_null(out.vmcoreinfo);
+	assert_memory_equal(out.vmcoreinfo, vmci_text, strlen(vmci_text));
+	/* and back: the same bytes as the original, but for the dropped */
+	struct note_set back;
+	assert_int_equal(notes_reorder(&back, &out, be, swap_prstatus, &dropped), DUMPFS_OK);
+	assert_int_equal(dropped, 0);
+	assert_memory_equal(back.list[0].raw, in.list[0].raw, in.list[0].rawsz);
+	assert_memory_equal(back.list[3].raw, in.list[5].raw, in.list[5].rawsz);
+	notes_free(&back);
+	notes_free(&out);
+	notes_free(&in);
+
+	/* no swap function: only the text notes remain */
+	b = standard_blob(be, offs);
+	assert_int_equal(notes_parse(&in, b.p, b.len, be, NULL, 0), DUMPFS_OK);
+	assert_int_equal(notes_reorder(&out, &in, le, NULL, &dropped), DUMPFS_OK);
+	assert_int_equal(dropped, 4);
+	assert_int_equal(out.count, 1);
+	assert_string_equal(out.list[0].name, "VMCOREINFO");
+	notes_free(&out);
+	notes_free(&in);
+}
+
+/* ppc64's register notes as QEMU writes them big-endian, turned to the
+ * little-endian layout the kernel's regsets have. */
+static void test_ppc64_swap(void **state)
+{
+	(void)state;
+	const struct endian be = { true }, le = { false };
+	uint8_t pr[512] = {0}, vmx[544] = {0}, spe[140] = {0}, odd[16] = {0};
+	put32(be, pr + 32, 1);                          /* pr_pid */
+	put64(be, pr + 112 + 32 * 8, 0xc000000000012345ull);    /* nip */
+	put64(be, pr + 112 + 33 * 8, 0x8000000000001033ull);    /* msr */
+	put16(be, pr + 12, 11);                         /* pr_cursig */
+	assert_true(ppc64_arch.note_swap("CORE", NT_PRSTATUS, pr, sizeof(pr)));
+	assert_int_equal(get32(le, pr + 32), 1);
+	assert_int_equal(get16(le, pr + 12), 11);
+	assert_int_equal(get64(le, pr + 112 + 32 * 8), 0xc000000000012345ull);
+	assert_int_equal(get64(le, pr + 112 + 33 * 8), 0x8000000000001033ull);
+
+	/* v0 = 0x00010203...0f as one 128-bit number, VSCR in the last word
+	 * big-endian, VRSAVE in the first word of its slot */
+	for (int i = 0; i < 16; i++)
+		vmx[i] = (uint8_t)i;
+	put32(be, vmx + 32 * 16 + 12, 0x10001);         /* vscr */
+	put32(be, vmx + 33 * 16, 0xdeadbeef);           /* vrsave */
+	assert_true(ppc64_arch.note_swap("CORE", 0x100, vmx, sizeof(vmx)));
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(vmx[i], 15 - i);
+	assert_int_equal(get32(le, vmx + 32 * 16), 0x10001);
+	assert_int_equal(get32(le, vmx + 33 * 16), 0xdeadbeef);
+
+	put32(be, spe + 4, 7);
+	put64(be, spe + 128, 0x1122334455667788ull);
+	put32(be, spe + 136, 9);
+	assert_true(ppc64_arch.note_swap("CORE", 0x101, spe, sizeof(spe)));
+	assert_int_equal(get32(le, spe + 4), 7);
+	assert_int_equal(get64(le, spe + 128), 0x1122334455667788ull);
+	assert_int_equal(get32(le, spe + 136), 9);
+
+	/* what it does not know, or cannot hold, it refuses */
+	assert_false(ppc64_arch.note_swap("CORE", 0x4711, odd, sizeof(odd)));
+	assert_false(ppc64_arch.note_swap("QEMU", NT_PRSTATUS, pr, sizeof(pr)));
+	assert_false(ppc64_arch.note_swap("CORE", NT_PRSTATUS, odd, sizeof(odd)));
+	assert_false(ppc64_arch.note_swap("CORE", 0x100, odd, sizeof(odd)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_append_after_bad),
 		cmocka_unit_test(test_vmcoreinfo_get),
+		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_ppc64_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
