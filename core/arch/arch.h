@@ -41,6 +41,22 @@ struct kernel_map {
 
 struct arch_ops;
 
+/* A walk of the kernel's page tables over [lo, hi]: each leaf mapping
+ * [vaddr, +len) -> [paddr, +len) goes to @fn, in ascending virtual order,
+ * until it returns false.  At most PT_WALK_MAX_TABLES tables are read, so
+ * that a damaged dump whose tables point at one another costs bounded
+ * time; a table that is not in the dump is skipped. */
+#define PT_WALK_MAX_TABLES 16384
+struct kernel_walk {
+	uint64_t lo, hi;
+	bool (*fn)(void *arg, uint64_t vaddr, uint64_t paddr, uint64_t len);
+	void *arg;
+	unsigned tables;                /* read so far */
+	bool truncated;                 /* the budget ran out */
+	bool stopped;                   /* @fn said stop */
+	char why[120];                  /* why there was no walk */
+};
+
 struct machine {
 	const struct arch_ops *arch;    /* never NULL: unknown machines get a
 					 * table without decoders */
@@ -102,6 +118,13 @@ struct arch_ops {
 	enum dumpfs_status (*vtop_init)(struct vtop *t, const struct machine *m,
 					char *why, size_t whylen);
 	bool (*vtop)(struct vtop *t, uint64_t vaddr, uint64_t *paddr);
+	/* Walk the kernel's page tables (struct kernel_walk);
+	 * DUMPFS_ERR_UNSUPPORTED, with w->why, where they cannot be. */
+	enum dumpfs_status (*kernel_pages)(const struct machine *m, struct kernel_walk *w);
+	/* Whether /vmcore.elf maps, beside the RAM, what the kernel's page
+	 * tables map outside the linear map (vmalloc: stacks, modules; and
+	 * vmemmap): where the readers of the architecture do not walk them. */
+	bool elf_maps_kernel_pages;
 	/* Whether an ELF input that maps no virtual address (QEMU's with
 	 * paging off) is rebuilt with ram_vaddr's addresses: where readers
 	 * cannot do without them. */
@@ -140,6 +163,20 @@ void machine_init(struct machine *m, struct format *f, struct space *phys,
  * note found in memory, appended to @f's notes (so that every view sees it)
  * and named in m->vmcoreinfo_origin; false if none was found. */
 bool vmcoreinfo_from_memory(struct machine *m, struct format *f);
+
+/* ptwalk.c: read the page table of @len bytes at @paddr, within @w's
+ * budget; false if it is spent (w->truncated) or the table is not in the
+ * dump. */
+bool pt_read_table(const struct machine *m, struct kernel_walk *w, uint64_t paddr,
+		   void *buf, size_t len);
+/* The indexes [first, last] of a table of 2^@bits entries, each mapping
+ * 2^@shift bytes from @base, that [w->lo, w->hi] touches; false if none. */
+bool pt_index_range(const struct kernel_walk *w, uint64_t base, unsigned shift, unsigned bits,
+		    unsigned *first, unsigned *last);
+/* Hand one leaf to w->fn; w->stopped when it says stop. */
+void pt_leaf(struct kernel_walk *w, uint64_t vaddr, uint64_t paddr, uint64_t len);
+/* Translate @vaddr with a one-page walk; false if nothing maps it. */
+bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr);
 
 /* The architectures (arch.c lists them) */
 extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch, ppc64_arch, s390x_arch;

@@ -12,13 +12,14 @@
  * link, xer and ccr only, and leaves pr_pid 0.
  *
  * Kernel addresses: the linear map at 0xc000000000000000 holds all RAM and
- * the kernel image, which is all /dmesg needs; vmalloc addresses (radix or
- * hash page tables) are not decoded yet.  /proc/vmcore of ppc64 has RAM at
- * its linear-map address, and so does /vmcore.elf.
+ * the kernel image; vmalloc, the modules and vmemmap are found in the page
+ * tables.  /proc/vmcore of ppc64 has RAM at its linear-map address, and so
+ * does /vmcore.elf, with the page tables' other mappings beside it.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -53,13 +54,85 @@ static enum dumpfs_status ppc64_vtop_init(struct vtop *t, const struct machine *
 	return DUMPFS_OK;
 }
 
+/*
+ * The kernel's page tables (Book3S-64 Linux): entries are big-endian in
+ * either byte order of the kernel, valid when bit 63 is set, leaves when
+ * bit 62 is (_PAGE_PTE) at any level (2 MiB and 1 GiB pages higher up);
+ * a table entry holds the next table's physical address and, in its low
+ * 5 bits, that table's size in index bits (radix's NLS; the kernel sets
+ * the same field for hash's Linux tables).  So only the top table's size
+ * is a given: radix has 13 bits over 52-bit addresses for 4 and 64 KiB
+ * pages; hash with 64 KiB pages 8 bits over 52, told apart by the 10-bit
+ * table its first entry points to (radix: 9).  Hash with 4 KiB pages
+ * (9 bits over 46) would look like radix there and is not decoded.
+ */
+#define PTE_VALID (1ull << 63)
+#define PTE_LEAF (1ull << 62)
+#define PTE_NEXT 0x0fffffffffffff00ull
+#define PTE_NLS 0x1full
+#define PTE_RPN 0x01fffffffffff000ull
+
+static const struct endian BIG = { true };
+
+static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
+		       unsigned bits, unsigned shift, uint64_t base)
+{
+	unsigned first, last;
+	uint8_t *t = malloc((size_t)8 << bits);
+	if (!t || !pt_index_range(w, base, shift, bits, &first, &last) ||
+	    !pt_read_table(m, w, table, t, (size_t)8 << bits)) {
+		free(t);
+		return;
+	}
+	for (unsigned i = first; i <= last && !w->stopped && !w->truncated; i++) {
+		uint64_t e = get64(BIG, t + (size_t)i * 8), va = base + ((uint64_t)i << shift);
+		unsigned nls = (unsigned)(e & PTE_NLS);
+		if (!(e & PTE_VALID))
+			continue;
+		if (e & PTE_LEAF)
+			pt_leaf(w, va, e & PTE_RPN & ~((1ull << shift) - 1), 1ull << shift);
+		else if (nls && nls <= 16 && shift >= 12 + nls)
+			walk_table(m, w, e & PTE_NEXT, nls, shift - nls, va);
+	}
+	free(t);
+}
+
+static enum dumpfs_status ppc64_kernel_pages(const struct machine *m, struct kernel_walk *w)
+{
+	char v[32];
+	uint8_t e[8];
+	if (!vmcoreinfo_get(m->notes, "SYMBOL(swapper_pg_dir)", v, sizeof(v))) {
+		snprintf(w->why, sizeof(w->why), "no SYMBOL(swapper_pg_dir) in VMCOREINFO");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	uint64_t root = strtoull(v, NULL, 16) - LINEAR_BASE;
+	/* Entry 0 maps the start of the linear map, on every kernel. */
+	if (space_read(m->phys, e, 8, root) != 8 || !(get64(BIG, e) & PTE_VALID)) {
+		snprintf(w->why, sizeof(w->why), "swapper_pg_dir's first entry (at %#" PRIx64 ") is not in the dump or not valid",
+			 root);
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	unsigned next = (unsigned)(get64(BIG, e) & PTE_NLS);
+	if (next == 9)
+		walk_table(m, w, root, 13, 39, LINEAR_BASE);
+	else if (next == 10)
+		walk_table(m, w, root, 8, 44, LINEAR_BASE);
+	else {
+		snprintf(w->why, sizeof(w->why), "swapper_pg_dir's entries point to %u-bit tables: neither radix nor hash with 64 KiB pages",
+			 next);
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	return DUMPFS_OK;
+}
+
+/* The linear map by its formula; vmalloc and the rest by the tables. */
 static bool ppc64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
 {
-	(void)t;
-	if (vaddr < LINEAR_BASE || vaddr - LINEAR_BASE >= LINEAR_SIZE)
-		return false;
-	*paddr = vaddr - LINEAR_BASE;
-	return true;
+	if (vaddr >= LINEAR_BASE && vaddr - LINEAR_BASE < LINEAR_SIZE) {
+		*paddr = vaddr - LINEAR_BASE;
+		return true;
+	}
+	return pt_walk_vtop(t->m, vaddr, paddr);
 }
 
 static bool ppc64_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr)
@@ -157,6 +230,8 @@ const struct arch_ops ppc64_arch = {
 	.vmcoreinfo_search = true,
 	.vtop_init = ppc64_vtop_init,
 	.vtop = ppc64_vtop,
+	.kernel_pages = ppc64_kernel_pages,
+	.elf_maps_kernel_pages = true,
 	.elf_needs_vaddr = true,
 	.ram_vaddr = ppc64_ram_vaddr,
 	.note_swap = ppc64_note_swap,

@@ -23,6 +23,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -213,12 +214,108 @@ static enum dumpfs_status s390x_vtop_init(struct vtop *t, const struct machine *
 	return DUMPFS_OK;
 }
 
+/*
+ * The DAT tables (z/Architecture Principles of Operation, "Dynamic Address
+ * Translation"): region-first, -second and -third tables and segment tables
+ * of 2048 8-byte entries, page tables of 256.  An entry's TT bits say which
+ * table it is in, so the top table's type is read from its entries (the
+ * ASCE that would say it is not in the dump); Linux 6.1 uses a region-third
+ * table for kernels below 4 TiB.  FC marks a large frame: 1 MiB in a
+ * segment-table entry, 2 GiB in a region-third one.
+ */
+#define DAT_ENTRIES 2048
+#define DAT_PT_ENTRIES 256
+#define DAT_INVALID 0x20ull             /* region and segment entries */
+#define DAT_PTE_INVALID 0x400ull
+#define DAT_FC 0x400ull
+#define DAT_TT(e) ((unsigned)((e) >> 2) & 3)    /* 0 segment .. 3 region-first */
+#define DAT_ORIGIN 0xfffffffffffff000ull
+#define DAT_PT_ORIGIN 0xfffffffffffff800ull
+
+static const unsigned dat_shift[] = { 20, 31, 42, 53 };         /* by TT */
+static const struct endian BIG = { true };
+
+static void walk_page_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
+			    uint64_t base)
+{
+	uint8_t t[DAT_PT_ENTRIES * 8];
+	unsigned first, last;
+	if (!pt_index_range(w, base, 12, 8, &first, &last) ||
+	    !pt_read_table(m, w, table, t, sizeof(t)))
+		return;
+	for (unsigned i = first; i <= last && !w->stopped; i++) {
+		uint64_t e = get64(BIG, t + i * 8);
+		if (!(e & DAT_PTE_INVALID))
+			pt_leaf(w, base + ((uint64_t)i << 12), e & DAT_ORIGIN, 1u << 12);
+	}
+}
+
+static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
+		       unsigned tt, uint64_t base)
+{
+	const unsigned shift = dat_shift[tt];
+	unsigned first, last;
+	uint8_t *t = malloc(DAT_ENTRIES * 8);
+	if (!t || !pt_index_range(w, base, shift, 11, &first, &last) ||
+	    !pt_read_table(m, w, table, t, DAT_ENTRIES * 8)) {
+		free(t);
+		return;
+	}
+	for (unsigned i = first; i <= last && !w->stopped && !w->truncated; i++) {
+		uint64_t e = get64(BIG, t + i * 8), va = base + ((uint64_t)i << shift);
+		if ((e & DAT_INVALID) || DAT_TT(e) != tt)
+			continue;       /* invalid, or not an entry of this table */
+		if (tt == 0 && (e & DAT_FC))
+			pt_leaf(w, va, e & ~((1ull << 20) - 1), 1ull << 20);
+		else if (tt == 0)
+			walk_page_table(m, w, e & DAT_PT_ORIGIN, va);
+		else if (tt == 1 && (e & DAT_FC))
+			pt_leaf(w, va, e & ~((1ull << 31) - 1), 1ull << 31);
+		else
+			walk_table(m, w, e & DAT_ORIGIN, tt - 1, va);
+	}
+	free(t);
+}
+
+/* swapper_pg_dir, the kernel's top table; its virtual address is its
+ * physical one on these kernels. */
+static enum dumpfs_status s390x_kernel_pages(const struct machine *m, struct kernel_walk *w)
+{
+	char v[32];
+	uint8_t e[8];
+	if (vmcoreinfo_get(m->notes, "IDENTITY_BASE", v, sizeof(v)) ||
+	    vmcoreinfo_get(m->notes, "NUMBER(IDENTITY_BASE)", v, sizeof(v))) {
+		snprintf(w->why, sizeof(w->why), "s390x kernels with an identity map at IDENTITY_BASE are not decoded yet");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	if (!vmcoreinfo_get(m->notes, "SYMBOL(swapper_pg_dir)", v, sizeof(v))) {
+		snprintf(w->why, sizeof(w->why), "no SYMBOL(swapper_pg_dir) in VMCOREINFO");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	uint64_t root = strtoull(v, NULL, 16);
+	/* The first valid entry tells the table's type. */
+	for (unsigned i = 0; i < DAT_ENTRIES; i++) {
+		if (space_read(m->phys, e, 8, root + i * 8) != 8)
+			break;
+		uint64_t x = get64(BIG, e);
+		if (!(x & DAT_INVALID)) {
+			walk_table(m, w, root, DAT_TT(x), 0);
+			return DUMPFS_OK;
+		}
+	}
+	snprintf(w->why, sizeof(w->why), "swapper_pg_dir at %#" PRIx64 " has no valid entry in the dump", root);
+	return DUMPFS_ERR_UNSUPPORTED;
+}
+
+/* RAM at its identity address; the rest (vmalloc, modules) through the
+ * tables. */
 static bool s390x_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
 {
-	if (vaddr >= t->m->phys->size)
-		return false;
-	*paddr = vaddr;
-	return true;
+	if (vaddr < t->m->phys->size) {
+		*paddr = vaddr;
+		return true;
+	}
+	return pt_walk_vtop(t->m, vaddr, paddr);
 }
 
 static bool s390x_ram_vaddr(const struct machine *m, uint64_t paddr, uint64_t len, uint64_t *vaddr)
@@ -235,6 +332,8 @@ const struct arch_ops s390x_arch = {
 	.vmcoreinfo_pointer = s390x_vmcoreinfo_pointer,
 	.vtop_init = s390x_vtop_init,
 	.vtop = s390x_vtop,
+	.kernel_pages = s390x_kernel_pages,
+	.elf_maps_kernel_pages = true,
 	.elf_needs_vaddr = true,
 	.ram_vaddr = s390x_ram_vaddr,
 	.prstatus_text = s390x_prstatus_text,

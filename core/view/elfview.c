@@ -18,7 +18,9 @@
  * Where the architecture can tell the kernel-text mapping (x86_64 with a
  * known phys_base), an extra PT_LOAD maps the kernel text at its virtual
  * address, so crash and gdb find phys_base from it as they do on
- * /proc/vmcore.
+ * /proc/vmcore.  Where its readers do not walk page tables (ppc64, s390x),
+ * PT_LOADs after the RAM's map what the kernel's tables map outside the
+ * linear map (kernel_loads.c); their bytes are the RAM PT_LOADs' own.
  *
  * An ELF input is served as it is, unless its layout defeats the tools: QEMU
  * writes its section headers first and its program headers after them,
@@ -140,7 +142,7 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 	v->mem = sp->mem;
 	v->page_shift = shift;
 	size_t nloads = sp->nruns + sp->text_load;
-	uint64_t nphdrs = 1 + (uint64_t)nloads;
+	uint64_t nphdrs = 1 + (uint64_t)nloads + sp->naliases;
 	bool xnum = nphdrs >= PN_XNUM;
 	size_t nlen = notes_len(ns);
 	uint64_t shoff = EHDR_SIZE + nphdrs * PHDR_SIZE;
@@ -186,6 +188,13 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 	}
 	v->nchunks = c;
 	v->space.size = off;
+	/* Aliases: file bytes of the RAM run that holds them. */
+	for (size_t i = 0; i < sp->naliases; i++) {
+		const struct elf_alias *a = &sp->aliases[i];
+		const struct elf_chunk *rc = &v->chunks[sp->text_load + a->run];
+		put_phdr(e, ph + (1 + nloads + i) * PHDR_SIZE, 1, 7, rc->offset + (a->paddr - rc->addr),
+			 a->vaddr, a->paddr, a->len, a->len);
+	}
 	/* Bytes of data, not holes: the headers and the data pages, those of
 	 * the kernel-text mapping counted twice as the file holds them twice. */
 	v->space.stored = c ? v->chunks[0].offset + sp->mem->stored + (text_data_pages << shift)

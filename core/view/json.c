@@ -215,6 +215,8 @@ void json_header(const struct view *v, struct strbuf *sb)
 		  v->elf->size, v->elf_as_is ? "true" : "false",
 		  (v->elf_as_is ? v->in.fmt->endian : v->in.machine->mem_endian).big ? "true" : "false",
 		  v->elf_notes_dropped);
+	key(sb, "vmcore_elf_kernel_mappings");
+	str_or_null(sb, v->kernel_loads_status[0] ? v->kernel_loads_status : NULL);
 	key(sb, "format_details");
 	details(sb, f);
 	key(sb, "warnings");

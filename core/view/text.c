@@ -122,6 +122,8 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, " (%s-endian as the kernel's memory, the dump file is not: notes turned, %zu left out)",
 			  in->machine->mem_endian.big ? "big" : "little", v->elf_notes_dropped);
 	sb_printf(sb, "\n");
+	if (v->kernel_loads_status[0])
+		sb_printf(sb, "vmcore.elf kernel mappings: %s\n", v->kernel_loads_status);
 	if (in->diag->warnings[0])
 		sb_printf(sb, "warnings:\n%s", in->diag->warnings);
 }

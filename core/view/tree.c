@@ -143,14 +143,15 @@ static bool add_dmesg(struct tree *t)
 
 /* Whether an ELF input gives readers what /proc/vmcore of its architecture
  * would: virtual addresses where the architecture has them (QEMU's ELF
- * with paging off has only physical ones). */
+ * with paging off has only physical ones), the memory's byte order, and
+ * no need of the page tables' mappings beside. */
 static bool elf_input_servable(const struct view *v)
 {
 	const struct format *f = v->in.fmt;
 	const struct machine *m = v->in.machine;
 	return f->elf_passthrough && elf_servable_as_is(&v->in.files[0], f->endian) &&
 	       (!m->arch->elf_needs_vaddr || f->elf_has_vaddr) &&
-	       m->mem_endian.big == f->endian.big;
+	       !m->arch->elf_maps_kernel_pages && m->mem_endian.big == f->endian.big;
 }
 
 /* Each RAM run's p_vaddr, where the architecture maps RAM linearly; NULL
@@ -189,24 +190,31 @@ static enum dumpfs_status build_elf(struct tree *t)
 	/* Readers take the ELF's byte order for the memory's: where the dump
 	 * file has the other one, so do the notes. */
 	const struct note_set *notes = &f->notes;
-	if (m->mem_endian.big != f->endian.big) {
+	v->elf_reordered = m->mem_endian.big != f->endian.big;
+	if (v->elf_reordered) {
 		enum dumpfs_status st = notes_reorder(&t->elf_notes, notes, m->mem_endian,
 						      m->arch->note_swap, &v->elf_notes_dropped);
 		if (st != DUMPFS_OK)
 			return st;
 		notes = &t->elf_notes;
-		v->elf_reordered = true;
 	}
+	struct elf_alias *aliases;
+	size_t naliases;
+	enum dumpfs_status st = kernel_loads(v, &aliases, &naliases);
+	if (st != DUMPFS_OK)
+		return st;
 	uint64_t *vaddrs = run_vaddrs(f, m);
 	struct elf_view_spec spec = {
+		.aliases = aliases, .naliases = naliases,
 		.mem = m->phys, .page_shift = f->page_shift, .runs = f->ram, .nruns = f->nram,
 		.run_vaddr = vaddrs, .notes = notes, .endian = m->mem_endian,
 		.elf_machine = m->elf_machine, .incomplete = f->incomplete,
 	};
 	spec.text_load = m->arch->kernel_text_load &&
 			 m->arch->kernel_text_load(m, &spec.text_vaddr, &spec.text_paddr, &spec.text_len);
-	enum dumpfs_status st = elf_view_new(&t->elf, &spec);
+	st = elf_view_new(&t->elf, &spec);
 	free(vaddrs);
+	free(aliases);
 	if (st == DUMPFS_OK)
 		v->elf = elf_view_space(t->elf);
 	return st;

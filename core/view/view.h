@@ -31,11 +31,20 @@ struct view {
 	bool elf_reordered;             /* in the memory's byte order, not
 					 * the dump file's */
 	size_t elf_notes_dropped;       /* notes it could not turn */
+	char kernel_loads_status[200];  /* what /header says of them; "" if
+					 * the architecture has none */
 	bool has_dmesg;
 	char dmesg_status[160];         /* what /header says about /dmesg */
 };
 
 /* ---- elfview.c --------------------------------------------------------- */
+
+/* A PT_LOAD over the bytes of RAM run @run: [vaddr, +len) of the kernel's
+ * page tables is [paddr, +len) of that run. */
+struct elf_alias {
+	uint64_t vaddr, paddr, len;
+	size_t run;
+};
 
 /* An ELF64 core over @mem: one PT_NOTE with @notes, then a PT_LOAD per run
  * of pages, [after a kernel-text PT_LOAD]. */
@@ -51,6 +60,8 @@ struct elf_view_spec {
 	bool incomplete;                /* DUMP_ELF_INCOMPLETE */
 	bool text_load;                 /* add the kernel-text PT_LOAD: */
 	uint64_t text_vaddr, text_paddr, text_len;
+	const struct elf_alias *aliases;        /* PT_LOADs after the RAM's */
+	size_t naliases;
 };
 struct elf_view;
 enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spec *spec);
@@ -59,6 +70,13 @@ void elf_view_free(struct elf_view *v);
 /* Whether an ELF vmcore @src can be served as it is: its program headers
  * follow its ELF header, where every reader looks for them. */
 bool elf_servable_as_is(const struct source *src, struct endian e);
+
+/* ---- kernel_loads.c ---------------------------------------------------- */
+
+/* The PT_LOADs for what the kernel's page tables map outside the linear
+ * map, where the architecture wants them in /vmcore.elf (none elsewhere);
+ * v->kernel_loads_status says what was found. */
+enum dumpfs_status kernel_loads(struct view *v, struct elf_alias **out, size_t *count);
 
 /* ---- text.c ------------------------------------------------------------ */
 

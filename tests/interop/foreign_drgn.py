@@ -5,7 +5,7 @@ architecture: the name is historical), run in a child by the Python that has
 Debian's python3-drgn (/usr/bin/python3; the one running the test may be
 another), so that a crash or a hang of drgn costs one judge, not the run.
 Opens CORE with drgn.Program().set_core_dump(), loads VMLINUX's debug info
-and prints one JSON object on stdout:
+and prints one JSON object per line on stdout, each with one of:
 
   open       why drgn could not open CORE or VMLINUX (then nothing else)
   platform   drgn's idea of the architecture and byte order
@@ -17,8 +17,8 @@ and prints one JSON object on stdout:
   printk     {"records": [[ts_nsec, text], ...]} of get_printk_records()
               (text decoded as latin-1, so every byte survives JSON)
   stack      {"task": [pid, comm], "frames": [name, ...]} of
-              prog.stack_trace() of pid 1 (init_task when there is none),
-              "crashed": the frames of the crashed thread (the CPU's task)
+              prog.stack_trace() of pid 1 (init_task when there is none)
+  crashed    the frames of prog.crashed_thread() (the CPU's task)
 
 A part that raised holds {"error": "Type: message"} instead.  Nothing here
 judges: interop_common.py's judge_* compare the values with what they expect."""
@@ -108,44 +108,46 @@ def stack(prog):
             break
         if n > MAX_TASKS:
             break
-    out = {"task": task_id(task), "frames": frame_names(prog.stack_trace(task))}
-    try:
-        out["crashed"] = frame_names(prog.crashed_thread().stack_trace())
-    except Exception as e:
-        out["crashed"] = err(e)["error"]
-    return out
+    return {"task": task_id(task), "frames": frame_names(prog.stack_trace(task))}
+
+
+def crashed(prog):
+    return frame_names(prog.crashed_thread().stack_trace())
+
+
+def emit(key, value):
+    """One part, on a line of its own as soon as it is known: drgn 0.0.22
+    can die of SIGSEGV (crashed_thread() on s390x), and the parts before
+    must survive it."""
+    sys.stdout.write(json.dumps({key: value}) + "\n")
+    sys.stdout.flush()
 
 
 def main(core, vmlinux):
     import drgn
-    out = {}
     prog = drgn.Program()
     try:
         prog.set_core_dump(core)
     except Exception as e:
-        out["open"] = "set_core_dump: " + err(e)["error"]
-        return out
+        return emit("open", "set_core_dump: " + err(e)["error"])
     p = prog.platform
-    out["platform"] = "%s %s" % (p.arch.name if p else "?",
-                                 ("little-endian" if p.flags & drgn.PlatformFlags.IS_LITTLE_ENDIAN
-                                  else "big-endian") if p else "?")
-    out["kernel"] = bool(prog.flags & drgn.ProgramFlags.IS_LINUX_KERNEL)
+    emit("platform", "%s %s" % (p.arch.name if p else "?",
+                                ("little-endian" if p.flags & drgn.PlatformFlags.IS_LITTLE_ENDIAN
+                                 else "big-endian") if p else "?"))
+    emit("kernel", bool(prog.flags & drgn.ProgramFlags.IS_LINUX_KERNEL))
     try:
         prog.load_debug_info([vmlinux])
     except drgn.MissingDebugInfoError as e:
-        out["debug_info"] = str(e)[:400]
+        emit("debug_info", str(e)[:400])
     except Exception as e:
-        out["open"] = "load_debug_info: " + err(e)["error"]
-        return out
-    out["release"] = part(release, prog)
-    out["tasks"] = part(tasks, prog)
-    out["printk"] = part(printk, prog)
-    out["stack"] = part(stack, prog)
-    return out
+        return emit("open", "load_debug_info: " + err(e)["error"])
+    for key, fn in (("release", release), ("tasks", tasks), ("printk", printk),
+                    ("stack", stack), ("crashed", crashed)):
+        emit(key, part(fn, prog))
+    return None
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    json.dump(main(sys.argv[1], sys.argv[2]), sys.stdout)
-    sys.stdout.write("\n")
+    main(sys.argv[1], sys.argv[2])

@@ -39,8 +39,7 @@ is then not dumpfs's doing alone.  Ends with "N passed, N failed" and
 writes interop-results/foreign-tools.tsv in the working directory.
 
 KNOWN_GAPS lists the (arch, judge) pairs issue 11 has not reached yet
-(the stack of s390x: kernel stacks are vmalloc'd there, its DAT tables
-are not decoded, so /vmcore.elf has no PT_LOAD for them): their
+(none since the page-table PT_LOADs of ppc64 and s390x): their
 failures print "known gap: ..." and do not count; one that passes prints
 "FAIL: ... passes now: drop it from KNOWN_GAPS", so the list only shrinks.
 
@@ -66,7 +65,7 @@ from interop_common import (DRGN_JUDGES, Fail, drgn_python, judge_both, mounted,
 DBG_DIR = os.environ.get("DUMPFS_FOREIGN_DBG", "/var/cache/dumpfs/foreign-dbg")
 GDB_ARCH = {"arm64": "aarch64", "ppc64el": "powerpc:common64", "s390x": "s390:64-bit"}
 GDB_TIMEOUT = 600
-KNOWN_GAPS = {("s390x", "drgn-stack")}
+KNOWN_GAPS = set()
 
 
 # --- the cache --------------------------------------------------------------

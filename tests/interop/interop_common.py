@@ -170,10 +170,24 @@ def run_drgn(py, core, vmlinux):
                            errors="replace", timeout=DRGN_TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         return {"open": "drgn timed out after %d s" % DRGN_TIMEOUT}
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {"open": "drgn child exited %d: %s" % (r.returncode, (r.stderr or r.stdout).strip()[-400:])}
+    res = {}
+    for line in r.stdout.splitlines():
+        try:
+            res.update(json.loads(line))
+        except ValueError:
+            pass
+    died = "drgn child exited %d%s: %s" % (
+        r.returncode, " (signal %d)" % -r.returncode if r.returncode < 0 else "",
+        (r.stderr or "").strip()[-300:])
+    if not res:
+        return {"open": died}
+    if r.returncode != 0:
+        res.setdefault("crashed", {"error": died})
+    # the crashed thread's frames go with pid 1's, as an aside
+    if isinstance(res.get("stack"), dict) and "error" not in res["stack"]:
+        c = res.get("crashed", {"error": died})
+        res["stack"]["crashed"] = c["error"] if isinstance(c, dict) else c
+    return res
 
 
 def not_kernel(res):
@@ -184,6 +198,9 @@ def not_kernel(res):
 def drgn_part(res, key):
     if "open" in res:
         raise Fail("drgn cannot open it: " + res["open"])
+    if key not in res:
+        raise Fail("drgn gave no %r: %s" % (key, res.get("crashed", {}).get("error", "?")
+                                            if isinstance(res.get("crashed"), dict) else "?"))
     v = res.get(key)
     if isinstance(v, dict) and "error" in v:
         raise Fail(v["error"] + not_kernel(res))

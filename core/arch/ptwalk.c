@@ -1,0 +1,63 @@
+/*
+ * ptwalk.c - what the page-table walkers of the architectures share: a
+ * bounded read of one table, and a translation of one address by a walk
+ * over one page.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "arch/arch.h"
+
+bool pt_read_table(const struct machine *m, struct kernel_walk *w, uint64_t paddr,
+		   void *buf, size_t len)
+{
+	if (w->tables >= PT_WALK_MAX_TABLES) {
+		w->truncated = true;
+		return false;
+	}
+	w->tables++;
+	return space_read(m->phys, buf, len, paddr) == (ssize_t)len;
+}
+
+bool pt_index_range(const struct kernel_walk *w, uint64_t base, unsigned shift, unsigned bits,
+		    unsigned *first, unsigned *last)
+{
+	uint64_t span_last = shift + bits >= 64 ? UINT64_MAX
+						: base + ((1ull << (shift + bits)) - 1);
+	if (span_last < base)
+		span_last = UINT64_MAX;
+	if (w->hi < base || w->lo > span_last)
+		return false;
+	*first = w->lo > base ? (unsigned)((w->lo - base) >> shift) : 0;
+	*last = w->hi < span_last ? (unsigned)((w->hi - base) >> shift) : (1u << bits) - 1;
+	return true;
+}
+
+void pt_leaf(struct kernel_walk *w, uint64_t vaddr, uint64_t paddr, uint64_t len)
+{
+	if (!w->fn(w->arg, vaddr, paddr, len))
+		w->stopped = true;
+}
+
+struct one_page {
+	uint64_t vaddr, paddr;
+	bool found;
+};
+
+static bool take_one(void *arg, uint64_t vaddr, uint64_t paddr, uint64_t len)
+{
+	struct one_page *o = arg;
+	if (o->vaddr >= vaddr && o->vaddr - vaddr < len) {
+		o->paddr = paddr + (o->vaddr - vaddr);
+		o->found = true;
+	}
+	return false;
+}
+
+bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr)
+{
+	struct one_page o = { .vaddr = vaddr };
+	struct kernel_walk w = { .lo = vaddr, .hi = vaddr, .fn = take_one, .arg = &o };
+	if (!m->arch->kernel_pages || m->arch->kernel_pages(m, &w) != DUMPFS_OK || !o.found)
+		return false;
+	*paddr = o.paddr;
+	return true;
+}
