@@ -35,6 +35,9 @@ dumpfs already does right on them:
     that mapping at init_uts_ns is the kernel's;
   - ppc64el and s390x, whose QEMU dumps carry no VMCOREINFO: the kernel's
     note is found in memory, the same in both mounts, and /header says so;
+  - ppc64el and s390x: /vmcore.elf has PT_LOADs for what the kernel's page
+    tables map outside the linear map (vmalloc, vmemmap), as many as
+    /header says, reading /mem's bytes at their p_paddr;
   - every architecture: /dmesg is the same in both mounts and holds every
     kernel line of the guest's serial console.
 
@@ -334,6 +337,30 @@ def read_virtual(path, loads, vaddr, n):
     raise Fail("no PT_LOAD of %s maps %#x" % (path, vaddr))
 
 
+def check_kernel_mappings(mnt, what):
+    """ppc64, s390x: the PT_LOADs after the RAM's are the page tables'
+    mappings outside the linear map, as many as /header says, and their
+    bytes are /mem's at their p_paddr (sampled)."""
+    line = header(mnt).get("vmcore.elf kernel mappings", "")
+    m = re.match(r"(\d+) PT_LOADs", line)
+    if not m or int(m.group(1)) == 0:
+        raise Fail("%s: /header 'vmcore.elf kernel mappings: %s'" % (what, line))
+    path = os.path.join(mnt, "vmcore.elf")
+    loads = virtual_loads(path)
+    ram = [l for l in loads if l[0] - l[1] in (0, 0xc000000000000000)]
+    extra = [l for l in loads if l not in ram]
+    if len(extra) != int(m.group(1)):
+        raise Fail("%s: %d PT_LOADs outside the linear map, /header says %s" % (what, len(extra), m.group(1)))
+    with open(path, "rb") as fe, open(os.path.join(mnt, "mem"), "rb") as fm:
+        for vaddr, paddr, off, size in extra[::max(1, len(extra) // 64)]:
+            n = min(size, 1 << 16)
+            fe.seek(off)
+            fm.seek(paddr)
+            if fe.read(n) != fm.read(n):
+                raise Fail("%s: the PT_LOAD at %#x (p_paddr %#x) does not read /mem's bytes" % (what, vaddr, paddr))
+    return "%d PT_LOADs from %#x to %#x, bytes equal to /mem" % (len(extra), extra[0][0], extra[-1][0])
+
+
 def vmcoreinfo(mnt):
     res = {}
     for line in open(os.path.join(mnt, "vmcoreinfo")):
@@ -532,6 +559,8 @@ def main(dumpfs, arg):
                 else:
                     run.check("%s VMCOREINFO found in memory" % arch, check_found_vmcoreinfo,
                               emnt, kmnt, osrelease)
+                    run.check("%s ELF /vmcore.elf page tables" % arch, check_kernel_mappings, emnt, "ELF")
+                    run.check("%s kdump /vmcore.elf page tables" % arch, check_kernel_mappings, kmnt, "kdump")
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
                           os.path.join(cache, "logs", "%s.serial.log" % arch))
                 known_gaps(arch, emnt, kmnt)
