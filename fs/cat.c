@@ -197,6 +197,14 @@ static int cat_node(struct copy *c, uint64_t off, uint64_t len)
 		list_dir(c->d, c->node);
 		return EXIT_OK;
 	}
+	/* A file that could not be made (a text file whose decoding failed)
+	 * is empty to stat but fails to read: say so, not nothing. */
+	char probe;
+	ssize_t r = info.size ? 0 : dumpfs_node_read(c->d, c->node, &probe, 1, 0);
+	if (r < 0) {
+		fprintf(stderr, "dumpfs: %s: %s\n", c->path, strerror((int)-r));
+		return EXIT_FAILED;
+	}
 	uint64_t end = off < info.size ? (len < info.size - off ? off + len : info.size) : off;
 	c->from = off;
 	c->progress.total = end - off;

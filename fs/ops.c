@@ -197,6 +197,14 @@ static void dumpfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	/* A file that could not be made (a text file whose decoding failed)
+	 * is empty to stat; opening it says what reading it would. */
+	char probe;
+	ssize_t r = info.size ? 0 : dumpfs_node_read(mount_of(req)->dump, node_of(ino), &probe, 1, 0);
+	if (r < 0) {
+		fuse_reply_err(req, (int)-r);
+		return;
+	}
 	if (info.is_volatile)
 		fi->direct_io = 1;
 	else

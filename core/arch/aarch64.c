@@ -36,11 +36,7 @@
 
 static bool vmci_u64(const struct machine *m, const char *key, int base, uint64_t *out)
 {
-	char v[64], *end;
-	if (!vmcoreinfo_get(m->notes, key, v, sizeof(v)))
-		return false;
-	*out = strtoull(v, &end, base);
-	return end != v;
+	return vmcoreinfo_u64(m->notes, key, base, out);
 }
 
 /* The layout from VMCOREINFO; NULL, or what it lacks. */

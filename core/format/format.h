@@ -90,6 +90,8 @@ enum dumpfs_status notes_reorder(struct note_set *out, const struct note_set *in
 void notes_free(struct note_set *ns);
 /* Value of KEY in VMCOREINFO text ("KEY=value" lines), copied into @out. */
 bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_t outlen);
+/* KEY's value as a number in @base (16 for SYMBOL(), 10 for most NUMBER()). */
+bool vmcoreinfo_u64(const struct note_set *ns, const char *key, int base, uint64_t *out);
 
 
 /* ---- the format object and its ops table ------------------------------- */

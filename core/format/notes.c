@@ -201,3 +201,12 @@ bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_
 	}
 	return false;
 }
+
+bool vmcoreinfo_u64(const struct note_set *ns, const char *key, int base, uint64_t *out)
+{
+	char v[64], *end;
+	if (!vmcoreinfo_get(ns, key, v, sizeof(v)))
+		return false;
+	*out = strtoull(v, &end, base);
+	return end != v;
+}

@@ -3,8 +3,9 @@
  * virtual addresses with nothing but the dump: the kernel log today; the
  * symbols (kallsyms), types (BTF) and tasks to come land here too.
  *
- *   kmem.c    reads at kernel virtual addresses (the arch translates)
- *   dmesg.c   the kernel log
+ *   kmem.c      reads at kernel virtual addresses (the arch translates)
+ *   dmesg.c     the kernel log
+ *   kallsyms.c  the symbol table, from the kallsyms tables in memory
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,5 +29,25 @@ bool kmem_read(struct kmem *km, uint64_t vaddr, void *buf, size_t len);
 /* The kernel log as crash's `log` prints it.  On failure @why says why and
  * nothing useful is in @sb. */
 enum dumpfs_status dmesg_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);
+
+/* The kernel's symbols: symbol i is at addr[i], its nm type letter is
+ * names[name[i]] and its name follows. */
+struct kallsyms {
+	size_t count;
+	uint64_t *addr;
+	uint32_t *name;
+	char *names;
+	const char *encoding;           /* how the addresses were stored */
+	unsigned anchors;               /* symbols checked against VMCOREINFO */
+};
+
+/* Whether VMCOREINFO names the kallsyms tables (cheap: no memory read). */
+bool kallsyms_named(const struct machine *m);
+/* Decode the tables the dump's VMCOREINFO names; @why says what failed. */
+enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen);
+void kallsyms_free(struct kallsyms *ks);
+/* The symbols as System.map has them ("ADDRESS TYPE NAME", by address);
+ * on success @why says what was decoded, on failure why not. */
+enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);
 
 #endif /* DUMPFS_KERNEL_H */

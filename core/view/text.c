@@ -116,6 +116,9 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, "dmesg: %s\n", v->dmesg_status);
 	else
 		sb_printf(sb, "dmesg: absent (%s)\n", v->dmesg_status[0] ? v->dmesg_status : "not decoded");
+	sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
+		  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
+		  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it)");
 	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s", v->elf->size,
 		  v->elf_as_is ? " (the input ELF as is)" : "");
 	if (v->elf_reordered)

@@ -34,6 +34,7 @@ struct node {
 	size_t arg;
 	bool dynamic;                   /* re-render on every read */
 	_Atomic(struct strbuf *) text;  /* rendered once, then immutable */
+	atomic_bool render_failed;      /* and not tried again: reads EIO */
 };
 
 struct tree {
@@ -51,6 +52,19 @@ static void render_header(const struct view *v, size_t arg, struct strbuf *sb) {
 static void render_regs(const struct view *v, size_t cpu, struct strbuf *sb) { text_regs(v, cpu, sb); }
 static void render_json(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; json_header(v, sb); }
 static void render_stats(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_stats(v, sb); }
+
+/* /kernel/symbols, decoded when first read, so that a mount costs nothing
+ * for it; a failure is EIO, and the reason goes to the log. */
+static void render_symbols(const struct view *v, size_t arg, struct strbuf *sb)
+{
+	char why[200];
+	(void)arg;
+	if (kallsyms_render(v->in.machine, sb, why, sizeof(why)) != DUMPFS_OK) {
+		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /kernel/symbols: %s",
+			 v->in.files[0].path, why);
+		sb->failed = true;
+	}
+}
 
 /* Only reached if the text decoded at open was dropped; it never is. */
 static void render_dmesg(const struct view *v, size_t arg, struct strbuf *sb)
@@ -263,8 +277,12 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	if (ok && ns->vmcoreinfo)
 		ok = add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
 	ok = ok && add_dmesg(t);
-	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1;
-	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR);
+	/* A directory's children are consecutive nodes: the root's first,
+	 * then each directory's. */
+	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1, kernel_dir = notes_dir + 1;
+	bool symbols = kallsyms_named(in->machine);
+	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR) &&
+	     (!symbols || add_node(t, 0, "kernel", NODE_DIR));
 
 	uint32_t first_cpu = t->count;
 	for (size_t c = 0; ok && c < ncpus; c++) {
@@ -287,6 +305,8 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 		}
 		ok = ok && add_text(t, dir, "regs", render_regs, c);
 	}
+	if (ok && symbols)
+		ok = add_text(t, kernel_dir, "symbols", render_symbols, 0);
 	return ok ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 }
 
@@ -313,14 +333,17 @@ static struct strbuf *render_once(struct tree *t, struct node *n)
 	struct strbuf *sb = atomic_load_explicit(&n->text, memory_order_acquire);
 	if (sb)
 		return sb;
+	if (atomic_load(&n->render_failed))
+		return NULL;
 	pthread_mutex_lock(&t->render_lock);
 	sb = atomic_load(&n->text);
-	if (!sb && (sb = calloc(1, sizeof(*sb)))) {
+	if (!sb && !atomic_load(&n->render_failed) && (sb = calloc(1, sizeof(*sb)))) {
 		n->render(&t->view, n->arg, sb);
 		if (sb->failed) {
 			sb_free(sb);
 			free(sb);
 			sb = NULL;
+			atomic_store(&n->render_failed, true);
 		} else {
 			atomic_store_explicit(&n->text, sb, memory_order_release);
 		}
@@ -444,7 +467,9 @@ ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t
 			return r;
 		} else {
 			struct strbuf *sb = render_once(t, n);
-			return sb ? read_bytes(sb->buf, sb->len, buf, len, off) : -ENOMEM;
+			if (!sb)
+				return atomic_load(&n->render_failed) ? -EIO : -ENOMEM;
+			return read_bytes(sb->buf, sb->len, buf, len, off);
 		}
 	}
 	return -EIO;

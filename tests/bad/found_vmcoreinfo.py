@@ -20,16 +20,12 @@ import struct
 import subprocess
 import sys
 
+from synth import note, run_cases, write_elf
+
 PAGE = 4096
 MEM = 8 << 20
 TEXT = b"OSRELEASE=6.1.0-synth\nPAGESIZE=65536\nSYMBOL(_stext)=c000000000000000\n"
 PR_REG = 112
-
-
-def note(e, name, typ, desc):
-    n = name + b"\0"
-    pad = lambda b: b + bytes(-len(b) % 4)
-    return struct.pack(e + "III", len(n), len(desc), typ) + pad(n) + pad(desc)
 
 
 def prstatus(e, regs, size):
@@ -37,20 +33,6 @@ def prstatus(e, regs, size):
     for i, r in enumerate(regs):
         struct.pack_into(e + "Q", d, PR_REG + 8 * i, r)
     return bytes(d)
-
-
-def write_elf(path, e, machine, notes, mem):
-    nb = b"".join(notes)
-    phoff, notes_off = 64, 64 + 2 * 56
-    data_off = (notes_off + len(nb) + PAGE - 1) // PAGE * PAGE
-    eh = b"\x7fELF" + bytes([2, 1 if e == "<" else 2, 1]) + bytes(9)
-    eh += struct.pack(e + "HHIQQQIHHHHHH", 4, machine, 1, 0, phoff, 0, 0, 64, 56, 2, 0, 0, 0)
-    ph = struct.pack(e + "IIQQQQQQ", 4, 0, notes_off, 0, 0, len(nb), len(nb), 0)
-    ph += struct.pack(e + "IIQQQQQQ", 1, 7, data_off, 0, 0, len(mem), len(mem), 0)
-    with open(path, "wb") as f:
-        f.write(eh + ph + nb)
-        f.seek(data_off)
-        f.write(mem)
 
 
 def vmcoreinfo_note(me, text, name=b"VMCOREINFO", descsz=None):
@@ -151,16 +133,7 @@ def main(dumpfs, work):
                              (MEM - 20, b"\x0b\0\0\0\x40\0\0\0\0\0\0\0VMCOREI")])
     cases.append(("damaged", lambda: expect_absent(dumpfs, p("damaged"))))
 
-    failed = 0
-    for name, fn in cases:
-        try:
-            fn()
-            print("ok: %s" % name)
-        except (AssertionError, subprocess.SubprocessError, OSError) as e:
-            print("FAIL: %s: %s" % (name, e))
-            failed += 1
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
-    return 1 if failed else 0
+    return run_cases(cases)
 
 
 if __name__ == "__main__":

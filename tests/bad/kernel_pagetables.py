@@ -25,32 +25,12 @@ import os
 import struct
 import subprocess
 import sys
+
+from synth import note, run_cases, write_elf
 import time
 
 PAGE = 4096
 MEM = 16 << 20
-
-
-def note(e, name, typ, desc):
-    n = name + b"\0"
-    pad = lambda b: b + bytes(-len(b) % 4)
-    return struct.pack(e + "III", len(n), len(desc), typ) + pad(n) + pad(desc)
-
-
-def write_elf(path, machine, notes, mem):
-    """A big-endian ELF core: PT_NOTE, then all of @mem at physical 0."""
-    e = ">"
-    nb = b"".join(notes)
-    phoff, notes_off = 64, 64 + 2 * 56
-    data_off = (notes_off + len(nb) + PAGE - 1) // PAGE * PAGE
-    eh = b"\x7fELF" + bytes([2, 2, 1]) + bytes(9)
-    eh += struct.pack(e + "HHIQQQIHHHHHH", 4, machine, 1, 0, phoff, 0, 0, 64, 56, 2, 0, 0, 0)
-    ph = struct.pack(e + "IIQQQQQQ", 4, 0, notes_off, 0, 0, len(nb), len(nb), 0)
-    ph += struct.pack(e + "IIQQQQQQ", 1, 7, data_off, 0, 0, len(mem), len(mem), 0)
-    with open(path, "wb") as f:
-        f.write(eh + ph + nb)
-        f.seek(data_off)
-        f.write(mem)
 
 
 def fill_pattern(mem):
@@ -106,7 +86,7 @@ def s390x_dump(path, loop=False):
         expected = [(seg5, 0x300000, 0x2000), (seg5 + 0x3000, 0x2f0000, 0x1000),
                     (seg6, 0x500000, 0x100000)]
     vmci = b"OSRELEASE=6.1.0-synth\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)=%x\n" % S390_ROOT
-    write_elf(path, 22, [note(">", b"CORE", 1, s390x_prstatus()),
+    write_elf(path, ">", 22, [note(">", b"CORE", 1, s390x_prstatus()),
                          note(">", b"VMCOREINFO", 0, vmci)], mem)
     return expected
 
@@ -144,7 +124,7 @@ def ppc64_dump(path, first_nls=9):
     put(mem, PPC_PTE + 16, LEAF | 0x220000)                      # not valid
     put(mem, PPC_PTE + 24, VALID | LEAF | 0x400000)
     vmci = b"OSRELEASE=6.1.0-synth\nPAGESIZE=65536\nSYMBOL(swapper_pg_dir)=%x\n" % (PPC_LINEAR + PPC_ROOT)
-    write_elf(path, 21, [note(">", b"CORE", 1, ppc64_prstatus()),
+    write_elf(path, ">", 21, [note(">", b"CORE", 1, ppc64_prstatus()),
                          note(">", b"VMCOREINFO", 0, vmci)], mem)
     v = 0xc008000000000000
     return [(v, 0x200000, 0x20000), (v + 0x30000, 0x400000, 0x10000), (v + 0x200000, 0x600000, 0x200000)]
@@ -166,7 +146,7 @@ def seeds(out):
     for i, pa in enumerate((0xa000, 0xb000, 0xa000 | 0x400, 0x7ff000000)):
         put(mem, 0x9000 + 8 * i, pa)
     vmci = b"OSRELEASE=6.1.0-synth\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)=1000\n"
-    write_elf(os.path.join(out, "kernel-pagetables-s390x"), 22,
+    write_elf(os.path.join(out, "kernel-pagetables-s390x"), ">", 22,
               [note(">", b"CORE", 1, s390x_prstatus()), note(">", b"VMCOREINFO", 0, vmci)], mem)
 
     mem = bytearray(0xa000)
@@ -177,7 +157,7 @@ def seeds(out):
     put(mem, 0x6000, VALID | LEAF | 0x8000)
     put(mem, 0x6008, VALID | LEAF | 0x9000)
     vmci = b"OSRELEASE=6.1.0-synth\nPAGESIZE=65536\nSYMBOL(swapper_pg_dir)=%x\n" % (PPC_LINEAR + 0x1000)
-    write_elf(os.path.join(out, "kernel-pagetables-ppc64"), 21,
+    write_elf(os.path.join(out, "kernel-pagetables-ppc64"), ">", 21,
               [note(">", b"CORE", 1, ppc64_prstatus()), note(">", b"VMCOREINFO", 0, vmci)], mem)
 
 
@@ -255,16 +235,7 @@ def main(dumpfs, work):
         ("ppc64-hash4k", lambda: (ppc64_dump(p("ppc64-hash4k"), first_nls=11),
                                   expect_none(dumpfs, p("ppc64-hash4k"), "11-bit"))[1]),
     ]
-    failed = 0
-    for name, fn in cases:
-        try:
-            msg = fn()
-            print("ok: %s%s" % (name, ": " + msg if msg else ""))
-        except (AssertionError, subprocess.SubprocessError, OSError) as e:
-            print("FAIL: %s: %s" % (name, e))
-            failed += 1
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
-    return 1 if failed else 0
+    return run_cases(cases)
 
 
 if __name__ == "__main__":

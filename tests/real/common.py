@@ -121,3 +121,47 @@ def data_extents(path):
     finally:
         os.close(fd)
     return out
+
+
+def kernel_symbols(mnt):
+    """/kernel/symbols against the mount's own VMCOREINFO: one "ADDRESS
+    TYPE NAME" line per symbol, sorted by address, and every symbol that
+    VMCOREINFO names by SYMBOL() (but mem_section, the pointer's value with
+    SPARSEMEM_EXTREME) at the address it gives.  Returns a summary; None
+    when VMCOREINFO names no kallsyms tables (then the file must be absent)."""
+    vmci = {}
+    path = os.path.join(mnt, "vmcoreinfo")
+    if os.path.exists(path):
+        for line in open(path, errors="replace"):
+            k, sep, v = line.rstrip("\n").partition("=")
+            if sep:
+                vmci[k] = v
+    syms = os.path.join(mnt, "kernel", "symbols")
+    if "SYMBOL(kallsyms_names)" not in vmci:
+        if os.path.exists(syms):
+            raise Fail("/kernel/symbols exists, but VMCOREINFO names no kallsyms tables")
+        return None
+    addrs, by_name, last = 0, {}, -1
+    with open(syms) as f:
+        for line in f:
+            a, t, name = line.split()[:3]
+            a = int(a, 16)
+            if a < last or len(t) != 1:
+                raise Fail("/kernel/symbols: %r out of order or malformed" % line)
+            last = a
+            by_name.setdefault(name, set()).add(a)
+            addrs += 1
+    checked = 0
+    for k, v in vmci.items():
+        if not k.startswith("SYMBOL(") or k == "SYMBOL(mem_section)":
+            continue
+        name = k[7:-1]
+        if name in by_name:
+            if int(v, 16) not in by_name[name]:
+                raise Fail("/kernel/symbols: %s at %s, VMCOREINFO says %s"
+                           % (name, [hex(x) for x in by_name[name]], v))
+            checked += 1
+    if "_stext" not in by_name or checked < 1:
+        raise Fail("/kernel/symbols: %d symbols, _stext %s, only %d agree with VMCOREINFO"
+                   % (addrs, "present" if "_stext" in by_name else "absent", checked))
+    return "%d symbols, %d of VMCOREINFO's SYMBOL() at their addresses" % (addrs, checked)

@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 
-from common import Elf, Fail, data_extents, mounted
+from common import Elf, Fail, data_extents, kernel_symbols, mounted
 
 PAGE = 4096
 REFERENCE = {"idle": "qemu/idle.elf", "novmci": "qemu/novmci.elf",
@@ -188,6 +188,8 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
                     raise Fail("%s: /vmcore.elf pfn %#x differs from /mem" % (files[0], pfn))
 
         vm = "as is" if "(the input ELF as is)" in header else check_direct_map(files, mnt, header)
+        syms = kernel_symbols(mnt)
+        vm += "; /kernel/symbols: " + (syms or "none (no kallsyms in VMCOREINFO)")
 
         kd = "-"
         if len(paths) == 1 and "flat" not in row["format"]:

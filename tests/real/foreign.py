@@ -38,6 +38,8 @@ dumpfs already does right on them:
   - ppc64el and s390x: /vmcore.elf has PT_LOADs for what the kernel's page
     tables map outside the linear map (vmalloc, vmemmap), as many as
     /header says, reading /mem's bytes at their p_paddr;
+  - /kernel/symbols (kallsyms decoded from memory): sorted, and every
+    symbol VMCOREINFO names at the address it gives (common.kernel_symbols);
   - every architecture: /dmesg is the same in both mounts and holds every
     kernel line of the guest's serial console.
 
@@ -53,7 +55,7 @@ import struct
 import subprocess
 import sys
 
-from common import Elf, Fail, data_extents, mounted
+from common import Elf, Fail, data_extents, kernel_symbols, mounted
 
 PAGE = 4096
 CHUNK = 1 << 20
@@ -561,6 +563,8 @@ def main(dumpfs, arg):
                               emnt, kmnt, osrelease)
                     run.check("%s ELF /vmcore.elf page tables" % arch, check_kernel_mappings, emnt, "ELF")
                     run.check("%s kdump /vmcore.elf page tables" % arch, check_kernel_mappings, kmnt, "kdump")
+                run.check("%s ELF /kernel/symbols" % arch, kernel_symbols, emnt)
+                run.check("%s kdump /kernel/symbols" % arch, kernel_symbols, kmnt)
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
                           os.path.join(cache, "logs", "%s.serial.log" % arch))
                 known_gaps(arch, emnt, kmnt)

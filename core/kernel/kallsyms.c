@@ -1,0 +1,356 @@
+/*
+ * kallsyms.c - the kernel's own symbol table, decoded from the dump: the
+ * tables kernels >= 6.0 name in VMCOREINFO (kallsyms_names and the rest).
+ *
+ * kallsyms_names holds each symbol as a length (one byte; since 6.1 two
+ * when the first has bit 7 set, the second giving bits 7 and up) and that
+ * many token numbers; kallsyms_token_index points each of the 256 tokens
+ * into kallsyms_token_table, NUL-terminated strings.  The first character
+ * of a decoded name is its type (nm's letter).  Addresses have been
+ * encoded four ways over the years: kallsyms_addresses (absolute),
+ * kallsyms_offsets relative to kallsyms_relative_base, the same with
+ * per-cpu symbols absolute (x86_64 SMP: a negative offset is base - 1 -
+ * offset), and place-relative offsets (each relative to its own slot).
+ * The kernel's config decides, and the dump does not say which, so the
+ * one that puts the symbols VMCOREINFO also names where it says wins.
+ *
+ * Everything read is bounded: 2^22 symbols, 64 MiB of names, 1024 bytes a
+ * name, tokens within 64 KiB.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kernel.h"
+
+#define MAX_SYMS (1u << 22)
+#define MAX_NAMES_BYTES (64u << 20)
+#define MAX_NAME 1024
+#define TOKENS 256
+#define STREAM_CHUNK 65536
+
+/* Where the tables are, from VMCOREINFO, and kallsyms_relative_base's
+ * value. */
+struct tables {
+	uint64_t num_syms, names, token_table, token_index;
+	uint64_t offsets, relative_base_at, addresses;
+	uint64_t relative_base;
+	bool have_offsets, have_addresses;
+};
+
+/* kallsyms_names read front to back, a chunk at a time. */
+struct stream {
+	struct kmem *km;
+	uint64_t next;                  /* vaddr of buf[len] */
+	uint8_t buf[STREAM_CHUNK];
+	size_t pos, len;
+	uint64_t consumed;
+};
+
+static bool stream_byte(struct stream *s, uint8_t *b)
+{
+	if (s->pos == s->len) {
+		/* The table may end just before an unmapped page: read what
+		 * a page at a time gives when a whole chunk does not. */
+		size_t n = STREAM_CHUNK;
+		while (n >= 4096 && !kmem_read(s->km, s->next, s->buf, n))
+			n /= 2;
+		if (n < 4096)
+			return false;
+		s->next += n;
+		s->len = n;
+		s->pos = 0;
+	}
+	*b = s->buf[s->pos++];
+	s->consumed++;
+	return true;
+}
+
+static bool tables_get(const struct machine *m, struct tables *t, char *why, size_t whylen)
+{
+	static const char *const need[] = { "SYMBOL(kallsyms_num_syms)", "SYMBOL(kallsyms_names)",
+		"SYMBOL(kallsyms_token_table)", "SYMBOL(kallsyms_token_index)" };
+	uint64_t *dst[] = { &t->num_syms, &t->names, &t->token_table, &t->token_index };
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!vmcoreinfo_u64(m->notes, need[i], 16, dst[i])) {
+			snprintf(why, whylen, "VMCOREINFO has no %s (kernels before 6.0 do not give it)", need[i]);
+			return false;
+		}
+	}
+	t->have_offsets = vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_offsets)", 16, &t->offsets) &&
+			  vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_relative_base)", 16, &t->relative_base_at);
+	t->have_addresses = vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_addresses)", 16, &t->addresses);
+	if (!t->have_offsets && !t->have_addresses) {
+		snprintf(why, whylen, "VMCOREINFO has neither SYMBOL(kallsyms_offsets) with kallsyms_relative_base nor SYMBOL(kallsyms_addresses)");
+		return false;
+	}
+	return true;
+}
+
+/* The 256 tokens, as offsets into @table (each NUL-terminated in it). */
+static bool tokens_get(struct kmem *km, const struct tables *t, uint8_t **table, uint16_t idx[TOKENS],
+		       char *why, size_t whylen)
+{
+	uint8_t raw[TOKENS * 2];
+	const struct endian e = km->m->mem_endian;
+	if (!kmem_read(km, t->token_index, raw, sizeof(raw))) {
+		snprintf(why, whylen, "kallsyms_token_index at %#" PRIx64 " is not in the dump", t->token_index);
+		return false;
+	}
+	unsigned top = 0;
+	for (int i = 0; i < TOKENS; i++) {
+		idx[i] = get16(e, raw + 2 * i);
+		top = idx[i] > top ? idx[i] : top;
+	}
+	size_t size = top + 64;         /* a token is a few bytes */
+	*table = malloc(size + 1);
+	if (!*table || !kmem_read(km, t->token_table, *table, size)) {
+		snprintf(why, whylen, "kallsyms_token_table at %#" PRIx64 " is not in the dump", t->token_table);
+		return false;
+	}
+	(*table)[size] = '\0';
+	for (int i = 0; i < TOKENS; i++)
+		if (!memchr(*table + idx[i], '\0', size - idx[i])) {
+			snprintf(why, whylen, "kallsyms token %d is not a string", i);
+			return false;
+		}
+	return true;
+}
+
+static bool names_get(struct kmem *km, const struct tables *t, struct kallsyms *ks,
+		      const uint8_t *table, const uint16_t idx[TOKENS], char *why, size_t whylen)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	size_t cap = 1 << 20;
+	char *names = malloc(cap);
+	bool ok = false;
+	if (!s || !names || !(ks->name = calloc(ks->count, sizeof(*ks->name))))
+		goto out;
+	s->km = km;
+	s->next = t->names;
+	size_t at = 0;
+	for (size_t i = 0; i < ks->count; i++) {
+		uint8_t b, hi;
+		if (!stream_byte(s, &b) || ((b & 0x80) && !stream_byte(s, &hi))) {
+			snprintf(why, whylen, "kallsyms_names is cut at symbol %zu (%#" PRIx64 ")", i,
+				 t->names + s->consumed);
+			goto out;
+		}
+		unsigned len = b & 0x80 ? (b & 0x7fu) | (unsigned)hi << 7 : b;
+		ks->name[i] = (uint32_t)at;
+		for (unsigned j = 0; j < len; j++) {
+			uint8_t tok;
+			if (!stream_byte(s, &tok)) {
+				snprintf(why, whylen, "kallsyms_names is cut at symbol %zu", i);
+				goto out;
+			}
+			const char *str = (const char *)table + idx[tok];
+			size_t n = strlen(str);
+			if (at + n + 1 - ks->name[i] > MAX_NAME || at + n + 1 > MAX_NAMES_BYTES) {
+				snprintf(why, whylen, "kallsyms symbol %zu is longer than any name", i);
+				goto out;
+			}
+			if (at + n + 1 > cap) {
+				char *bigger = realloc(names, cap * 2);
+				if (!bigger)
+					goto out;
+				names = bigger;
+				cap *= 2;
+			}
+			memcpy(names + at, str, n);
+			at += n;
+		}
+		if (at == ks->name[i]) {
+			snprintf(why, whylen, "kallsyms symbol %zu has an empty name", i);
+			goto out;
+		}
+		names[at++] = '\0';
+	}
+	ks->names = names;
+	names = NULL;
+	ok = true;
+out:
+	if (!ok && !why[0])
+		snprintf(why, whylen, "out of memory decoding kallsyms");
+	free(names);
+	free(s);
+	return ok;
+}
+
+enum encoding { ABSOLUTE, BASE_RELATIVE, ABSOLUTE_PERCPU, PLACE_RELATIVE, ENCODINGS };
+static const char *const encoding_name[] = {
+	"absolute (kallsyms_addresses)", "base-relative", "base-relative, per-cpu absolute",
+	"place-relative",
+};
+
+static uint64_t address(enum encoding enc, const struct tables *t, const uint8_t *raw, size_t i,
+			struct endian e)
+{
+	int32_t off = (int32_t)get32(e, raw + 4 * i);
+	switch (enc) {
+	case ABSOLUTE:
+		return get64(e, raw + 8 * i);
+	case BASE_RELATIVE:
+		return t->relative_base + (uint32_t)off;
+	case ABSOLUTE_PERCPU:
+		return off >= 0 ? (uint64_t)off : t->relative_base - 1 - (uint64_t)(int64_t)off;
+	default:
+		return t->offsets + 4 * i + (uint64_t)(int64_t)off;
+	}
+}
+
+/* Whether @enc puts every symbol VMCOREINFO names where it says; how many
+ * it checked in @checked.  (Not SYMBOL(mem_section): with SPARSEMEM_EXTREME
+ * it is the pointer's value, not its address.) */
+static bool encoding_fits(const struct machine *m, const struct kallsyms *ks, enum encoding enc,
+			  const struct tables *t, const uint8_t *raw, unsigned *checked)
+{
+	static const char *const anchors[] = { "_stext", "init_uts_ns", "swapper_pg_dir",
+		"node_online_map", "prb" };
+	*checked = 0;
+	for (size_t a = 0; a < sizeof(anchors) / sizeof(anchors[0]); a++) {
+		char key[64];
+		uint64_t want;
+		snprintf(key, sizeof(key), "SYMBOL(%s)", anchors[a]);
+		if (!vmcoreinfo_u64(m->notes, key, 16, &want))
+			continue;
+		for (size_t i = 0; i < ks->count; i++) {
+			if (strcmp(ks->names + ks->name[i] + 1, anchors[a]))
+				continue;
+			if (address(enc, t, raw, i, m->mem_endian) != want)
+				return false;
+			++*checked;
+			break;
+		}
+	}
+	return *checked > 0;
+}
+
+static bool addresses_get(struct kmem *km, struct tables *t, struct kallsyms *ks,
+			  char *why, size_t whylen)
+{
+	const struct machine *m = km->m;
+	uint8_t *raw[2] = { NULL, NULL };       /* offsets, addresses */
+	uint8_t base[8];
+	bool ok = false;
+	if (t->have_offsets && kmem_read(km, t->relative_base_at, base, 8))
+		t->relative_base = get64(m->mem_endian, base);
+	else
+		t->have_offsets = false;
+	if (t->have_offsets && (raw[0] = malloc(ks->count * 4)) &&
+	    !kmem_read(km, t->offsets, raw[0], ks->count * 4)) {
+		free(raw[0]);
+		raw[0] = NULL;
+	}
+	if (t->have_addresses && (raw[1] = malloc(ks->count * 8)) &&
+	    !kmem_read(km, t->addresses, raw[1], ks->count * 8)) {
+		free(raw[1]);
+		raw[1] = NULL;
+	}
+	if (!raw[0] && !raw[1]) {
+		snprintf(why, whylen, "the kallsyms address table is not in the dump");
+		goto out;
+	}
+	for (enum encoding enc = 0; enc < ENCODINGS && !ok; enc++) {
+		const uint8_t *r = raw[enc == ABSOLUTE];
+		unsigned checked;
+		if (!r || !encoding_fits(m, ks, enc, t, r, &checked))
+			continue;
+		if (!(ks->addr = malloc(ks->count * sizeof(*ks->addr))))
+			goto out;
+		for (size_t i = 0; i < ks->count; i++)
+			ks->addr[i] = address(enc, t, r, i, m->mem_endian);
+		ks->encoding = encoding_name[enc];
+		ks->anchors = checked;
+		ok = true;
+	}
+	if (!ok)
+		snprintf(why, whylen, "no kallsyms address encoding puts _stext and the other symbols of VMCOREINFO where it says");
+out:
+	free(raw[0]);
+	free(raw[1]);
+	return ok;
+}
+
+bool kallsyms_named(const struct machine *m)
+{
+	uint64_t v;
+	return vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
+}
+
+enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
+{
+	struct tables t = {0};
+	struct kmem km;
+	uint8_t raw[4], *table = NULL;
+	uint16_t idx[TOKENS];
+	enum dumpfs_status st = DUMPFS_ERR_UNSUPPORTED;
+
+	*ks = (struct kallsyms){0};
+	why[0] = '\0';
+	if (!tables_get(m, &t, why, whylen) || kmem_init(&km, m, why, whylen) != DUMPFS_OK)
+		return DUMPFS_ERR_UNSUPPORTED;
+	if (!kmem_read(&km, t.num_syms, raw, 4)) {
+		snprintf(why, whylen, "kallsyms_num_syms at %#" PRIx64 " is not in the dump", t.num_syms);
+		return DUMPFS_ERR_NODATA;
+	}
+	ks->count = get32(m->mem_endian, raw);
+	if (ks->count == 0 || ks->count > MAX_SYMS) {
+		snprintf(why, whylen, "kallsyms_num_syms is %zu", ks->count);
+		return DUMPFS_ERR_CORRUPT;
+	}
+	if (tokens_get(&km, &t, &table, idx, why, whylen) &&
+	    names_get(&km, &t, ks, table, idx, why, whylen) &&
+	    addresses_get(&km, &t, ks, why, whylen))
+		st = DUMPFS_OK;
+	free(table);
+	if (st != DUMPFS_OK)
+		kallsyms_free(ks);
+	return st;
+}
+
+void kallsyms_free(struct kallsyms *ks)
+{
+	free(ks->addr);
+	free(ks->name);
+	free(ks->names);
+	*ks = (struct kallsyms){0};
+}
+
+/* By address, then table order (qsort is not stable). */
+static int by_address(const void *a, const void *b, void *arg)
+{
+	const struct kallsyms *ks = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	if (ks->addr[i] != ks->addr[j])
+		return ks->addr[i] < ks->addr[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen)
+{
+	struct kallsyms ks;
+	enum dumpfs_status st = kallsyms_load(m, &ks, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	uint32_t *order = malloc(ks.count * sizeof(*order));
+	if (!order) {
+		kallsyms_free(&ks);
+		return DUMPFS_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < ks.count; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, ks.count, sizeof(*order), by_address, &ks);
+	const int width = m->elf_machine == EM_386 ? 8 : 16;
+	for (size_t k = 0; k < ks.count; k++) {
+		const char *n = ks.names + ks.name[order[k]];
+		sb_printf(sb, "%0*" PRIx64 " %c %s\n", width, ks.addr[order[k]], n[0], n + 1);
+	}
+	snprintf(why, whylen, "%zu symbols from kallsyms in memory (%s addresses, %u checked against VMCOREINFO)",
+		 ks.count, ks.encoding, ks.anchors);
+	free(order);
+	kallsyms_free(&ks);
+	return sb->failed ? DUMPFS_ERR_NOMEM : DUMPFS_OK;
+}
