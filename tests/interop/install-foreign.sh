@@ -1,6 +1,7 @@
 #!/bin/bash
-# install-foreign.sh - install what tests/interop/foreign_tools.py runs on the
-# foreign-architecture dumps of images/make-foreign-dumps.sh:
+# install-foreign.sh - install what tests/interop/foreign_tools.py and
+# foreign_crash.py run on the foreign-architecture dumps of
+# images/make-foreign-dumps.sh:
 #
 #   - python3-drgn and gdb-multiarch (Debian packages of the host's
 #     architecture; both read aarch64, ppc64le and s390x vmcores);
@@ -21,15 +22,34 @@
 # minutes of one CPU each, run at idle priority (chrt -i 0) so that it does
 # not disturb a benchmark.  The .deb is deleted afterwards unless KEEP_DEBS=1.
 #
-# Idempotent: an architecture whose vmlinux is already there is left alone.
+# And for tests/interop/foreign_crash.py, the crash utility of each
+# architecture, run here under qemu-ARCH-static:
+#
+#   - qemu-user-static (the host's package: qemu-aarch64-static,
+#     qemu-ppc64le-static, qemu-s390x-static);
+#   - DBG_DIR/ARCH-sysroot: crash:ARCH (Debian 12: 8.0.2-1) and the closure
+#     of its Depends (libc6, libgcc-s1, libstdc++6, gcc-12-base, libncursesw6,
+#     libtinfo6, liblzo2-2, libsnappy1v5, libzstd1: 10 packages, ~7-8 MB of
+#     .debs, 26-45 MB unpacked), fetched with `apt-get download` and unpacked
+#     with `dpkg-deb -x`, never installed.  binutils, which crash:ARCH also
+#     depends on, is left out: crash runs none of its programs.  Absolute
+#     symlinks (ppc64el's /lib64/ld64.so.2) are made relative, else qemu -L
+#     follows them into the host.  PACKAGES in the sysroot lists what it
+#     holds.  Then:
+#         qemu-aarch64-static -L DBG_DIR/arm64-sysroot \
+#             DBG_DIR/arm64-sysroot/usr/bin/crash -s VMLINUX DUMP
+#     About 30 s for all three.
+#
+# Idempotent: an architecture whose vmlinux is already there is left alone,
+# and so is a sysroot that has usr/bin/crash and PACKAGES.
 # As root or through sudo (for apt-get install only).
 #
 # Usage: bash tests/interop/install-foreign.sh [-c CACHE_DIR] [-d DBG_DIR] [ARCH...]
 #   CACHE_DIR  the foreign dump cache; defaults to the newest
 #              /var/cache/dumpfs/foreign-*/ with a MANIFEST.tsv
-#   DBG_DIR    where the vmlinux files go; defaults to $DUMPFS_FOREIGN_DBG,
-#              then /var/cache/dumpfs/foreign-dbg (foreign_tools.py looks
-#              in the same place)
+#   DBG_DIR    where the vmlinux files and sysroots go; defaults to
+#              $DUMPFS_FOREIGN_DBG, then /var/cache/dumpfs/foreign-dbg
+#              (foreign_tools.py and foreign_crash.py look in the same place)
 #   ARCH       only these architectures (arm64, ppc64el, s390x); default all
 #              the cache has a logs/ARCH.versions.txt for
 set -euo pipefail
