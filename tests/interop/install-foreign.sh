@@ -1,6 +1,7 @@
 #!/bin/bash
-# install-foreign.sh - install what tests/interop/foreign_tools.py runs on the
-# foreign-architecture dumps of images/make-foreign-dumps.sh:
+# install-foreign.sh - install what tests/interop/foreign_tools.py and
+# foreign_crash.py run on the foreign-architecture dumps of
+# images/make-foreign-dumps.sh:
 #
 #   - python3-drgn and gdb-multiarch (Debian packages of the host's
 #     architecture; both read aarch64, ppc64le and s390x vmcores);
@@ -21,15 +22,34 @@
 # minutes of one CPU each, run at idle priority (chrt -i 0) so that it does
 # not disturb a benchmark.  The .deb is deleted afterwards unless KEEP_DEBS=1.
 #
-# Idempotent: an architecture whose vmlinux is already there is left alone.
+# And for tests/interop/foreign_crash.py, the crash utility of each
+# architecture, run here under qemu-ARCH-static:
+#
+#   - qemu-user-static (the host's package: qemu-aarch64-static,
+#     qemu-ppc64le-static, qemu-s390x-static);
+#   - DBG_DIR/ARCH-sysroot: crash:ARCH (Debian 12: 8.0.2-1) and the closure
+#     of its Depends (libc6, libgcc-s1, libstdc++6, gcc-12-base, libncursesw6,
+#     libtinfo6, liblzo2-2, libsnappy1v5, libzstd1: 10 packages, ~7-8 MB of
+#     .debs, 26-45 MB unpacked), fetched with `apt-get download` and unpacked
+#     with `dpkg-deb -x`, never installed.  binutils, which crash:ARCH also
+#     depends on, is left out: crash runs none of its programs.  Absolute
+#     symlinks (ppc64el's /lib64/ld64.so.2) are made relative, else qemu -L
+#     follows them into the host.  PACKAGES in the sysroot lists what it
+#     holds.  Then:
+#         qemu-aarch64-static -L DBG_DIR/arm64-sysroot \
+#             DBG_DIR/arm64-sysroot/usr/bin/crash -s VMLINUX DUMP
+#     About 30 s for all three.
+#
+# Idempotent: an architecture whose vmlinux is already there is left alone,
+# and so is a sysroot that has usr/bin/crash and PACKAGES.
 # As root or through sudo (for apt-get install only).
 #
 # Usage: bash tests/interop/install-foreign.sh [-c CACHE_DIR] [-d DBG_DIR] [ARCH...]
 #   CACHE_DIR  the foreign dump cache; defaults to the newest
 #              /var/cache/dumpfs/foreign-*/ with a MANIFEST.tsv
-#   DBG_DIR    where the vmlinux files go; defaults to $DUMPFS_FOREIGN_DBG,
-#              then /var/cache/dumpfs/foreign-dbg (foreign_tools.py looks
-#              in the same place)
+#   DBG_DIR    where the vmlinux files and sysroots go; defaults to
+#              $DUMPFS_FOREIGN_DBG, then /var/cache/dumpfs/foreign-dbg
+#              (foreign_tools.py and foreign_crash.py look in the same place)
 #   ARCH       only these architectures (arm64, ppc64el, s390x); default all
 #              the cache has a logs/ARCH.versions.txt for
 set -euo pipefail
@@ -63,7 +83,7 @@ idle=
 command -v chrt > /dev/null && idle="chrt -i 0"
 
 # 1. the tools
-tools=(python3-drgn gdb-multiarch xz-utils)
+tools=(python3-drgn gdb-multiarch xz-utils qemu-user-static)
 missing=()
 for p in "${tools[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q "ok installed" || missing+=("$p")
@@ -165,5 +185,82 @@ for arch in "${arches[@]}"; do
 	rm -rf "$tmp"
 	echo "install-foreign.sh: $arch: $vmlinux ($(stat -c %s "$vmlinux") bytes) in $(($(date +%s) - t0)) s"
 	[ "${KEEP_DEBS:-0}" = 1 ] || rm -f "$deb"
+done
+
+# 3. crash for each architecture, in a sysroot for qemu-ARCH-static -L
+crash_deps() {
+	# crash:ARCH and the closure of its Depends/Pre-Depends, less binutils
+	# (crash 8.0.2 runs no binutils program; its gdb is built in) and
+	# what only binutils pulls in
+	local arch=$1 todo=("crash:$arch") seen=" " p d
+	while [ ${#todo[@]} -gt 0 ]; do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		case $seen in *" $p "*) continue ;; esac
+		seen="$seen$p "
+		echo "$p"
+		while read -r d; do
+			case $d in
+			binutils* | "<"*) ;;
+			*:*) todo+=("$d") ;;
+			*) todo+=("$d:$arch") ;;
+			esac
+		done < <(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks \
+			--no-replaces --no-enhances "$p" | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: //p')
+	done
+}
+for arch in "${arches[@]}"; do
+	sysroot=$dbg/$arch-sysroot
+	if [ -x "$sysroot/usr/bin/crash" ] && [ -s "$sysroot/PACKAGES" ]; then
+		echo "install-foreign.sh: $arch: $sysroot/usr/bin/crash already there ($(head -1 "$sysroot/PACKAGES"))"
+		continue
+	fi
+	case $known in
+	*" $arch "*) ;;
+	*)
+		echo "install-foreign.sh: $arch is not a dpkg architecture here: $sudo dpkg --add-architecture $arch; $sudo apt-get update" >&2
+		status=1
+		continue ;;
+	esac
+	pkgs=$(crash_deps "$arch")
+	if [ -z "$pkgs" ] || ! apt-cache show "crash:$arch" > /dev/null 2>&1; then
+		apt_update
+		pkgs=$(crash_deps "$arch")
+	fi
+	t0=$(date +%s)
+	dl=$dbg/debs/crash-$arch
+	mkdir -p "$dl"
+	[ "$(id -u)" -eq 0 ] && id _apt > /dev/null 2>&1 && chown _apt "$dl" || true
+	echo "install-foreign.sh: $arch: apt-get download" $pkgs
+	# shellcheck disable=SC2086
+	if ! (cd "$dl" && apt-get download $pkgs); then
+		echo "install-foreign.sh: $arch: cannot download $pkgs" >&2
+		status=1
+		continue
+	fi
+	tmp=$(mktemp -d "$dbg/.sysroot-$arch.XXXXXX")
+	for deb in "$dl"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp"
+		dpkg-deb --show --showformat='${Package}:${Architecture} ${Version}\n' "$deb" >> "$tmp/PACKAGES.tmp"
+	done
+	# qemu -L looks a path up in the sysroot first, but an absolute symlink
+	# there (ppc64el's /lib64/ld64.so.2 -> /lib/powerpc64le-linux-gnu/...)
+	# would point back into the host: make such links relative
+	find "$tmp" -type l -lname '/*' | while read -r l; do
+		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$tmp$(readlink "$l")")" "$l"
+	done
+	{ grep '^crash:' "$tmp/PACKAGES.tmp"; grep -v '^crash:' "$tmp/PACKAGES.tmp" | sort; } > "$tmp/PACKAGES"
+	rm -f "$tmp/PACKAGES.tmp"
+	if [ ! -x "$tmp/usr/bin/crash" ]; then
+		rm -rf "$tmp"
+		echo "install-foreign.sh: $arch: no usr/bin/crash in crash:$arch" >&2
+		status=1
+		continue
+	fi
+	rm -rf "$sysroot"
+	mv "$tmp" "$sysroot"
+	chmod 755 "$sysroot"
+	[ "${KEEP_DEBS:-0}" = 1 ] || rm -rf "$dl"
+	echo "install-foreign.sh: $arch: $sysroot ($(du -sh "$sysroot" | cut -f1), $(wc -l < "$sysroot/PACKAGES") packages) in $(($(date +%s) - t0)) s"
 done
 exit $status
