@@ -88,7 +88,7 @@ if [ "$INSTALL" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     ok=0
     for try in $(seq 1 30); do   # another apt/dpkg may hold the lock
-        if $NICE apt-get install -y --no-install-recommends qemu-system-arm cpio gzip python3 makedumpfile binutils \
+        if $NICE apt-get install -y --no-install-recommends qemu-system-arm ipxe-qemu cpio gzip python3 makedumpfile binutils \
                 >> "$OUT/logs/apt.log" 2>&1; then ok=1; break; fi
         log "apt-get install failed (try $try; dpkg lock?), retrying in 10 s"
         sleep 10

@@ -96,7 +96,9 @@ done
 if [ -n "$todo" ] && [ "$INSTALL" = 1 ]; then
     T0=$(now)
     export DEBIAN_FRONTEND=noninteractive
-    pkgs="cpio gzip python3"
+    # the machines' option ROMs (virtio-net's efi-virtio.rom on arm64 virt,
+    # the VGA BIOS on ppc64 pseries) are only recommended by QEMU's packages
+    pkgs="cpio gzip python3 ipxe-qemu seabios"
     for ARCH in $todo; do arch_facts "$ARCH"; pkgs="$pkgs $QEMU_PKG"; done
     ok=0
     for try in $(seq 1 30); do   # another apt/dpkg may hold the lock

@@ -95,7 +95,7 @@ done
 if [ -n "$todo" ] && [ "$INSTALL" = 1 ]; then
     T0=$(now)
     export DEBIAN_FRONTEND=noninteractive
-    pkgs="cpio gzip python3"
+    pkgs="cpio gzip python3 seabios ipxe-qemu"      # option ROMs: only recommended by QEMU
     for ARCH in $todo; do arch_facts "$ARCH"; pkgs="$pkgs $QEMU_PKG"; done
     ok=0
     for try in $(seq 1 30); do   # another apt/dpkg may hold the lock
