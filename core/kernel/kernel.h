@@ -6,6 +6,7 @@
  *   kmem.c      reads at kernel virtual addresses (the arch translates)
  *   dmesg.c     the kernel log
  *   kallsyms.c  the symbol table, from the kallsyms tables in memory
+ *   btf.c       the type information (BTF), found in the kernel image
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -49,5 +50,11 @@ void kallsyms_free(struct kallsyms *ks);
 /* The symbols as System.map has them ("ADDRESS TYPE NAME", by address);
  * on success @why says what was decoded, on failure why not. */
 enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);
+
+/* Whether the image can be searched for BTF (cheap: no memory read). */
+bool btf_searchable(const struct machine *m);
+/* The kernel's BTF blob, as the image holds it; on success @why says where
+ * it was found, on failure why it was not. */
+enum dumpfs_status btf_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);
 
 #endif /* DUMPFS_KERNEL_H */

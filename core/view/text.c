@@ -119,6 +119,9 @@ void text_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
 		  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
 		  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it)");
+	sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
+		  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
+		  : "none (no kernel address translation or no SYMBOL(_stext) to search the image from)");
 	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s", v->elf->size,
 		  v->elf_as_is ? " (the input ELF as is)" : "");
 	if (v->elf_reordered)

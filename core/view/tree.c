@@ -66,6 +66,17 @@ static void render_symbols(const struct view *v, size_t arg, struct strbuf *sb)
 	}
 }
 
+/* /kernel/btf, found when first read, as /kernel/symbols. */
+static void render_btf(const struct view *v, size_t arg, struct strbuf *sb)
+{
+	char why[200];
+	(void)arg;
+	if (btf_render(v->in.machine, sb, why, sizeof(why)) != DUMPFS_OK) {
+		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /kernel/btf: %s", v->in.files[0].path, why);
+		sb->failed = true;
+	}
+}
+
 /* Only reached if the text decoded at open was dropped; it never is. */
 static void render_dmesg(const struct view *v, size_t arg, struct strbuf *sb)
 {
@@ -280,9 +291,9 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	/* A directory's children are consecutive nodes: the root's first,
 	 * then each directory's. */
 	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1, kernel_dir = notes_dir + 1;
-	bool symbols = kallsyms_named(in->machine);
+	bool symbols = kallsyms_named(in->machine), btf = btf_searchable(in->machine);
 	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR) &&
-	     (!symbols || add_node(t, 0, "kernel", NODE_DIR));
+	     (!(symbols || btf) || add_node(t, 0, "kernel", NODE_DIR));
 
 	uint32_t first_cpu = t->count;
 	for (size_t c = 0; ok && c < ncpus; c++) {
@@ -307,6 +318,8 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	}
 	if (ok && symbols)
 		ok = add_text(t, kernel_dir, "symbols", render_symbols, 0);
+	if (ok && btf)
+		ok = add_text(t, kernel_dir, "btf", render_btf, 0);
 	return ok ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 }
 

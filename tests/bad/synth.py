@@ -1,5 +1,6 @@
 """synth.py - what the generated-dump tests of tests/bad/ share: an ELF
 note, a one-segment ELF core around a memory image, and the case runner."""
+import os
 import struct
 import subprocess
 
@@ -42,3 +43,24 @@ def run_cases(cases):
             failed += 1
     print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
+
+
+def expect_read_failure(dumpfs, path, node, words, work):
+    """`dumpfs cat PATH NODE` fails saying @words, and a read of NODE on a
+    mount of @path fails with EIO."""
+    r = subprocess.run([dumpfs, "cat", path, node], capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    if r.returncode == 0 or words not in err:
+        raise AssertionError("exit %d, stderr %r; expected a failure saying %r" % (r.returncode, err[-300:], words))
+    mnt = os.path.join(work, "mnt")
+    os.makedirs(mnt, exist_ok=True)
+    subprocess.run([dumpfs, path, mnt], check=True, capture_output=True, timeout=60)
+    try:
+        with open(os.path.join(mnt, node.lstrip("/")), "rb") as f:
+            f.read()
+        raise AssertionError("reading the mounted %s did not fail" % node)
+    except OSError as e:
+        if e.errno != 5:
+            raise AssertionError("reading the mounted %s: %s, expected EIO" % (node, e))
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], capture_output=True)

@@ -54,6 +54,8 @@ seed elf "${small[@]}" --format elf --incomplete
 seed elf "${small[@]}" --format elf --eraseinfo --phys-base 0x2000000
 # Kernel page tables (s390x DAT, ppc64 hash) that /vmcore.elf's walk reaches.
 python3 "$(dirname "$0")/../bad/kernel_pagetables.py" --seeds "$out/elf"
+# BTF in a kernel image, behind a decoy header.
+python3 "$(dirname "$0")/../bad/btf_image.py" --seeds "$out/elf"
 # PN_XNUM needs 65535 program headers (a sparse 256 MiB image): its first
 # 64 KiB keep the ELF header, the section header's count and many headers.
 n=$((n + 1))

@@ -1,12 +1,17 @@
 """Shared helpers of the real-dump tests: mounting dumpfs, reading ELF files
 with our own small parser (independent of dumpfs), and walking /mem's data
 extents with SEEK_DATA/SEEK_HOLE."""
+import atexit
 import contextlib
+import functools
+import lzma
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
 import time
+import zlib
 
 
 class Fail(Exception):
@@ -165,3 +170,86 @@ def kernel_symbols(mnt):
         raise Fail("/kernel/symbols: %d symbols, _stext %s, only %d agree with VMCOREINFO"
                    % (addrs, "present" if "_stext" in by_name else "absent", checked))
     return "%d symbols, %d of VMCOREINFO's SYMBOL() at their addresses" % (addrs, checked)
+
+
+@functools.lru_cache(maxsize=8)
+def kernel_elf(path):
+    """@path if it is an ELF vmlinux; for a compressed kernel (x86's
+    bzImage, s390x's image), the ELF vmlinux it holds, unpacked as the
+    kernel's scripts/extract-vmlinux does into a temporary file; None if
+    there is none."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] == b"\x7fELF":
+        return path
+    for magic, unpack in ((b"\xfd7zXZ\x00", lambda b: lzma.LZMADecompressor().decompress(b)),
+                          (b"\x1f\x8b\x08", lambda b: zlib.decompressobj(31).decompress(b))):
+        at = data.find(magic)
+        while at >= 0:
+            try:
+                out = unpack(data[at:])
+            except (lzma.LZMAError, zlib.error):
+                out = b""
+            if out[:4] == b"\x7fELF":
+                fd, tmp = tempfile.mkstemp(prefix="dumpfs-vmlinux-")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(out)
+                atexit.register(os.unlink, tmp)
+                return tmp
+            at = data.find(magic, at + 1)
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def elf_section(path, name):
+    """The bytes of section @name of ELF file @path, None if it has none."""
+    out = path + ".section"
+    r = subprocess.run(["objcopy", "-O", "binary", "--only-section=" + name, path, out],
+                       capture_output=True)
+    try:
+        if r.returncode != 0 or not os.path.exists(out):
+            return None
+        with open(out, "rb") as f:
+            return f.read() or None
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+def kernel_btf(mnt, image=None):
+    """/kernel/btf: bpftool reads it and prints the dumped kernel's
+    vmlinux.h with struct task_struct and struct mm_struct; where @image
+    (the kernel's ELF vmlinux with a .BTF section, or a raw Image) is
+    given, the blob is its .BTF byte for byte, or lies in it."""
+    path = os.path.join(mnt, "kernel", "btf")
+    if not os.path.exists(path):
+        vmci = os.path.join(mnt, "vmcoreinfo")
+        if os.path.exists(vmci) and "SYMBOL(_stext)=" in open(vmci, errors="replace").read():
+            raise Fail("no /kernel/btf, though VMCOREINFO gives SYMBOL(_stext)")
+        return "none (no VMCOREINFO SYMBOL(_stext))"
+    with open(path, "rb") as f:
+        blob = f.read()
+    if not shutil.which("bpftool"):
+        raise Fail("bpftool is not installed (tests/deps.sh installs it)")
+    r = subprocess.run(["bpftool", "btf", "dump", "file", path, "format", "c"],
+                       capture_output=True, timeout=300)
+    if r.returncode != 0:
+        raise Fail("bpftool btf dump of /kernel/btf: exit %d: %s" % (r.returncode, r.stderr[-300:]))
+    for want in (b"struct task_struct {", b"struct mm_struct {"):
+        if want not in r.stdout:
+            raise Fail("bpftool's vmlinux.h of /kernel/btf has no %s" % want.decode())
+    how = "bpftool: vmlinux.h of %d lines" % r.stdout.count(b"\n")
+    elf = image and kernel_elf(image)
+    if image:
+        if elf:
+            want = elf_section(elf, ".BTF")
+            if want is not None and want != blob:
+                raise Fail("/kernel/btf (%d bytes) differs from %s's .BTF (%d bytes)"
+                           % (len(blob), image, len(want)))
+            how += "; equal to %s's .BTF" % os.path.basename(image) if want else "; %s has no .BTF" % image
+        else:
+            with open(image, "rb") as f:
+                if blob not in f.read():
+                    raise Fail("/kernel/btf (%d bytes) is not in %s" % (len(blob), image))
+            how += "; found in %s" % os.path.basename(image)
+    return "%d bytes, %s" % (len(blob), how)

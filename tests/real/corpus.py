@@ -16,10 +16,11 @@ Exits 77 (skip) when the corpus has not been made."""
 import mmap
 import struct
 import os
+import re
 import subprocess
 import sys
 
-from common import Elf, Fail, data_extents, kernel_symbols, mounted
+from common import Elf, Fail, data_extents, kernel_btf, kernel_symbols, mounted
 
 PAGE = 4096
 REFERENCE = {"idle": "qemu/idle.elf", "novmci": "qemu/novmci.elf",
@@ -190,6 +191,7 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
         vm = "as is" if "(the input ELF as is)" in header else check_direct_map(files, mnt, header)
         syms = kernel_symbols(mnt)
         vm += "; /kernel/symbols: " + (syms or "none (no kallsyms in VMCOREINFO)")
+        vm += "; /kernel/btf: " + kernel_btf(mnt, debug_vmlinux(mnt))
 
         kd = "-"
         if len(paths) == 1 and "flat" not in row["format"]:
@@ -207,6 +209,18 @@ def check_set(dumpfs, real, row, files, ref, ref_pages, ref_map):
     print("ok: %-45s %7d pages equal to %s, %d CPUs, %s; /vmcore.elf %s"
           % (files[0] + (" (+%d parts)" % (len(files) - 1) if len(files) > 1 else ""),
              compared, ref.path.split("/")[-1], len(got), kd, vm))
+
+
+def debug_vmlinux(mnt):
+    """The kernel of the dump's release: its debug vmlinux where
+    tests/interop/install.sh has installed it, else the /boot/vmlinuz that
+    images/make-real-dumps.sh booted."""
+    with open(os.path.join(mnt, "header")) as f:
+        m = re.search(r"^osrelease: (\S+)$", f.read(), re.M)
+    for path in m and ("/usr/lib/debug/boot/vmlinux-" + m.group(1), "/boot/vmlinuz-" + m.group(1)) or ():
+        if os.path.exists(path):
+            return path
+    return None
 
 
 def main(dumpfs, real):

@@ -55,7 +55,7 @@ import struct
 import subprocess
 import sys
 
-from common import Elf, Fail, data_extents, kernel_symbols, mounted
+from common import Elf, Fail, data_extents, kernel_btf, kernel_symbols, mounted
 
 PAGE = 4096
 CHUNK = 1 << 20
@@ -508,6 +508,49 @@ def known_gaps(arch, emnt, kmnt):
                   % (arch, name))
 
 
+def kernel_has_btf(cache, arch):
+    """Whether the guest kernel's config has CONFIG_DEBUG_INFO_BTF (Debian
+    12's arm64 yes; ppc64el and s390x no)."""
+    for path in glob.glob(os.path.join(cache, "build", arch, "kernel-pkg/boot/config-*")):
+        with open(path) as f:
+            return "\nCONFIG_DEBUG_INFO_BTF=y\n" in f.read()
+    return True
+
+
+def check_no_btf(dumpfs, path, mnt):
+    """A kernel without BTF: a read of /kernel/btf fails with EIO and
+    `dumpfs cat` says why."""
+    try:
+        with open(os.path.join(mnt, "kernel", "btf"), "rb") as f:
+            f.read()
+        raise Fail("/kernel/btf reads, though the kernel has no CONFIG_DEBUG_INFO_BTF")
+    except OSError as e:
+        if e.errno != 5:
+            raise Fail("/kernel/btf: %s, expected EIO" % e)
+    r = subprocess.run([dumpfs, "cat", path, "/kernel/btf"], capture_output=True, timeout=600)
+    if r.returncode == 0 or b"no BTF in the" not in r.stderr:
+        raise Fail("dumpfs cat /kernel/btf: exit %d, %r" % (r.returncode, r.stderr[-200:]))
+    return "EIO; dumpfs cat: " + r.stderr.decode(errors="replace").splitlines()[0]
+
+
+def kernel_image(cache, arch):
+    """The guest kernel as a file that holds its BTF: the debug vmlinux
+    tests/interop/install-foreign.sh unpacks, else the package's own
+    vmlinux (ppc64el) or uncompressed Image (arm64); None (s390x's is
+    compressed)."""
+    dbg = os.environ.get("DUMPFS_FOREIGN_DBG", "/var/cache/dumpfs/foreign-dbg")
+    for pattern in (os.path.join(dbg, arch, "usr/lib/debug/boot/vmlinux-*"),
+                    os.path.join(cache, "build", arch, "kernel-pkg/boot/vmlinux-*"),
+                    os.path.join(cache, "build", arch, "kernel-pkg/boot/vmlinuz-*")):
+        for path in sorted(glob.glob(pattern)):
+            with open(path, "rb") as f:
+                head = f.read(64)
+            # an ELF, or arm64's Image (its magic "ARM\x64" at 56)
+            if head[:4] == b"\x7fELF" or head[56:60] == b"ARM\x64":
+                return path
+    return None
+
+
 def main(dumpfs, arg):
     cache = find_cache(arg)
     if not cache:
@@ -565,6 +608,13 @@ def main(dumpfs, arg):
                     run.check("%s kdump /vmcore.elf page tables" % arch, check_kernel_mappings, kmnt, "kdump")
                 run.check("%s ELF /kernel/symbols" % arch, kernel_symbols, emnt)
                 run.check("%s kdump /kernel/symbols" % arch, kernel_symbols, kmnt)
+                if kernel_has_btf(cache, arch):
+                    image = kernel_image(cache, arch)
+                    run.check("%s ELF /kernel/btf" % arch, kernel_btf, emnt, image)
+                    run.check("%s kdump /kernel/btf" % arch, kernel_btf, kmnt, image)
+                else:
+                    run.check("%s ELF /kernel/btf absent" % arch, check_no_btf, dumpfs, epath, emnt)
+                    run.check("%s kdump /kernel/btf absent" % arch, check_no_btf, dumpfs, kpath, kmnt)
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
                           os.path.join(cache, "logs", "%s.serial.log" % arch))
                 known_gaps(arch, emnt, kmnt)

@@ -1,0 +1,144 @@
+/*
+ * btf.c - the kernel's BTF type information, found in the dump.
+ *
+ * A kernel built with CONFIG_DEBUG_INFO_BTF carries its types in the .BTF
+ * section of its image (between __start_BTF and __stop_BTF; before 5.x as
+ * _binary__btf_vmlinux_bin_start/_end), read-only data that no dump level
+ * filters out.  VMCOREINFO names neither symbol, and kallsyms names them
+ * only where it lists data symbols, so the section is found by what it
+ * is: the image is searched from _stext for a BTF header (magic 0xeB9F in
+ * the kernel's byte order, version 1, a 24-byte header, types first and
+ * strings right after, as pahole writes them), and the blob it describes
+ * must then parse with libbpf, the field's own BTF parser, and hold
+ * struct task_struct, so that a stray match in code or data cannot pass
+ * for it.
+ *
+ * Bounded: the search reads at most BTF_SCAN_MAX bytes of the image, a
+ * blob is at most BTF_MAX_SIZE (a 6.1 vmlinux's is about 5 MiB).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kernel/kernel.h"
+
+#define BTF_HDR_LEN 24
+#define BTF_SCAN_MAX (128ull << 20)
+#define BTF_MAX_SIZE (64u << 20)
+#define SCAN_PAGE 4096u
+
+/* The header's first 8 bytes in @e: magic, version 1, flags 0, hdr_len. */
+static void header_pattern(struct endian e, uint8_t pat[8])
+{
+	put16(e, pat, BTF_MAGIC);     /* <linux/btf.h>, through libbpf's btf.h */
+	pat[2] = 1;
+	pat[3] = 0;
+	put32(e, pat + 4, BTF_HDR_LEN);
+}
+
+/* The blob size the header at @h gives, 0 if it is not one pahole writes. */
+static uint64_t header_blob_size(struct endian e, const uint8_t *h)
+{
+	uint32_t type_off = get32(e, h + 8), type_len = get32(e, h + 12);
+	uint32_t str_off = get32(e, h + 16), str_len = get32(e, h + 20);
+	uint64_t size = (uint64_t)BTF_HDR_LEN + str_off + str_len;
+	if (type_off != 0 || str_off != type_len || !type_len || !str_len || size > BTF_MAX_SIZE)
+		return 0;
+	return size;
+}
+
+/* Whether @blob is a whole kernel's BTF. */
+static bool blob_is_vmlinux_btf(const uint8_t *blob, uint64_t size)
+{
+	struct btf *btf = btf__new(blob, (uint32_t)size);
+	if (!btf)
+		return false;
+	bool ok = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+/* Read the blob the header at @vaddr describes into @sb, if it is one. */
+static bool take_blob(struct kmem *km, uint64_t vaddr, const uint8_t *h, struct strbuf *sb)
+{
+	uint64_t size = header_blob_size(km->m->mem_endian, h);
+	if (!size)
+		return false;
+	uint8_t *blob = malloc(size);
+	bool ok = blob && kmem_read(km, vaddr, blob, size) && blob_is_vmlinux_btf(blob, size);
+	if (ok)
+		sb_append(sb, blob, size);
+	free(blob);
+	return ok;
+}
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+bool btf_searchable(const struct machine *m)
+{
+	uint64_t stext;
+	return m->arch->vtop_init && m->arch->vtop &&
+	       vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext);
+}
+
+enum dumpfs_status btf_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen)
+{
+	struct kmem km;
+	uint64_t stext;
+	uint8_t pat[8], buf[BTF_HDR_LEN + SCAN_PAGE];
+	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	if (!vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext)) {
+		snprintf(why, whylen, "VMCOREINFO has no SYMBOL(_stext) to search the image from");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	/* libbpf explains every blob it refuses on stderr; a refusal here
+	 * only means "not this one". */
+	libbpf_set_print(silent);
+	header_pattern(m->mem_endian, pat);
+	uint64_t start = stext & ~(uint64_t)(SCAN_PAGE - 1), pages_read = 0;
+	size_t carry = 0;       /* bytes of the previous page kept in front */
+	for (uint64_t at = start; at - start < BTF_SCAN_MAX && at >= start; at += SCAN_PAGE) {
+		if (!kmem_read(&km, at, buf + carry, SCAN_PAGE)) {
+			carry = 0;
+			continue;
+		}
+		pages_read++;
+		size_t len = carry + SCAN_PAGE;
+		for (size_t i = 0; i + BTF_HDR_LEN <= len; i++) {
+			const uint8_t *p = memchr(buf + i, pat[0], len - BTF_HDR_LEN + 1 - i);
+			if (!p)
+				break;
+			i = (size_t)(p - buf);
+			uint64_t vaddr = at - carry + i;
+			if (!memcmp(p, pat, sizeof(pat)) && take_blob(&km, vaddr, p, sb)) {
+				snprintf(why, whylen, "BTF in the kernel image at %#" PRIx64 " (%zu bytes)",
+					 vaddr, sb->len);
+				return DUMPFS_OK;
+			}
+			if (sb->failed)
+				return DUMPFS_ERR_NOMEM;
+		}
+		carry = BTF_HDR_LEN - 1;
+		memmove(buf, buf + len - carry, carry);
+	}
+	if (!pages_read)
+		snprintf(why, whylen, "the kernel image at _stext %#" PRIx64 " is not in the dump", stext);
+	else
+		snprintf(why, whylen, "no BTF in the %" PRIu64 " MiB of the kernel image from _stext "
+			 "(a kernel without CONFIG_DEBUG_INFO_BTF)", (uint64_t)(BTF_SCAN_MAX >> 20));
+	return DUMPFS_ERR_UNSUPPORTED;
+}
