@@ -13,7 +13,7 @@
  *                   VMCOREINFO; the virtual PT_LOADs; registers
  *   ppc64.c, s390x.c   the linear map of their 6.1 kernels, registers
  *   vmcoreinfo.c    the kernel's VMCOREINFO note found in memory
- *   i386.c          register text
+ *   i386.c          the lowmem map from VMCOREINFO; registers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -36,7 +36,8 @@ struct kernel_map {
 	const char *origin;             /* who said phys_base, for /header */
 	uint64_t text_vaddr;            /* _text from the page tables; 0 if not */
 	bool has_page_offset;
-	uint64_t page_offset;           /* the direct map's base (x86_64) */
+	uint64_t page_offset;           /* the direct map's base (x86_64, i386) */
+	const char *page_offset_origin; /* who said it, for /header */
 };
 
 struct arch_ops;
@@ -98,6 +99,8 @@ struct vtop {
 struct arch_ops {
 	const char *name;
 	uint16_t elf_machine;
+	/* Bytes of the kernel's pointers and longs: 8 if 0. */
+	unsigned word_size;
 	/* Each optional. */
 	/* phys_base and _text (0 if unseen) from the page tables a CPU note
 	 * points at, for dumps that carry no VMCOREINFO. */
@@ -110,8 +113,9 @@ struct arch_ops {
 	 * absent: search memory only if vmcoreinfo_search is set. */
 	bool (*vmcoreinfo_pointer)(const struct machine *m, uint64_t *paddr);
 	bool vmcoreinfo_search;
-	/* The base of the direct map, from the page tables. */
-	bool (*find_page_offset)(const struct machine *m, uint64_t *page_offset);
+	/* The base of the direct map, and in @origin what told it. */
+	bool (*find_page_offset)(const struct machine *m, uint64_t *page_offset,
+				 const char **origin);
 	/* Where the kernel's VMCOREINFO says it in an entry of its own. */
 	bool (*kernel_map_from_vmcoreinfo)(const struct machine *m, struct kernel_map *k);
 	/* Kernel virtual to physical; @why says what is missing. */
@@ -145,6 +149,12 @@ struct arch_ops {
 	void (*prstatus_text)(const struct machine *m, const struct note *n, struct strbuf *sb);
 	void (*cpustate_text)(const struct machine *m, const struct note *n, struct strbuf *sb);
 };
+
+/* The size of the dumped kernel's pointers and longs. */
+static inline unsigned machine_word_size(const struct machine *m)
+{
+	return m->arch->word_size ? m->arch->word_size : 8;
+}
 
 /* arch.c: the table for e_machine @em (a table without decoders if none). */
 const struct arch_ops *arch_of(uint16_t em);

@@ -58,5 +58,6 @@ void machine_init(struct machine *m, struct format *f, struct space *phys,
 				       .origin = f->phys_base_origin };
 	find_kernel_map(m, diag);
 	if (m->arch->find_page_offset)
-		m->kmap.has_page_offset = m->arch->find_page_offset(m, &m->kmap.page_offset);
+		m->kmap.has_page_offset = m->arch->find_page_offset(m, &m->kmap.page_offset,
+								   &m->kmap.page_offset_origin);
 }

@@ -191,7 +191,8 @@ static bool top_table(const struct machine *m, uint64_t *top, unsigned *levels)
  * it.  Only present table entries are visited: a few thousand reads.
  * 4-level paging only.
  */
-static bool x86_64_find_page_offset(const struct machine *m, uint64_t *page_offset)
+static bool x86_64_find_page_offset(const struct machine *m, uint64_t *page_offset,
+				    const char **origin)
 {
 	uint64_t top;
 	unsigned levels;
@@ -214,6 +215,7 @@ static bool x86_64_find_page_offset(const struct machine *m, uint64_t *page_offs
 				linear &= walk_page_tables(m, top, 4, va + at, &pa) && pa == at;
 			if (linear) {
 				*page_offset = va;
+				*origin = "page tables";
 				return true;
 			}
 		}

@@ -39,10 +39,10 @@
  * 6.1; a size far beyond that is not a kernel's. */
 #define MAX_RECORD_STRUCT 512
 
-/* printk_ringbuffer.h: the top two bits of state_var are the state, the
- * rest the descriptor id. */
-#define DESC_FLAGS_SHIFT 62
-#define DESC_ID_MASK ((1ull << DESC_FLAGS_SHIFT) - 1)
+/* printk_ringbuffer.h: the top two bits of state_var (a long) are the
+ * state, the rest the descriptor id. */
+#define DESC_FLAGS_SHIFT(word) ((word) * 8 - 2)
+#define DESC_ID_MASK(word) ((1ull << DESC_FLAGS_SHIFT(word)) - 1)
 #define DESC_COMMITTED 1
 #define DESC_FINALIZED 2
 
@@ -137,10 +137,12 @@ static bool prb_layout_get(const struct machine *m, struct prb_layout *l, struct
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!vmci_value(m, keys[i].key, keys[i].base, keys[i].out, why))
 			return false;
-	/* every member read below is 8 bytes at most, inside a record */
+	/* every member read below lies inside its record: longs of a word */
+	const unsigned word = machine_word_size(m);
 	if (l->desc_size > MAX_RECORD_STRUCT || l->info_size > MAX_RECORD_STRUCT ||
-	    l->state_var + 8 > l->desc_size || l->text_blk_lpos + l->lpos_next + 8 > l->desc_size ||
-	    l->text_blk_lpos + l->lpos_begin + 8 > l->desc_size ||
+	    l->state_var + word > l->desc_size ||
+	    l->text_blk_lpos + l->lpos_next + word > l->desc_size ||
+	    l->text_blk_lpos + l->lpos_begin + word > l->desc_size ||
 	    l->info_ts_nsec + 8 > l->info_size || l->info_text_len + 2 > l->info_size) {
 		snprintf(why->buf, why->len, "VMCOREINFO printk offsets do not fit the sizes it gives");
 		return false;
@@ -152,25 +154,30 @@ static bool prb_layout_get(const struct machine *m, struct prb_layout *l, struct
 struct prb_state {
 	uint64_t count, descs, infos, head_id, tail_id;
 	uint64_t text_size, text_data;
+	unsigned word;                  /* bytes of the ring's longs and pointers */
+	uint64_t id_mask;
 };
 
 static bool prb_state_read(struct kmem *km, const struct prb_layout *l, struct prb_state *s, struct why *why)
 {
 	uint8_t b[8];
 	uint64_t count_bits, size_bits;
+	const unsigned word = machine_word_size(km->m);
+	s->word = word;
+	s->id_mask = DESC_ID_MASK(word);
 	/* prb points to printk_rb_static, or to printk_rb_dynamic once
 	 * setup_log_buf() has moved the log to a bigger buffer */
-	if (!read_kernel(km, l->prb_var, b, 8, "prb", why))
+	if (!read_kernel(km, l->prb_var, b, word, "prb", why))
 		return false;
-	uint64_t prb = get64(km->m->mem_endian, b);
+	uint64_t prb = kmem_word(km, b);
 	const struct { uint64_t off; unsigned size; uint64_t *out; const char *what; } fields[] = {
 		{ l->desc_ring + l->count_bits, 4, &count_bits, "prb_desc_ring.count_bits" },
-		{ l->desc_ring + l->descs, 8, &s->descs, "prb_desc_ring.descs" },
-		{ l->desc_ring + l->infos, 8, &s->infos, "prb_desc_ring.infos" },
-		{ l->desc_ring + l->head_id, 8, &s->head_id, "prb_desc_ring.head_id" },
-		{ l->desc_ring + l->tail_id, 8, &s->tail_id, "prb_desc_ring.tail_id" },
+		{ l->desc_ring + l->descs, word, &s->descs, "prb_desc_ring.descs" },
+		{ l->desc_ring + l->infos, word, &s->infos, "prb_desc_ring.infos" },
+		{ l->desc_ring + l->head_id, word, &s->head_id, "prb_desc_ring.head_id" },
+		{ l->desc_ring + l->tail_id, word, &s->tail_id, "prb_desc_ring.tail_id" },
 		{ l->text_data_ring + l->size_bits, 4, &size_bits, "prb_data_ring.size_bits" },
-		{ l->text_data_ring + l->data, 8, &s->text_data, "prb_data_ring.data" },
+		{ l->text_data_ring + l->data, word, &s->text_data, "prb_data_ring.data" },
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (!read_kernel(km, prb + fields[i].off, b, fields[i].size, fields[i].what, why))
@@ -184,10 +191,10 @@ static bool prb_state_read(struct kmem *km, const struct prb_layout *l, struct p
 	}
 	s->count = 1ull << count_bits;
 	s->text_size = 1ull << size_bits;
-	s->head_id &= DESC_ID_MASK;
-	s->tail_id &= DESC_ID_MASK;
+	s->head_id &= s->id_mask;
+	s->tail_id &= s->id_mask;
 	/* the ring holds count descriptors, so head is less than count ahead */
-	if (((s->head_id - s->tail_id) & DESC_ID_MASK) >= s->count) {
+	if (((s->head_id - s->tail_id) & s->id_mask) >= s->count) {
 		snprintf(why->buf, why->len, "printk ringbuffer head id %#" PRIx64 " and tail id %#" PRIx64
 			 " are more than %" PRIu64 " apart", s->head_id, s->tail_id, s->count);
 		return false;
@@ -206,19 +213,19 @@ static bool prb_record(struct kmem *km, const struct prb_layout *l, const struct
 	if (!read_kernel(km, s->descs + slot * l->desc_size, desc, (size_t)l->desc_size, "prb_desc", why) ||
 	    !read_kernel(km, s->infos + slot * l->info_size, info, (size_t)l->info_size, "printk_info", why))
 		return false;
-	uint64_t state_var = get64(km->m->mem_endian, desc + l->state_var);
-	unsigned state = (unsigned)(state_var >> DESC_FLAGS_SHIFT);
-	if ((state_var & DESC_ID_MASK) != id || (state != DESC_COMMITTED && state != DESC_FINALIZED))
+	uint64_t state_var = kmem_word(km, desc + l->state_var);
+	unsigned state = (unsigned)(state_var >> DESC_FLAGS_SHIFT(s->word));
+	if ((state_var & s->id_mask) != id || (state != DESC_COMMITTED && state != DESC_FINALIZED))
 		return true;
-	uint64_t begin = get64(km->m->mem_endian, desc + l->text_blk_lpos + l->lpos_begin) % s->text_size;
-	uint64_t next = get64(km->m->mem_endian, desc + l->text_blk_lpos + l->lpos_next) % s->text_size;
+	uint64_t begin = kmem_word(km, desc + l->text_blk_lpos + l->lpos_begin) % s->text_size;
+	uint64_t next = kmem_word(km, desc + l->text_blk_lpos + l->lpos_next) % s->text_size;
 	if (begin == next) {
 		sb_append(sb, "\n", 1);
 		return true;
 	}
 	if (begin > next)               /* a block that wraps starts at 0 */
 		begin = 0;
-	begin += 8;                     /* the block starts with its descriptor id */
+	begin += s->word;               /* the block starts with its descriptor id */
 	uint64_t text_len = get16(km->m->mem_endian, info + l->info_text_len);
 	if (begin <= next && next - begin < text_len)
 		text_len = next - begin;        /* truncated record */
@@ -242,8 +249,8 @@ static enum dumpfs_status dmesg_prb(struct kmem *km, struct strbuf *sb, struct w
 
 	if (!prb_layout_get(km->m, &l, why) || !prb_state_read(km, &l, &s, why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t records = ((s.head_id - s.tail_id) & DESC_ID_MASK) + 1;
-	for (uint64_t i = 0, id = s.tail_id; i < records; i++, id = (id + 1) & DESC_ID_MASK) {
+	uint64_t records = ((s.head_id - s.tail_id) & s.id_mask) + 1;
+	for (uint64_t i = 0, id = s.tail_id; i < records; i++, id = (id + 1) & s.id_mask) {
 		if (!prb_record(km, &l, &s, id, sb, text, why))
 			return DUMPFS_ERR_CORRUPT;
 		if (output_too_big(sb, why))
@@ -297,9 +304,9 @@ static enum dumpfs_status logbuf_walk(struct kmem *km, const struct logbuf_layou
 {
 	uint8_t b[8], hdr[MAX_RECORD_STRUCT];
 
-	if (!read_kernel(km, l->log_buf, b, 8, "log_buf", why))
+	if (!read_kernel(km, l->log_buf, b, machine_word_size(km->m), "log_buf", why))
 		return DUMPFS_ERR_CORRUPT;
-	uint64_t buf = get64(km->m->mem_endian, b);
+	uint64_t buf = kmem_word(km, b);
 	if (!read_kernel(km, l->log_buf_len, b, 4, "log_buf_len", why))
 		return DUMPFS_ERR_CORRUPT;
 	uint64_t size = get32(km->m->mem_endian, b);

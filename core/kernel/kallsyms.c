@@ -185,19 +185,22 @@ static const char *const encoding_name[] = {
 	"place-relative",
 };
 
+/* Symbol @i's address; arithmetic wraps at the kernel's word, as its
+ * unsigned long does. */
 static uint64_t address(enum encoding enc, const struct tables *t, const uint8_t *raw, size_t i,
-			struct endian e)
+			struct endian e, unsigned word)
 {
+	const uint64_t mask = word == 4 ? UINT32_MAX : UINT64_MAX;
 	int32_t off = (int32_t)get32(e, raw + 4 * i);
 	switch (enc) {
 	case ABSOLUTE:
-		return get64(e, raw + 8 * i);
+		return word == 4 ? get32(e, raw + 4 * i) : get64(e, raw + 8 * i);
 	case BASE_RELATIVE:
-		return t->relative_base + (uint32_t)off;
+		return (t->relative_base + (uint32_t)off) & mask;
 	case ABSOLUTE_PERCPU:
-		return off >= 0 ? (uint64_t)off : t->relative_base - 1 - (uint64_t)(int64_t)off;
+		return (off >= 0 ? (uint64_t)off : t->relative_base - 1 - (uint64_t)(int64_t)off) & mask;
 	default:
-		return t->offsets + 4 * i + (uint64_t)(int64_t)off;
+		return (t->offsets + 4 * i + (uint64_t)(int64_t)off) & mask;
 	}
 }
 
@@ -219,7 +222,7 @@ static bool encoding_fits(const struct machine *m, const struct kallsyms *ks, en
 		for (size_t i = 0; i < ks->count; i++) {
 			if (strcmp(ks->names + ks->name[i] + 1, anchors[a]))
 				continue;
-			if (address(enc, t, raw, i, m->mem_endian) != want)
+			if (address(enc, t, raw, i, m->mem_endian, machine_word_size(m)) != want)
 				return false;
 			++*checked;
 			break;
@@ -233,19 +236,17 @@ static bool addresses_get(struct kmem *km, struct tables *t, struct kallsyms *ks
 {
 	const struct machine *m = km->m;
 	uint8_t *raw[2] = { NULL, NULL };       /* offsets, addresses */
-	uint8_t base[8];
+	const unsigned word = machine_word_size(m);
 	bool ok = false;
-	if (t->have_offsets && kmem_read(km, t->relative_base_at, base, 8))
-		t->relative_base = get64(m->mem_endian, base);
-	else
+	if (!t->have_offsets || !kmem_read_word(km, t->relative_base_at, &t->relative_base))
 		t->have_offsets = false;
 	if (t->have_offsets && (raw[0] = malloc(ks->count * 4)) &&
 	    !kmem_read(km, t->offsets, raw[0], ks->count * 4)) {
 		free(raw[0]);
 		raw[0] = NULL;
 	}
-	if (t->have_addresses && (raw[1] = malloc(ks->count * 8)) &&
-	    !kmem_read(km, t->addresses, raw[1], ks->count * 8)) {
+	if (t->have_addresses && (raw[1] = malloc(ks->count * word)) &&
+	    !kmem_read(km, t->addresses, raw[1], ks->count * word)) {
 		free(raw[1]);
 		raw[1] = NULL;
 	}
@@ -261,7 +262,7 @@ static bool addresses_get(struct kmem *km, struct tables *t, struct kallsyms *ks
 		if (!(ks->addr = malloc(ks->count * sizeof(*ks->addr))))
 			goto out;
 		for (size_t i = 0; i < ks->count; i++)
-			ks->addr[i] = address(enc, t, r, i, m->mem_endian);
+			ks->addr[i] = address(enc, t, r, i, m->mem_endian, word);
 		ks->encoding = encoding_name[enc];
 		ks->anchors = checked;
 		ok = true;
@@ -343,7 +344,7 @@ enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, c
 	for (size_t i = 0; i < ks.count; i++)
 		order[i] = (uint32_t)i;
 	qsort_r(order, ks.count, sizeof(*order), by_address, &ks);
-	const int width = m->elf_machine == EM_386 ? 8 : 16;
+	const int width = (int)machine_word_size(m) * 2;
 	for (size_t k = 0; k < ks.count; k++) {
 		const char *n = ks.names + ks.name[order[k]];
 		sb_printf(sb, "%0*" PRIx64 " %c %s\n", width, ks.addr[order[k]], n[0], n + 1);

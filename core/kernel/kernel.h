@@ -26,6 +26,10 @@ struct kmem {
 enum dumpfs_status kmem_init(struct kmem *km, const struct machine *m, char *why, size_t whylen);
 /* Read @len bytes at kernel virtual @vaddr; false if any byte cannot be. */
 bool kmem_read(struct kmem *km, uint64_t vaddr, void *buf, size_t len);
+/* Read one pointer or long (machine_word_size() bytes) at @vaddr. */
+bool kmem_read_word(struct kmem *km, uint64_t vaddr, uint64_t *value);
+/* The pointer or long at @p, in the kernel's byte order and size. */
+uint64_t kmem_word(const struct kmem *km, const uint8_t *p);
 
 /* The kernel log as crash's `log` prints it.  On failure @why says why and
  * nothing useful is in @sb. */

@@ -38,3 +38,18 @@ bool kmem_read(struct kmem *km, uint64_t vaddr, void *buf, size_t len)
 	}
 	return true;
 }
+
+uint64_t kmem_word(const struct kmem *km, const uint8_t *p)
+{
+	return machine_word_size(km->m) == 4 ? get32(km->m->mem_endian, p)
+					      : get64(km->m->mem_endian, p);
+}
+
+bool kmem_read_word(struct kmem *km, uint64_t vaddr, uint64_t *value)
+{
+	uint8_t b[8];
+	if (!kmem_read(km, vaddr, b, machine_word_size(km->m)))
+		return false;
+	*value = kmem_word(km, b);
+	return true;
+}

@@ -89,7 +89,7 @@ void text_header(const struct view *v, struct strbuf *sb)
 	else
 		sb_printf(sb, "phys_base: unknown\n");
 	if (k->has_page_offset)
-		sb_printf(sb, "page_offset: %#" PRIx64 " (page tables)\n", k->page_offset);
+		sb_printf(sb, "page_offset: %#" PRIx64 " (%s)\n", k->page_offset, k->page_offset_origin);
 	if (vmcoreinfo_get(ns, "OSRELEASE", val, sizeof(val)))
 		sb_printf(sb, "osrelease: %s\n", val);
 	if (vmcoreinfo_get(ns, "KERNELOFFSET", val, sizeof(val)))

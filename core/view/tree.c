@@ -179,19 +179,25 @@ static bool elf_input_servable(const struct view *v)
 	       !m->arch->elf_maps_kernel_pages && m->mem_endian.big == f->endian.big;
 }
 
-/* Each RAM run's p_vaddr, where the architecture maps RAM linearly; NULL
- * (all 0) where it does not, or if one run has none. */
+/* Each RAM run's p_vaddr where the architecture maps it linearly, 0 where
+ * it does not (as /proc/vmcore has it for i386's highmem); NULL if no run
+ * has one. */
 static uint64_t *run_vaddrs(const struct format *f, const struct machine *m)
 {
 	if (!m->arch->ram_vaddr || !f->nram)
 		return NULL;
 	uint64_t *va = calloc(f->nram, sizeof(*va));
+	bool any = false;
 	for (size_t i = 0; va && i < f->nram; i++) {
-		if (!m->arch->ram_vaddr(m, f->ram[i].start << f->page_shift,
-					f->ram[i].count << f->page_shift, &va[i])) {
-			free(va);
-			return NULL;
-		}
+		if (m->arch->ram_vaddr(m, f->ram[i].start << f->page_shift,
+				       f->ram[i].count << f->page_shift, &va[i]))
+			any = true;
+		else
+			va[i] = 0;
+	}
+	if (!any) {
+		free(va);
+		return NULL;
 	}
 	return va;
 }

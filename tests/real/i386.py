@@ -15,10 +15,14 @@ Pins what dumpfs does right on them:
     lowmem (>= 0xc0000000) and the kernel's cs 0x60, the same in both mounts;
   - /vmcoreinfo of both mounts is the ELF's VMCOREINFO note; it says
     CONFIG_X86_PAE=y for 686-pae only;
-  - /vmcore.elf keeps EM_386 and its PT_LOADs give /mem's bytes (sampled).
-
-What is not done yet is printed ("known gap: ..."): /dmesg, and virtual
-addresses in /vmcore.elf.
+  - /vmcore.elf keeps EM_386 and its PT_LOADs give /mem's bytes (sampled);
+    the RAM below 896 MiB at its lowmem address 0xc0000000 + physical, as
+    /proc/vmcore has it, p_vaddr 0 above (the VGA and BIOS blocks), and
+    init_uts_ns's release read there through /vmcore.elf;
+  - /header says page_offset 0xc0000000; /dmesg is the same in both mounts
+    and holds every kernel line of the guest's console;
+  - /kernel/symbols agrees with VMCOREINFO (common.kernel_symbols), 8 hex
+    digits an address; /kernel/btf fails with EIO (no CONFIG_DEBUG_INFO_BTF).
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/i386-*/ with a
 MANIFEST.tsv that has rows; exits 77 (skip) when there is none."""
@@ -27,11 +31,12 @@ import os
 import sys
 
 import foreign
-from common import Elf, Fail, mounted
+from common import Elf, Fail, kernel_symbols, mounted
 from foreign import Run, check_cpus, check_info, elf_ident, header, manifest, vmcore_elf_sample
 
 foreign.UNAME["i386"] = "i686"     # the marker lines say uname -m
 KERNEL_LOWMEM = 0xc0000000         # Debian's i386 kernels: VMSPLIT_3G
+LOWMEM_END = 0x38000000            # kexec-tools' MAXMEM: 4 GiB - PAGE_OFFSET - 128 MiB
 
 
 def find_cache(arg):
@@ -91,18 +96,37 @@ def check_vmcoreinfo(emnt, kmnt, ref, flavour, osrelease):
     return "%d bytes, equal to the note; CONFIG_X86_PAE=y %s" % (len(note[0]), "present" if pae else "absent")
 
 
-def known_gaps(flavour, emnt, kmnt):
-    for name, mnt in (("ELF", emnt), ("kdump", kmnt)):
-        h = header(mnt)
-        if not os.path.exists(os.path.join(mnt, "dmesg")):
-            print("known gap: %s %s: no /dmesg (/header: dmesg: %s)" % (flavour, name, h.get("dmesg")))
-        loads = foreign.virtual_loads(os.path.join(mnt, "vmcore.elf"))
-        if all(v == 0 for v, _, _, _ in loads):
-            print("known gap: %s %s: /vmcore.elf's %d PT_LOADs all have p_vaddr 0 (no lowmem mapping at %#x)"
-                  % (flavour, name, len(loads), KERNEL_LOWMEM))
-        print("info: %s %s: phys_base %s, mem_size %s, max_pfn %s, elf_class %s, header_layout %s"
-              % (flavour, name, h.get("phys_base"), h.get("mem_size"), h.get("max_pfn"),
-                 h.get("elf_class", "-"), h.get("header_layout", "-")))
+def check_lowmem(mnt, osrelease):
+    """/vmcore.elf's RAM at its lowmem addresses, as kexec-tools writes
+    /proc/vmcore: p_vaddr = 0xc0000000 + p_paddr up to MAXMEM (896 MiB), 0
+    beyond; and the release through them at SYMBOL(init_uts_ns)."""
+    h = header(mnt)
+    if not h.get("page_offset", "").startswith("0xc0000000 "):
+        raise Fail("/header page_offset: %r" % h.get("page_offset"))
+    path = os.path.join(mnt, "vmcore.elf")
+    loads = foreign.virtual_loads(path)
+    for v, p, _, size in loads:
+        want = KERNEL_LOWMEM + p if p + size <= LOWMEM_END else 0
+        if v != want:
+            raise Fail("PT_LOAD paddr %#x size %#x has p_vaddr %#x, not %#x" % (p, size, v, want))
+    vmci = dict(l.split("=", 1) for l in open(os.path.join(mnt, "vmcoreinfo")).read().splitlines() if "=" in l)
+    uts = int(vmci["SYMBOL(init_uts_ns)"], 16)
+    raw = b"".join(foreign.read_virtual(path, loads, uts, 512).split(b"\0"))
+    if osrelease.encode() not in raw:
+        raise Fail("the release %s is not at init_uts_ns %#x through /vmcore.elf" % (osrelease, uts))
+    lowmem = sum(1 for v, _, _, _ in loads if v)
+    return "%d of %d PT_LOADs at lowmem addresses; %s at init_uts_ns" % (lowmem, len(loads), osrelease)
+
+
+def check_no_btf(mnt):
+    try:
+        with open(os.path.join(mnt, "kernel", "btf"), "rb") as f:
+            f.read()
+    except OSError as e:
+        if e.errno == 5:
+            return "EIO"
+        raise Fail("/kernel/btf: %s, expected EIO" % e)
+    raise Fail("/kernel/btf reads, though Debian's i386 kernels have no BTF")
 
 
 def main(dumpfs, arg):
@@ -138,7 +162,12 @@ def main(dumpfs, arg):
                 run.check("%s ELF arch" % flavour, check_arch, emnt)
                 run.check("%s kdump arch" % flavour, check_arch, kmnt)
                 run.check("%s /vmcoreinfo" % flavour, check_vmcoreinfo, emnt, kmnt, ref, flavour, osrelease)
-                known_gaps(flavour, emnt, kmnt)
+                for name, mnt in (("ELF", emnt), ("kdump", kmnt)):
+                    run.check("%s %s /vmcore.elf lowmem" % (flavour, name), check_lowmem, mnt, osrelease)
+                    run.check("%s %s /kernel/symbols" % (flavour, name), kernel_symbols, mnt)
+                    run.check("%s %s /kernel/btf" % (flavour, name), check_no_btf, mnt)
+                run.check("%s /dmesg" % flavour, foreign.check_dmesg, emnt, kmnt,
+                          os.path.join(cache, "logs", "%s.serial.log" % flavour))
         except Fail as e:
             print("FAIL: %s: %s" % (flavour, e))
             run.failed += 1
