@@ -24,8 +24,11 @@ Checks, per flavour:
     QEMU's note, from the first kernel by fw_cfg, is the same text);
   - /vmcore.elf's PT_LOADs give /mem's bytes; /cpus/0/prstatus is the vmcore's.
 
-Printed, not asserted ("known gap: ..."): /dmesg, and p_vaddr in /vmcore.elf
-(kexec-tools writes lowmem at 0xc0000000 + paddr; dumpfs's own is 0).
+  - /vmcore.elf of every kdump input has the RAM at its lowmem address,
+    0xc0000000 + p_paddr, as /proc/vmcore has it (passed through for the ELF
+    inputs, written by dumpfs for the kdump ones);
+  - /dmesg is the same in every mount, has the sysrq panic lines in order,
+    and every kernel line the first kernel printed to the console.
 
 CACHE_DIR (one flavour's directory, or the directory holding them) defaults to
 the newest /var/cache/dumpfs/i386-kdump-*/; exits 77 (skip) without one."""
@@ -152,8 +155,41 @@ def lowmem_vaddrs(mnt):
     return all(v == PAGE_OFFSET + p for v, p, _, _ in loads), loads
 
 
+def check_dmesg(mnts, serial_log):
+    """/dmesg of every mount: one text, with the sysrq panic in order and
+    every kernel line of the first kernel's console (up to the capture
+    kernel's "Linux version")."""
+    texts = {}
+    for name, mnt in mnts:
+        p = os.path.join(mnt, "dmesg")
+        if not os.path.exists(p):
+            raise Fail("%s: no /dmesg (/header: %s)" % (name, header(mnt).get("dmesg")))
+        texts[name] = open(p, errors="replace").read()
+    first = mnts[0][0]
+    for name, t in texts.items():
+        if t != texts[first]:
+            raise Fail("/dmesg of %s differs from %s's" % (name, first))
+    lines = texts[first].rstrip("\n").splitlines()
+    at = [next((i for i, l in enumerate(lines) if re.search(r"\] " + w, l)), None) for w in ak.PANIC_HEAD]
+    if None in at or at != sorted(at):
+        raise Fail("the sysrq panic lines %r are not (in order) in /dmesg" % (ak.PANIC_HEAD,))
+    console = open(serial_log, errors="replace").read().replace("\r", "")
+    second = console.find("Linux version", console.find("Linux version") + 1)
+    if second > 0:      # cut before the line it starts
+        console = console[:console.rfind("\n", 0, second) + 1]
+    klines = [l for l in console.splitlines()
+              if re.match(r"\[\s*\d+\.\d+\] ", l)]
+    have = set(lines)
+    missing = [l for l in klines if l not in have]
+    if missing or not klines:
+        raise Fail("%d of %d kernel lines of the first kernel's console not in /dmesg, first %r"
+                   % (len(missing), len(klines), missing[:1]))
+    return "%d lines, the same in %d mounts; the sysrq panic and all %d console lines in it" % (
+        len(lines), len(mnts), len(klines))
+
+
 def check_lowmem(mnt):
-    """the input ELF's lowmem PT_LOADs, passed through in /vmcore.elf"""
+    """the lowmem PT_LOADs of /proc/vmcore: passed through, or written"""
     low, loads = lowmem_vaddrs(mnt)
     if not low:
         raise Fail("p_vaddr %s not 0xc0000000 + p_paddr" % [(hex(v), hex(p)) for v, p, _, _ in loads[:4]])
@@ -209,17 +245,12 @@ def one_flavour(dumpfs, cache, run):
                 # QEMU's note is the capture kernel's CPU when the host stopped it
                 run.check("%s %s /cpus" % (flavour, name), check_cpus, mnt, qe if mnt == qmnt else vm)
                 h = header(mnt)
-                if not os.path.exists(os.path.join(mnt, "dmesg")):
-                    print("known gap: %s %s: no /dmesg (/header: dmesg: %s)" % (flavour, name, h.get("dmesg")))
-                low, loads = lowmem_vaddrs(mnt)
-                if not low and name != "after-capture.elf":
-                    print("known gap: %s %s: /vmcore.elf p_vaddr %s, not 0xc0000000 + p_paddr as in /proc/vmcore"
-                          % (flavour, name, sorted({hex(v) for v, _, _, _ in loads})[:4]))
                 print("info: %s %s: %s, header_layout %s, ram_pages %s, dumped_pages %s"
                       % (flavour, name, h.get("format"), h.get("header_layout", "-"),
                          h.get("ram_pages"), h.get("dumped_pages")))
-            for name, mnt in mnts[:1] + mnts[3:4]:
+            for name, mnt in mnts[:4]:
                 run.check("%s %s /vmcore.elf lowmem p_vaddr" % (flavour, name), check_lowmem, mnt)
+            run.check("%s /dmesg" % flavour, check_dmesg, mnts, os.path.join(cache, "logs", "serial.log"))
     except Fail as e:
         print("FAIL: %s: %s" % (flavour, e))
         run.failed += 1
