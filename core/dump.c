@@ -132,6 +132,11 @@ int64_t dumpfs_node_child(struct dumpfs_dump *d, uint32_t dir, uint32_t index)
 	return tree_child(d->tree, dir, index);
 }
 
+int dumpfs_node_dir_error(struct dumpfs_dump *d, uint32_t dir)
+{
+	return tree_dir_error(d->tree, dir);
+}
+
 int64_t dumpfs_node_by_path(struct dumpfs_dump *d, const char *path)
 {
 	return tree_by_path(d->tree, path);

@@ -147,6 +147,11 @@ static void dumpfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	int err = dumpfs_node_dir_error(m->dump, node_of(ino));
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
 	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);

@@ -118,6 +118,10 @@ int64_t dumpfs_node_lookup(struct dumpfs_dump *dump, uint32_t dir,
 /* The @index-th child of @dir, or -1 past the end. */
 int64_t dumpfs_node_child(struct dumpfs_dump *dump, uint32_t dir,
 			  uint32_t index);
+/* 0 if directory @dir can be listed, else a negative errno: -EIO for a
+ * directory listed when first looked into (/tasks) whose listing failed
+ * (the log says why; it then has no children). */
+int dumpfs_node_dir_error(struct dumpfs_dump *dump, uint32_t dir);
 /* Node by slash-separated path ("/cpus/0/regs"), or -1. */
 int64_t dumpfs_node_by_path(struct dumpfs_dump *dump, const char *path);
 

@@ -46,13 +46,14 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 phase "sanitizer build and tests"
 
 # ThreadSanitizer: the FUSE daemon serving 16 threads and 4 processes at
-# once; its reports go to files the test checks.
+# once (its reports go to files the test checks), and eight threads that
+# list /tasks of a fresh mount at once (task_list: a report aborts the daemon).
 meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
 	--reconfigure > /dev/null 2>&1 ||
 	meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --print-errorlogs \
-	--timeout-multiplier 3 concurrency
+	--timeout-multiplier 3 concurrency task_list
 phase "ThreadSanitizer concurrency"
 
 # libFuzzer harnesses built by clang (build-fuzz): replay, then fuzz briefly.

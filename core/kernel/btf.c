@@ -95,20 +95,33 @@ bool btf_searchable(const struct machine *m)
 
 enum dumpfs_status btf_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen)
 {
+	return btf_render_from(m, 0, sb, why, whylen);
+}
+
+enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, struct strbuf *sb,
+				   char *why, size_t whylen)
+{
 	struct kmem km;
 	uint64_t stext;
 	uint8_t pat[8], buf[BTF_HDR_LEN + SCAN_PAGE];
 	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
 	if (st != DUMPFS_OK)
 		return st;
-	if (!vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext)) {
-		snprintf(why, whylen, "VMCOREINFO has no SYMBOL(_stext) to search the image from");
-		return DUMPFS_ERR_UNSUPPORTED;
-	}
 	/* libbpf explains every blob it refuses on stderr; a refusal here
 	 * only means "not this one". */
 	libbpf_set_print(silent);
 	header_pattern(m->mem_endian, pat);
+	if (start_btf && kmem_read(&km, start_btf, buf, BTF_HDR_LEN) &&
+	    !memcmp(buf, pat, sizeof(pat)) && take_blob(&km, start_btf, buf, sb)) {
+		snprintf(why, whylen, "BTF at __start_BTF %#" PRIx64 " (%zu bytes)", start_btf, sb->len);
+		return DUMPFS_OK;
+	}
+	if (sb->failed)
+		return DUMPFS_ERR_NOMEM;
+	if (!vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext)) {
+		snprintf(why, whylen, "VMCOREINFO has no SYMBOL(_stext) to search the image from");
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
 	uint64_t start = stext & ~(uint64_t)(SCAN_PAGE - 1), pages_read = 0;
 	size_t carry = 0;       /* bytes of the previous page kept in front */
 	for (uint64_t at = start; at - start < BTF_SCAN_MAX && at >= start; at += SCAN_PAGE) {

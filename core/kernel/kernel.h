@@ -7,6 +7,8 @@
  *   dmesg.c     the kernel log
  *   kallsyms.c  the symbol table, from the kallsyms tables in memory
  *   btf.c       the type information (BTF), found in the kernel image
+ *   ktypes.c    structure layouts from that BTF (libbpf)
+ *   tasks.c     the thread groups, from init_task.tasks
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -60,5 +62,58 @@ bool btf_searchable(const struct machine *m);
 /* The kernel's BTF blob, as the image holds it; on success @why says where
  * it was found, on failure why it was not. */
 enum dumpfs_status btf_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);
+/* The same, tried first at @start_btf (__start_BTF from kallsyms; 0 if
+ * unknown), which saves the search. */
+enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, struct strbuf *sb,
+				   char *why, size_t whylen);
+
+/* The kernel's structure layouts, from its BTF. */
+struct btf;
+struct ktypes {
+	struct btf *btf;
+};
+/* Where a member lies in its structure, and its size, in bytes. */
+struct kfield {
+	uint64_t offset, size;
+};
+/* @start_btf: where kallsyms says the BTF starts, or 0 (btf_render_from). */
+enum dumpfs_status ktypes_load(struct ktypes *kt, const struct machine *m, uint64_t start_btf,
+			       char *why, size_t whylen);
+void ktypes_free(struct ktypes *kt);
+/* Member @path ("a" or "a.b": a member of a nested structure) of struct
+ * @type; false if there is none, or it is a bitfield. */
+bool ktypes_member(const struct ktypes *kt, const char *type, const char *path, struct kfield *out);
+bool ktypes_size(const struct ktypes *kt, const char *type, uint64_t *size);
+
+/* One thread group of the dumped system: what its leader's task_struct
+ * and the structures it points to say. */
+struct ktask {
+	uint64_t addr;                  /* of its task_struct */
+	int32_t pid, tgid, ppid;        /* ppid -1: the parent is not in the dump */
+	char comm[16];
+	uint64_t state, exit_state;
+	uint32_t flags;                 /* PF_* */
+	uint64_t mm;
+	bool on_cpu;                    /* running on a CPU when dumped */
+	int cpu;                        /* the CPU it last ran on, -1 if unknown */
+	bool have_cred;
+	uint32_t uid[4], gid[4];        /* real, effective, saved, filesystem */
+	uint32_t threads;
+	bool have_mm_figures;
+	uint64_t total_vm;              /* pages */
+	uint64_t rss[4];                /* file, anon, swap entries, shmem pages */
+};
+struct ktask_list {
+	size_t count;
+	struct ktask *list;
+	char stopped[200];              /* why the walk stopped early, or "" */
+};
+/* The thread groups on init_task.tasks (init_task from kallsyms, the
+ * layouts from BTF); on success @why says what was walked. */
+enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, char *why, size_t whylen);
+void tasks_free(struct ktask_list *tl);
+/* /proc's state letter (R, S, D, T, t, X, Z, P, I). */
+char task_state_letter(const struct ktask *t);
+bool task_is_kthread(const struct ktask *t);
 
 #endif /* DUMPFS_KERNEL_H */

@@ -210,6 +210,8 @@ void json_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "%s", kallsyms_named(in->machine) ? "true" : "false");
 	key(sb, "kernel_btf");
 	sb_printf(sb, "%s", btf_searchable(in->machine) ? "true" : "false");
+	key(sb, "tasks");
+	sb_printf(sb, "%s", kallsyms_named(in->machine) && btf_searchable(in->machine) ? "true" : "false");
 	key(sb, "dmesg");
 	sb_printf(sb, "{\"present\": %s, \"status\": ", v->has_dmesg ? "true" : "false");
 	str_or_null(sb, v->dmesg_status[0] ? v->dmesg_status : NULL);

@@ -122,6 +122,11 @@ void text_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
 		  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
 		  : "none (no kernel address translation or no SYMBOL(_stext) to search the image from)");
+	bool syms = kallsyms_named(in->machine), types = btf_searchable(in->machine);
+	sb_printf(sb, "tasks: %s\n", syms && types
+		  ? "/tasks, the thread groups on init_task.tasks (walked when first listed)"
+		  : syms ? "none (no BTF to search for: see types)"
+			 : "none (no kallsyms in VMCOREINFO to find init_task by: see symbols)");
 	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s", v->elf->size,
 		  v->elf_as_is ? " (the input ELF as is)" : "");
 	if (v->elf_reordered)
@@ -178,4 +183,50 @@ void text_stats(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "cache_hits: %" PRIu64 "\ncache_misses: %" PRIu64 "\ncache_bytes_limit: %" PRIu64 "\n",
 		  st.hits, st.misses, st.bytes_limit);
 	sb_printf(sb, "read_problems: %u\n", diag_problems(v->in.diag));
+}
+
+static const char *state_name(char letter)
+{
+	switch (letter) {
+	case 'R': return "R (running)";
+	case 'S': return "S (sleeping)";
+	case 'D': return "D (disk sleep)";
+	case 'T': return "T (stopped)";
+	case 't': return "t (tracing stop)";
+	case 'X': return "X (dead)";
+	case 'Z': return "Z (zombie)";
+	case 'P': return "P (parked)";
+	case 'I': return "I (idle)";
+	default: return "? (unknown)";
+	}
+}
+
+void text_task_status(const struct view *v, const struct ktask *t, struct strbuf *sb)
+{
+	uint64_t page_kb = 4;
+	if (vmcoreinfo_u64(v->in.machine->notes, "PAGESIZE", 10, &page_kb) && page_kb >= 1024)
+		page_kb /= 1024;
+	sb_printf(sb, "Name:\t%s\nState:\t%s\nTgid:\t%d\nPid:\t%d\n", t->comm,
+		  state_name(task_state_letter(t)), t->tgid, t->pid);
+	if (t->ppid >= 0)
+		sb_printf(sb, "PPid:\t%d\n", t->ppid);
+	if (t->have_cred)
+		sb_printf(sb, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", t->uid[0], t->uid[1],
+			  t->uid[2], t->uid[3], t->gid[0], t->gid[1], t->gid[2], t->gid[3]);
+	if (t->have_mm_figures) {
+		uint64_t rss = t->rss[0] + t->rss[1] + t->rss[3];
+		sb_printf(sb, "VmSize:\t%8" PRIu64 " kB\nVmRSS:\t%8" PRIu64 " kB\n"
+			  "RssAnon:\t%8" PRIu64 " kB\nRssFile:\t%8" PRIu64 " kB\n"
+			  "RssShmem:\t%8" PRIu64 " kB\nVmSwap:\t%8" PRIu64 " kB\n",
+			  t->total_vm * page_kb, rss * page_kb, t->rss[1] * page_kb, t->rss[0] * page_kb,
+			  t->rss[3] * page_kb, t->rss[2] * page_kb);
+	}
+	sb_printf(sb, "Threads:\t%u\n", t->threads);
+	/* not in /proc: what the dump adds */
+	sb_printf(sb, "Kthread:\t%d\n", task_is_kthread(t));
+	if (t->on_cpu && t->cpu >= 0)
+		sb_printf(sb, "OnCpu:\t%d\n", t->cpu);
+	else
+		sb_printf(sb, "OnCpu:\t%s\n", t->on_cpu ? "yes" : "no");
+	sb_printf(sb, "TaskStruct:\t%#" PRIx64 "\n", t->addr);
 }

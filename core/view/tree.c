@@ -35,7 +35,18 @@ struct node {
 	bool dynamic;                   /* re-render on every read */
 	_Atomic(struct strbuf *) text;  /* rendered once, then immutable */
 	atomic_bool render_failed;      /* and not tried again: reads EIO */
+	/* A directory listed when first looked into (/tasks): @populate adds
+	 * its children, once; a failure leaves it empty and its reads EIO. */
+	enum dumpfs_status (*populate)(struct tree *t, uint32_t dir);
+	atomic_bool populated;
+	bool populate_failed;
 };
+
+/* Nodes live in chunks that never move, so that a directory listed late
+ * can add nodes while other threads use the earlier ones. */
+#define NODE_CHUNK_SHIFT 10
+#define NODE_CHUNK (1u << NODE_CHUNK_SHIFT)
+#define MAX_NODES (1u << 22)
 
 struct tree {
 	struct view view;
@@ -43,10 +54,17 @@ struct tree {
 	struct verbatim_space elf_as_is;        /* the input ELF as it is */
 	struct note_set elf_notes;      /* its notes, where they are turned to
 					 * the memory's byte order */
-	struct node *nodes;
-	uint32_t count, cap;
+	struct node *chunks[MAX_NODES / NODE_CHUNK];
+	_Atomic uint32_t count;
 	pthread_mutex_t render_lock;
+	pthread_mutex_t populate_lock;
+	struct ktask_list tasks;        /* /tasks, once listed */
 };
+
+static struct node *node_at(const struct tree *t, uint32_t i)
+{
+	return &t->chunks[i >> NODE_CHUNK_SHIFT][i & (NODE_CHUNK - 1)];
+}
 
 static void render_header(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_header(v, sb); }
 static void render_regs(const struct view *v, size_t cpu, struct strbuf *sb) { text_regs(v, cpu, sb); }
@@ -86,27 +104,27 @@ static void render_dmesg(const struct view *v, size_t arg, struct strbuf *sb)
 		sb->failed = true;
 }
 
+/* Append a node; only tree_build and a populate callback (under
+ * populate_lock) add them, and readers see it once count says so. */
 static struct node *add_node(struct tree *t, uint32_t parent, const char *name, enum node_kind kind)
 {
-	if (t->count == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 32;
-		struct node *n = realloc(t->nodes, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		t->nodes = n;
-		t->cap = cap;
-	}
-	struct node *n = &t->nodes[t->count++];
-	memset(n, 0, sizeof(*n));
+	uint32_t i = atomic_load(&t->count);
+	if (i == MAX_NODES)
+		return NULL;
+	struct node **chunk = &t->chunks[i >> NODE_CHUNK_SHIFT];
+	if (!*chunk && !(*chunk = calloc(NODE_CHUNK, sizeof(**chunk))))
+		return NULL;
+	struct node *n = node_at(t, i);
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->kind = kind;
 	n->parent = parent;
-	struct node *p = &t->nodes[parent];
-	if (t->count - 1 != parent) {
+	if (i != parent) {
+		struct node *p = node_at(t, parent);
 		if (p->nchildren == 0)
-			p->first_child = t->count - 1;
+			p->first_child = i;
 		p->nchildren++;
 	}
+	atomic_store_explicit(&t->count, i + 1, memory_order_release);
 	return n;
 }
 
@@ -137,6 +155,63 @@ static bool add_text(struct tree *t, uint32_t parent, const char *name, render_f
 	n->render = fn;
 	n->arg = arg;
 	return true;
+}
+
+/* The tree a view is the first member of. */
+static const struct tree *tree_of(const struct view *v)
+{
+	return (const struct tree *)v;
+}
+
+static void render_task_comm(const struct view *v, size_t i, struct strbuf *sb)
+{
+	sb_printf(sb, "%s\n", tree_of(v)->tasks.list[i].comm);
+}
+
+static void render_task_status(const struct view *v, size_t i, struct strbuf *sb)
+{
+	text_task_status(v, &tree_of(v)->tasks.list[i], sb);
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct ktask *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* /tasks: a directory per thread group, walked when first listed, since
+ * the walk decodes kallsyms and BTF (a good part of a second) and a mount
+ * should not pay for what it may never read.  A failure leaves /tasks
+ * empty, its listing EIO, and the reason in the log. */
+static enum dumpfs_status list_tasks(struct tree *t, uint32_t dir)
+{
+	const struct view *v = &t->view;
+	char why[200], name[16];
+	enum dumpfs_status st = tasks_load(v->in.machine, &t->tasks, why, sizeof(why));
+	if (st != DUMPFS_OK) {
+		diag_log(v->in.diag, st, "%s: /tasks: %s", v->in.files[0].path, why);
+		return st;
+	}
+	if (t->tasks.stopped[0])
+		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /tasks: %s", v->in.files[0].path,
+			 t->tasks.stopped);
+	qsort(t->tasks.list, t->tasks.count, sizeof(*t->tasks.list), by_pid);
+	uint32_t first = tree_count(t);
+	size_t n = 0;
+	for (size_t i = 0; i < t->tasks.count; i++) {
+		if (i && t->tasks.list[i].pid == t->tasks.list[n - 1].pid)
+			continue;       /* a damaged list names a pid twice */
+		t->tasks.list[n++] = t->tasks.list[i];
+		snprintf(name, sizeof(name), "%d", t->tasks.list[i].pid);
+		if (!add_node(t, dir, name, NODE_DIR))
+			return DUMPFS_ERR_NOMEM;
+	}
+	t->tasks.count = n;
+	for (size_t i = 0; i < n; i++)
+		if (!add_text(t, first + (uint32_t)i, "comm", render_task_comm, i) ||
+		    !add_text(t, first + (uint32_t)i, "status", render_task_status, i))
+			return DUMPFS_ERR_NOMEM;
+	return DUMPFS_OK;
 }
 
 /* /dmesg exists only if the log decodes, so it is decoded now, once; the
@@ -280,6 +355,7 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 		return DUMPFS_ERR_NOMEM;
 	t->view.in = *in;
 	pthread_mutex_init(&t->render_lock, NULL);
+	pthread_mutex_init(&t->populate_lock, NULL);
 	enum dumpfs_status st = build_elf(t);
 	if (st != DUMPFS_OK)
 		return st;
@@ -290,18 +366,25 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	     add_text(t, 0, "header.json", render_json, 0) &&
 	     add_text(t, 0, "stats", render_stats, 0);
 	if (ok)
-		t->nodes[t->count - 1].dynamic = true;
+		node_at(t, atomic_load(&t->count) - 1)->dynamic = true;
 	if (ok && ns->vmcoreinfo)
 		ok = add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
 	ok = ok && add_dmesg(t);
 	/* A directory's children are consecutive nodes: the root's first,
 	 * then each directory's. */
-	uint32_t cpus_dir = t->count, notes_dir = cpus_dir + 1, kernel_dir = notes_dir + 1;
+	uint32_t cpus_dir = atomic_load(&t->count), notes_dir = cpus_dir + 1, kernel_dir = notes_dir + 1;
 	bool symbols = kallsyms_named(in->machine), btf = btf_searchable(in->machine);
 	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR) &&
 	     (!(symbols || btf) || add_node(t, 0, "kernel", NODE_DIR));
+	/* /tasks needs both; it is listed when first looked into */
+	if (ok && symbols && btf) {
+		struct node *tasks = add_node(t, 0, "tasks", NODE_DIR);
+		ok = tasks != NULL;
+		if (ok)
+			tasks->populate = list_tasks;
+	}
 
-	uint32_t first_cpu = t->count;
+	uint32_t first_cpu = atomic_load(&t->count);
 	for (size_t c = 0; ok && c < ncpus; c++) {
 		snprintf(name, sizeof(name), "%zu", c);
 		ok = add_node(t, cpus_dir, name, NODE_DIR);
@@ -333,17 +416,21 @@ void tree_free(struct tree *t)
 {
 	if (!t)
 		return;
-	for (uint32_t i = 0; i < t->count; i++) {
-		struct strbuf *sb = atomic_load(&t->nodes[i].text);
+	uint32_t count = atomic_load(&t->count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct strbuf *sb = atomic_load(&node_at(t, i)->text);
 		if (sb) {
 			sb_free(sb);
 			free(sb);
 		}
 	}
+	for (uint32_t c = 0; c < MAX_NODES / NODE_CHUNK && t->chunks[c]; c++)
+		free(t->chunks[c]);
 	pthread_mutex_destroy(&t->render_lock);
+	pthread_mutex_destroy(&t->populate_lock);
+	tasks_free(&t->tasks);
 	elf_view_free(t->elf);
 	notes_free(&t->elf_notes);
-	free(t->nodes);
 	free(t);
 }
 
@@ -373,7 +460,40 @@ static struct strbuf *render_once(struct tree *t, struct node *n)
 
 uint32_t tree_count(const struct tree *t)
 {
-	return t->count;
+	return atomic_load_explicit(&t->count, memory_order_acquire);
+}
+
+/* Node @i if it exists yet. */
+static struct node *node_get(const struct tree *t, uint32_t i)
+{
+	return i < tree_count(t) ? node_at(t, i) : NULL;
+}
+
+/* Whether directory @dir can be listed: a lazily listed one is listed
+ * now, once, by whichever thread comes first. */
+static bool dir_ready(struct tree *t, uint32_t dir, struct node *n)
+{
+	if (!n->populate || atomic_load_explicit(&n->populated, memory_order_acquire))
+		return !n->populate_failed;
+	pthread_mutex_lock(&t->populate_lock);
+	if (!atomic_load(&n->populated)) {
+		n->populate_failed = n->populate(t, dir) != DUMPFS_OK;
+		if (n->populate_failed)
+			n->nchildren = 0;
+		atomic_store_explicit(&n->populated, true, memory_order_release);
+	}
+	pthread_mutex_unlock(&t->populate_lock);
+	return !n->populate_failed;
+}
+
+int tree_dir_error(struct tree *t, uint32_t dir)
+{
+	struct node *n = node_get(t, dir);
+	if (!n)
+		return -ENOENT;
+	if (n->kind != NODE_DIR)
+		return -ENOTDIR;
+	return dir_ready(t, dir, n) ? 0 : -EIO;
 }
 
 static uint64_t node_size(struct tree *t, struct node *n)
@@ -399,9 +519,9 @@ static uint64_t node_size(struct tree *t, struct node *n)
 
 enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_info *info)
 {
-	if (node >= t->count)
+	struct node *n = node_get(t, node);
+	if (!n)
 		return DUMPFS_ERR_INVALID;
-	struct node *n = &t->nodes[node];
 	info->name = n->name;
 	info->type = n->kind == NODE_DIR ? DUMPFS_NODE_DIR : DUMPFS_NODE_FILE;
 	info->parent = n->parent;
@@ -413,28 +533,26 @@ enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_i
 	return DUMPFS_OK;
 }
 
-int64_t tree_child(const struct tree *t, uint32_t dir, uint32_t index)
+int64_t tree_child(struct tree *t, uint32_t dir, uint32_t index)
 {
-	if (dir >= t->count)
-		return -1;
-	const struct node *n = &t->nodes[dir];
-	if (n->kind != NODE_DIR || index >= n->nchildren)
+	struct node *n = node_get(t, dir);
+	if (!n || n->kind != NODE_DIR || !dir_ready(t, dir, n) || index >= n->nchildren)
 		return -1;
 	return n->first_child + index;
 }
 
-int64_t tree_lookup(const struct tree *t, uint32_t dir, const char *name)
+int64_t tree_lookup(struct tree *t, uint32_t dir, const char *name)
 {
-	if (dir >= t->count || t->nodes[dir].kind != NODE_DIR)
+	struct node *n = node_get(t, dir);
+	if (!n || n->kind != NODE_DIR || !dir_ready(t, dir, n))
 		return -1;
-	const struct node *n = &t->nodes[dir];
 	for (uint32_t i = 0; i < n->nchildren; i++)
-		if (!strcmp(t->nodes[n->first_child + i].name, name))
+		if (!strcmp(node_at(t, n->first_child + i)->name, name))
 			return n->first_child + i;
 	return -1;
 }
 
-int64_t tree_by_path(const struct tree *t, const char *path)
+int64_t tree_by_path(struct tree *t, const char *path)
 {
 	int64_t node = 0;
 	char part[64];
@@ -467,9 +585,9 @@ static ssize_t read_bytes(const void *src, size_t size, void *buf, size_t len, u
 
 ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t off)
 {
-	if (node >= t->count)
+	struct node *n = node_get(t, node);
+	if (!n)
 		return -ENOENT;
-	struct node *n = &t->nodes[node];
 	switch (n->kind) {
 	case NODE_DIR:
 		return -EISDIR;
@@ -508,9 +626,9 @@ int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence)
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
 	bool data = whence == SEEK_DATA;
-	if (t->nodes[node].kind != NODE_SPACE)
+	if (node_at(t, node)->kind != NODE_SPACE)
 		return data ? (int64_t)off : (int64_t)info.size;
-	uint64_t at = space_next(t->nodes[node].space, off, data);
+	uint64_t at = space_next(node_at(t, node)->space, off, data);
 	if (at >= info.size)
 		return data ? -ENXIO : (int64_t)info.size;
 	return (int64_t)at;
@@ -519,7 +637,8 @@ int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence)
 int tree_extent(struct tree *t, uint32_t node, uint64_t off, size_t len,
 		struct dumpfs_extent *e)
 {
-	if (node >= t->count || t->nodes[node].kind != NODE_SPACE)
+	struct node *n = node_get(t, node);
+	if (!n || n->kind != NODE_SPACE)
 		return false;
-	return space_extent(t->nodes[node].space, off, len, e);
+	return space_extent(n->space, off, len, e);
 }

@@ -85,6 +85,9 @@ void text_header(const struct view *v, struct strbuf *sb);
 const char *note_type_name(const struct note *n);
 void text_regs(const struct view *v, size_t cpu, struct strbuf *sb);
 void text_stats(const struct view *v, struct strbuf *sb);
+/* /tasks/PID/status, in /proc/PID/status's format (the lines the dump
+ * gives), then what only a dump tells. */
+void text_task_status(const struct view *v, const struct ktask *t, struct strbuf *sb);
 
 /* ---- json.c ------------------------------------------------------------ */
 
@@ -102,9 +105,14 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in);
 void tree_free(struct tree *t);
 uint32_t tree_count(const struct tree *t);
 enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_info *info);
-int64_t tree_child(const struct tree *t, uint32_t dir, uint32_t index);
-int64_t tree_lookup(const struct tree *t, uint32_t dir, const char *name);
-int64_t tree_by_path(const struct tree *t, const char *path);
+/* Children of directories; a directory listed lazily (/tasks) is listed
+ * by the first of these to look into it. */
+int64_t tree_child(struct tree *t, uint32_t dir, uint32_t index);
+int64_t tree_lookup(struct tree *t, uint32_t dir, const char *name);
+int64_t tree_by_path(struct tree *t, const char *path);
+/* 0 if directory @dir lists, else a negative errno (-EIO: it could not be
+ * listed; the log says why). */
+int tree_dir_error(struct tree *t, uint32_t dir);
 ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t off);
 int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence);
 int tree_extent(struct tree *t, uint32_t node, uint64_t off, size_t len, struct dumpfs_extent *e);

@@ -34,6 +34,14 @@ if ! has dfs.small=1; then
 fi
 sleep 1
 echo "DFS: $(ls -d /proc/[0-9]* | wc -l) processes; $(grep -E '^(MemTotal|MemFree)' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+# the processes as the guest's own /proc shows them, for tests/real/tasks.py:
+# "DFS-PS PID STATE PPID UID THREADS VMSIZE_KB COMM"
+for d in /proc/[0-9]*; do
+    awk -v pid="${d#/proc/}" '/^State:/ {s = $2} /^PPid:/ {pp = $2} /^Uid:/ {u = $2}
+        /^Threads:/ {t = $2} /^VmSize:/ {vm = $2} /^Name:/ {sub(/^Name:\t/, ""); n = $0}
+        END {if (s != "") printf "DFS-PS %s %s %s %s %s %s %s\n", pid, s, pp, u, t, vm == "" ? 0 : vm, n}' \
+        "$d/status" 2>/dev/null
+done
 
 if has dfs.kdump=1; then
     echo "DFS: crashkernel size $(cat /sys/kernel/kexec_crash_size)"

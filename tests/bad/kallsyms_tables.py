@@ -74,10 +74,11 @@ def encode_name(toks, s):
     return out
 
 
-def build(mode, damage=None):
-    """The memory and the VMCOREINFO text of one case."""
+def build(mode, damage=None, syms=None):
+    """The memory and the VMCOREINFO text of one case: @syms (address,
+    type, name), or the case's own."""
     mem = bytearray(MEM)
-    syms = symbols(mode)
+    syms = syms or symbols(mode)
     toks = tokens()
     table, index = b"", []
     for t in toks:
