@@ -38,8 +38,12 @@ sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
 # Another dpkg (unattended upgrades, a parallel install) may hold the lock.
+# A mirror caught mid-sync fails an update for one index (seen for the
+# foreign architectures' security indexes): the lists at hand may still
+# hold every package, and the install says if not.
 for attempt in $(seq 1 60); do
-	if $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+	$sudo apt-get update -q || echo "install.sh: apt-get update failed; installing from the package lists at hand" >&2
+	if $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
 		echo "install.sh: installed ${missing[*]}"
 		exit 0
 	fi
