@@ -122,6 +122,14 @@ struct arch_ops {
 	enum dumpfs_status (*vtop_init)(struct vtop *t, const struct machine *m,
 					char *why, size_t whylen);
 	bool (*vtop)(struct vtop *t, uint64_t vaddr, uint64_t *paddr);
+	/* A process's user virtual address through its page tables, whose
+	 * top table is at physical @pgd; false if nothing maps it. */
+	bool (*user_vtop)(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *paddr);
+	/* The first mapped user page at or above @vaddr, in *@next; false if
+	 * none is mapped below user_limit(). */
+	bool (*user_next)(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next);
+	/* One past the highest user address. */
+	uint64_t (*user_limit)(const struct machine *m);
 	/* Walk the kernel's page tables (struct kernel_walk);
 	 * DUMPFS_ERR_UNSUPPORTED, with w->why, where they cannot be. */
 	enum dumpfs_status (*kernel_pages)(const struct machine *m, struct kernel_walk *w);

@@ -113,6 +113,64 @@ static bool x86_64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
 	return true;
 }
 
+/* User addresses: below the canonical hole, through the process's own
+ * tables (with page-table isolation, mm->pgd is the kernel's copy, which
+ * maps user space as well). */
+static unsigned paging_levels(const struct machine *m)
+{
+	char v[16];
+	return vmcoreinfo_get(m->notes, "NUMBER(pgtable_l5_enabled)", v, sizeof(v)) &&
+	       strtoul(v, NULL, 10) != 0 ? 5 : 4;
+}
+
+/* TASK_SIZE_MAX: the top of the lower half, less its guard page. */
+static uint64_t x86_64_user_limit(const struct machine *m)
+{
+	return (paging_levels(m) == 5 ? 1ull << 56 : 1ull << 47) - PAGE_4K;
+}
+
+static bool x86_64_user_vtop(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *paddr)
+{
+	if (m->endian.big || vaddr >= x86_64_user_limit(m))
+		return false;
+	return walk_page_tables(m, pgd, paging_levels(m), vaddr, paddr);
+}
+
+/* The first present leaf at or above @from in the table at @table, whose
+ * entries map 2^@shift bytes each from @base; tables read count against
+ * @budget, so that tables pointing at one another cost bounded time. */
+static bool next_present(const struct machine *m, uint64_t table, unsigned shift, uint64_t base,
+			 uint64_t from, uint64_t limit, unsigned *budget, uint64_t *found)
+{
+	uint64_t t[512];
+	if (!*budget || space_read(m->phys, t, sizeof(t), table & PTE_ADDR_MASK) != (ssize_t)sizeof(t))
+		return false;
+	--*budget;
+	for (uint64_t i = from > base ? (from - base) >> shift : 0; i < 512; i++) {
+		uint64_t va = base + (i << shift), e = get64(m->endian, (const uint8_t *)&t[i]);
+		if (va >= limit)
+			return false;
+		if (!(e & PTE_PRESENT))
+			continue;
+		uint64_t at = va > from ? va : from & ~(PAGE_4K - 1);
+		if (shift == 12 || ((shift == 30 || shift == 21) && (e & PTE_LARGE))) {
+			*found = at;
+			return true;
+		}
+		if (next_present(m, e, shift - 9, va, at, limit, budget, found))
+			return true;
+	}
+	return false;
+}
+
+static bool x86_64_user_next(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next)
+{
+	unsigned budget = PT_WALK_MAX_TABLES;
+	unsigned top_shift = paging_levels(m) == 5 ? 48 : 39;
+	return !m->endian.big &&
+	       next_present(m, pgd, top_shift, 0, vaddr, x86_64_user_limit(m), &budget, next);
+}
+
 /* phys_base from one CR3: the kernel image region maps linearly, so any
  * present page in it gives physical - (virtual - __START_KERNEL_map).  Once
  * booted, the kernel unmaps that region below _text (cleanup_highmap()), so
@@ -278,6 +336,9 @@ const struct arch_ops x86_64_arch = {
 	.find_page_offset = x86_64_find_page_offset,
 	.vtop_init = x86_64_vtop_init,
 	.vtop = x86_64_vtop,
+	.user_vtop = x86_64_user_vtop,
+	.user_next = x86_64_user_next,
+	.user_limit = x86_64_user_limit,
 	.ram_vaddr = x86_64_ram_vaddr,
 	.kernel_text_load = x86_64_kernel_text_load,
 	.prstatus_text = x86_64_prstatus_text,

@@ -9,6 +9,8 @@
  *   btf.c       the type information (BTF), found in the kernel image
  *   ktypes.c    structure layouts from that BTF (libbpf)
  *   tasks.c     the thread groups, from init_task.tasks
+ *   vmas.c      a process's memory map (the maple tree)
+ *   umem.c      a process's user memory as a space
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,6 +30,8 @@ struct kmem {
 enum dumpfs_status kmem_init(struct kmem *km, const struct machine *m, char *why, size_t whylen);
 /* Read @len bytes at kernel virtual @vaddr; false if any byte cannot be. */
 bool kmem_read(struct kmem *km, uint64_t vaddr, void *buf, size_t len);
+/* Translate one kernel virtual address. */
+bool kmem_vtop(struct kmem *km, uint64_t vaddr, uint64_t *paddr);
 /* Read one pointer or long (machine_word_size() bytes) at @vaddr. */
 bool kmem_read_word(struct kmem *km, uint64_t vaddr, uint64_t *value);
 /* The pointer or long at @p, in the kernel's byte order and size. */
@@ -102,16 +106,48 @@ struct ktask {
 	bool have_mm_figures;
 	uint64_t total_vm;              /* pages */
 	uint64_t rss[4];                /* file, anon, swap entries, shmem pages */
+	/* of its mm: the page tables (kernel virtual), argv and environment */
+	uint64_t pgd, arg_start, arg_end, env_start, env_end;
+	uint64_t auxv_at;               /* mm->saved_auxv, kernel virtual */
+	uint32_t auxv_size;             /* its bytes */
 };
+struct vma_layout;
 struct ktask_list {
 	size_t count;
 	struct ktask *list;
 	char stopped[200];              /* why the walk stopped early, or "" */
+	/* for the files read later: the types, the VMA layouts (NULL until
+	 * maps is first read), special_mapping_vmops and its legacy twin */
+	struct ktypes types;
+	struct vma_layout *vmas;
+	uint64_t special_vmops[2];
 };
 /* The thread groups on init_task.tasks (init_task from kallsyms, the
  * layouts from BTF); on success @why says what was walked. */
 enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, char *why, size_t whylen);
 void tasks_free(struct ktask_list *tl);
+/* Read @len bytes of @t's user memory at @vaddr; false, with @why, if a
+ * byte is not mapped or not in the dump (user pages filtered out). */
+bool task_read_user(const struct machine *m, const struct ktask *t, uint64_t vaddr, void *buf,
+		    size_t len, char *why, size_t whylen);
+/* /proc/PID/auxv: the saved auxiliary vector up to and with AT_NULL. */
+enum dumpfs_status task_auxv(const struct machine *m, const struct ktask *t, struct strbuf *sb,
+			     char *why, size_t whylen);
+/* umem.c: @t's user address space as a space: offset V is user address
+ * V; unmapped pages and pages the dump lacks are holes (zeros). */
+struct umem_space {
+	struct space space;
+	const struct machine *m;
+	uint64_t pgd;                   /* physical */
+};
+enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
+			     char *why, size_t whylen);
+
+/* vmas.c: /proc/PID/maps of @t (6.1's maple tree); not thread-safe for
+ * one @tl (it fills tl->vmas on first use). */
+enum dumpfs_status task_maps(const struct machine *m, struct ktask_list *tl, const struct ktask *t,
+			     struct strbuf *sb, char *why, size_t whylen);
+void vma_layout_free(struct vma_layout *l);
 /* /proc's state letter (R, S, D, T, t, X, Z, P, I). */
 char task_state_letter(const struct ktask *t);
 bool task_is_kthread(const struct ktask *t);

@@ -20,6 +20,11 @@ enum dumpfs_status kmem_init(struct kmem *km, const struct machine *m, char *why
 	return m->arch->vtop_init(&km->vtop, m, why, whylen);
 }
 
+bool kmem_vtop(struct kmem *km, uint64_t vaddr, uint64_t *paddr)
+{
+	return km->m->arch->vtop(&km->vtop, vaddr, paddr);
+}
+
 bool kmem_read(struct kmem *km, uint64_t vaddr, void *buf, size_t len)
 {
 	uint8_t *out = buf;

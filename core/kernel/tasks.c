@@ -30,6 +30,7 @@ struct layout {
 	struct kfield tasks, pid, tgid, comm, state, exit_state, flags, mm, real_parent, cred,
 		signal, on_cpu, cpu;
 	struct kfield uid[4], gid[4], nr_threads, total_vm, rss;
+	struct kfield pgd, arg_start, arg_end, env_start, env_end, saved_auxv;
 	bool have_on_cpu, have_cpu, have_rss;
 };
 
@@ -51,6 +52,12 @@ static bool layout_get(const struct ktypes *kt, struct layout *l, char *why, siz
 		{ "task_struct", "signal", NULL, &l->signal },
 		{ "signal_struct", "nr_threads", NULL, &l->nr_threads },
 		{ "mm_struct", "total_vm", NULL, &l->total_vm },
+		{ "mm_struct", "pgd", NULL, &l->pgd },
+		{ "mm_struct", "arg_start", NULL, &l->arg_start },
+		{ "mm_struct", "arg_end", NULL, &l->arg_end },
+		{ "mm_struct", "env_start", NULL, &l->env_start },
+		{ "mm_struct", "env_end", NULL, &l->env_end },
+		{ "mm_struct", "saved_auxv", NULL, &l->saved_auxv },
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (ktypes_member(kt, need[i].type, need[i].member, need[i].out) ||
@@ -138,6 +145,15 @@ static void task_fill(struct kmem *km, const struct layout *l, uint64_t addr, co
 	t->threads = 0;
 	if (read_struct(km, signal + l->nr_threads.offset, buf, 4))
 		t->threads = get32(km->m->mem_endian, buf);
+	const struct kfield *mmf[] = { &l->pgd, &l->arg_start, &l->arg_end, &l->env_start, &l->env_end };
+	uint64_t *mmv[] = { &t->pgd, &t->arg_start, &t->arg_end, &t->env_start, &t->env_end };
+	for (size_t i = 0; t->mm && i < sizeof(mmf) / sizeof(mmf[0]); i++)
+		if (mmf[i]->size <= 8 && read_struct(km, t->mm + mmf[i]->offset, buf, mmf[i]->size))
+			*mmv[i] = value(km, buf, mmf[i]->size);
+	if (t->mm) {
+		t->auxv_at = t->mm + l->saved_auxv.offset;
+		t->auxv_size = (uint32_t)l->saved_auxv.size;
+	}
 	t->have_mm_figures = false;
 	if (t->mm && read_struct(km, t->mm + l->total_vm.offset, buf, l->total_vm.size)) {
 		t->total_vm = value(km, buf, l->total_vm.size);
@@ -168,6 +184,10 @@ enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, ch
 			init_task = ks.addr[i];
 		else if (!strcmp(name, "__start_BTF"))
 			start_btf = ks.addr[i];
+		else if (!strcmp(name, "special_mapping_vmops"))
+			tl->special_vmops[0] = ks.addr[i];
+		else if (!strcmp(name, "legacy_special_mapping_vmops"))
+			tl->special_vmops[1] = ks.addr[i];
 	}
 	kallsyms_free(&ks);
 	if (!init_task) {
@@ -176,14 +196,17 @@ enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, ch
 	}
 	if ((st = ktypes_load(&kt, m, start_btf, why, whylen)) != DUMPFS_OK)
 		return st;
+	tl->types = kt;
 	bool ok = layout_get(&kt, &l, why, whylen);
 	uint64_t tslen = 0;
 	ok = ok && ktypes_size(&kt, "task_struct", &tslen);
-	ktypes_free(&kt);
-	if (!ok || (st = kmem_init(&km, m, why, whylen)) != DUMPFS_OK)
+	if (!ok || (st = kmem_init(&km, m, why, whylen)) != DUMPFS_OK) {
+		tasks_free(tl);
 		return ok ? st : DUMPFS_ERR_UNSUPPORTED;
+	}
 	if (tslen > (64u << 10)) {
 		snprintf(why, whylen, "task_struct is %" PRIu64 " bytes, more than any kernel's", tslen);
+		tasks_free(tl);
 		return DUMPFS_ERR_CORRUPT;
 	}
 	uint8_t *ts = malloc(tslen);
@@ -258,6 +281,74 @@ void tasks_free(struct ktask_list *tl)
 	free(tl->list);
 	tl->list = NULL;
 	tl->count = 0;
+	ktypes_free(&tl->types);
+	vma_layout_free(tl->vmas);
+	tl->vmas = NULL;
+}
+
+bool task_read_user(const struct machine *m, const struct ktask *t, uint64_t vaddr, void *buf,
+		    size_t len, char *why, size_t whylen)
+{
+	struct kmem km;
+	uint64_t pgd, paddr;
+	uint8_t *out = buf;
+	if (!m->arch->user_vtop) {
+		snprintf(why, whylen, "user addresses are not decoded on %s yet", m->arch->name);
+		return false;
+	}
+	if (kmem_init(&km, m, why, whylen) != DUMPFS_OK)
+		return false;
+	if (!t->pgd || !kmem_vtop(&km, t->pgd, &pgd)) {
+		snprintf(why, whylen, "pid %d's page tables (mm->pgd %#" PRIx64 ") are not mapped",
+			 t->pid, t->pgd);
+		return false;
+	}
+	while (len) {
+		size_t n = (size_t)(4096 - (vaddr & 4095));
+		n = n < len ? n : len;
+		if (!m->arch->user_vtop(m, pgd, vaddr, &paddr)) {
+			snprintf(why, whylen, "pid %d's address %#" PRIx64 " is not mapped, or its page "
+				 "table is not in the dump", t->pid, vaddr);
+			return false;
+		}
+		/* a page left out of the dump reads as zeros: say so instead */
+		uint64_t page = paddr & ~(uint64_t)4095;
+		if (space_next(m->phys, page, true) != page ||
+		    space_read(m->phys, out, n, paddr) != (ssize_t)n) {
+			snprintf(why, whylen, "pid %d's page at %#" PRIx64 " (physical %#" PRIx64 ") is not in "
+				 "the dump (user pages filtered out?)", t->pid, vaddr & ~(uint64_t)4095, paddr & ~(uint64_t)4095);
+			return false;
+		}
+		out += n;
+		vaddr += n;
+		len -= n;
+	}
+	return true;
+}
+
+enum dumpfs_status task_auxv(const struct machine *m, const struct ktask *t, struct strbuf *sb,
+			     char *why, size_t whylen)
+{
+	struct kmem km;
+	uint8_t buf[1024];
+	const unsigned word = machine_word_size(m);
+	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	if (!t->auxv_size || t->auxv_size > sizeof(buf) || !kmem_read(&km, t->auxv_at, buf, t->auxv_size)) {
+		snprintf(why, whylen, "pid %d's mm->saved_auxv at %#" PRIx64 " cannot be read", t->pid,
+			 t->auxv_at);
+		return DUMPFS_ERR_NODATA;
+	}
+	/* pairs up to and with AT_NULL, as /proc/PID/auxv */
+	size_t len = 0;
+	while (len + 2 * word <= t->auxv_size) {
+		len += 2 * word;
+		if (kmem_word(&km, buf + len - 2 * word) == 0)
+			break;
+	}
+	sb_append(sb, buf, len);
+	return DUMPFS_OK;
 }
 
 char task_state_letter(const struct ktask *t)

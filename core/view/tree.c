@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct tree {
 	pthread_mutex_t render_lock;
 	pthread_mutex_t populate_lock;
 	struct ktask_list tasks;        /* /tasks, once listed */
+	struct umem_space *umems;       /* their /tasks/PID/mem */
 };
 
 static struct node *node_at(const struct tree *t, uint32_t i)
@@ -173,6 +175,68 @@ static void render_task_status(const struct view *v, size_t i, struct strbuf *sb
 	text_task_status(v, &tree_of(v)->tasks.list[i], sb);
 }
 
+/* Largest argv or environment served: the kernel caps both together at
+ * a quarter of the stack limit; beyond this a dump's fields are garbage. */
+#define MAX_ARG_AREA (16u << 20)
+
+/* [start, end) of a task's user memory, for cmdline and environ. */
+static void render_user_range(const struct view *v, const struct ktask *t, uint64_t start,
+			      uint64_t end, const char *file, struct strbuf *sb)
+{
+	char why[200];
+	uint8_t *buf = NULL;
+	if (end < start || end - start > MAX_ARG_AREA)
+		snprintf(why, sizeof(why), "[%#" PRIx64 ", %#" PRIx64 ") is no argument area", start, end);
+	else if (!(buf = malloc(end - start + 1)))
+		snprintf(why, sizeof(why), "out of memory");
+	else if (task_read_user(v->in.machine, t, start, buf, end - start, why, sizeof(why))) {
+		sb_append(sb, buf, end - start);
+		free(buf);
+		return;
+	}
+	free(buf);
+	diag_log(v->in.diag, DUMPFS_ERR_NODATA, "%s: /tasks/%d/%s: %s", v->in.files[0].path, t->pid,
+		 file, why);
+	sb->failed = true;
+}
+
+static void render_task_cmdline(const struct view *v, size_t i, struct strbuf *sb)
+{
+	const struct ktask *t = &tree_of(v)->tasks.list[i];
+	render_user_range(v, t, t->arg_start, t->arg_end, "cmdline", sb);
+}
+
+static void render_task_environ(const struct view *v, size_t i, struct strbuf *sb)
+{
+	const struct ktask *t = &tree_of(v)->tasks.list[i];
+	render_user_range(v, t, t->env_start, t->env_end, "environ", sb);
+}
+
+static void render_task_auxv(const struct view *v, size_t i, struct strbuf *sb)
+{
+	char why[200];
+	const struct ktask *t = &tree_of(v)->tasks.list[i];
+	if (task_auxv(v->in.machine, t, sb, why, sizeof(why)) != DUMPFS_OK) {
+		diag_log(v->in.diag, DUMPFS_ERR_NODATA, "%s: /tasks/%d/auxv: %s", v->in.files[0].path,
+			 t->pid, why);
+		sb->failed = true;
+	}
+}
+
+/* maps: rendering is serialized (render_lock), and task_maps fills the
+ * list's VMA layouts on first use, so the list is taken writable here. */
+static void render_task_maps(const struct view *v, size_t i, struct strbuf *sb)
+{
+	char why[200];
+	struct tree *t = (struct tree *)tree_of(v);
+	const struct ktask *k = &t->tasks.list[i];
+	if (task_maps(v->in.machine, &t->tasks, k, sb, why, sizeof(why)) != DUMPFS_OK) {
+		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /tasks/%d/maps: %s", v->in.files[0].path,
+			 k->pid, why);
+		sb->failed = true;
+	}
+}
+
 static int by_pid(const void *a, const void *b)
 {
 	const struct ktask *x = a, *y = b;
@@ -207,10 +271,23 @@ static enum dumpfs_status list_tasks(struct tree *t, uint32_t dir)
 			return DUMPFS_ERR_NOMEM;
 	}
 	t->tasks.count = n;
-	for (size_t i = 0; i < n; i++)
-		if (!add_text(t, first + (uint32_t)i, "comm", render_task_comm, i) ||
-		    !add_text(t, first + (uint32_t)i, "status", render_task_status, i))
+	if (!(t->umems = calloc(n ? n : 1, sizeof(*t->umems))))
+		return DUMPFS_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t d = first + (uint32_t)i;
+		if (!add_text(t, d, "comm", render_task_comm, i) ||
+		    !add_text(t, d, "status", render_task_status, i))
 			return DUMPFS_ERR_NOMEM;
+		/* kernel threads have no memory of their own */
+		if (t->tasks.list[i].mm &&
+		    (!add_text(t, d, "maps", render_task_maps, i) ||
+		     (umem_init(&t->umems[i], v->in.machine, &t->tasks.list[i], why, sizeof(why)) == DUMPFS_OK &&
+		      !add_space(t, d, "mem", &t->umems[i].space)) ||
+		     !add_text(t, d, "cmdline", render_task_cmdline, i) ||
+		     !add_text(t, d, "environ", render_task_environ, i) ||
+		     !add_text(t, d, "auxv", render_task_auxv, i)))
+			return DUMPFS_ERR_NOMEM;
+	}
 	return DUMPFS_OK;
 }
 
@@ -429,6 +506,7 @@ void tree_free(struct tree *t)
 	pthread_mutex_destroy(&t->render_lock);
 	pthread_mutex_destroy(&t->populate_lock);
 	tasks_free(&t->tasks);
+	free(t->umems);
 	elf_view_free(t->elf);
 	notes_free(&t->elf_notes);
 	free(t);

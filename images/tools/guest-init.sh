@@ -35,12 +35,25 @@ fi
 sleep 1
 echo "DFS: $(ls -d /proc/[0-9]* | wc -l) processes; $(grep -E '^(MemTotal|MemFree)' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 # the processes as the guest's own /proc shows them, for tests/real/tasks.py:
-# "DFS-PS PID STATE PPID UID THREADS VMSIZE_KB COMM"
+# "DFS-PS PID STATE PPID UID THREADS VMSIZE_KB COMM", "DFS-CMD PID ARGS"
 for d in /proc/[0-9]*; do
     awk -v pid="${d#/proc/}" '/^State:/ {s = $2} /^PPid:/ {pp = $2} /^Uid:/ {u = $2}
         /^Threads:/ {t = $2} /^VmSize:/ {vm = $2} /^Name:/ {sub(/^Name:\t/, ""); n = $0}
         END {if (s != "") printf "DFS-PS %s %s %s %s %s %s %s\n", pid, s, pp, u, t, vm == "" ? 0 : vm, n}' \
         "$d/status" 2>/dev/null
+    # "DFS-CMD PID ARGS" (NULs as spaces) for processes with an argv
+    args=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)
+    [ -n "$args" ] && echo "DFS-CMD ${d#/proc/} $args"
+done
+# pid 1's environment and auxiliary vector, as hex words
+echo "DFS-ENV 1 $(tr '\0' ' ' < /proc/1/environ)"
+echo "DFS-AUXV 1 $(od -A n -t x8 -v /proc/1/auxv | tr -s ' \n' ' ')"
+# and its memory map, line by line
+sed 's/^/DFS-MAPS 1 /' /proc/1/maps
+# and the md5 of two pages of its memory: "DFS-MEM 1 ADDRESS_HEX MD5"
+# (the first page of its text and the first of its writable data)
+for a in $(awk '$2 ~ /^r-x/ || $2 ~ /^rw-p/ {split($1, r, "-"); print r[1]}' /proc/1/maps | head -2); do
+    echo "DFS-MEM 1 $a $(dd if=/proc/1/mem bs=4096 skip=$((0x$a / 4096)) count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
 done
 
 if has dfs.kdump=1; then

@@ -8,7 +8,10 @@ cred, signal_struct, mm_struct and list_head (encoded here), and a task
 list of init_task (pid 0) and three thread groups:
 
   good          /tasks is 1 2 57; comm and status say what was put in
-                (state, parents, uids, threads, VmSize, Kthread)
+                (state, parents, uids, threads, VmSize, Kthread); auxv is the
+                saved vector up to AT_NULL; cmdline fails with EIO (user
+                addresses are not decoded on ppc64); kernel threads have
+                no memory files
   threads       eight threads look into /tasks of a fresh mount at once
                 (run under TSan by tests/run-all.sh)
 
@@ -38,14 +41,17 @@ BTF_AT = 0x101000
 TASKS = 0x180000                # init_task, then one page per task
 CRED, CRED_USER, SIGNAL, MM = 0x1c0000, 0x1c0100, 0x1c1000, 0x1c2000
 PF_KTHREAD = 0x00200000
+# mm_struct's maple tree and process layout members (maple_tree.py)
+MM_MT, MM_START_BRK, MM_BRK, MM_START_STACK = 128, 152, 160, 168
 
 # task_struct as the BTF below lays it out
 T_TASKS, T_PID, T_TGID, T_COMM, T_STATE, T_EXIT, T_FLAGS = 0, 16, 20, 24, 40, 44, 48
 T_MM, T_PARENT, T_CRED, T_SIGNAL, T_SIZE = 56, 64, 72, 80, 0x100
 
 
-def btf(e, tasks_name=b"tasks"):
-    """A BTF blob: ints, list_head, char[16], task_struct and what it points to."""
+def btf(e, tasks_name=b"tasks", maple=False):
+    """A BTF blob: ints, list_head, char[16], task_struct and what it points
+    to; with @maple, the maple tree, VMA and file structures maps reads."""
     strings = bytearray(b"\0")
     names = {}
 
@@ -89,10 +95,40 @@ def btf(e, tasks_name=b"tasks"):
     ptr(13)                                                     # 10: mm_struct *
     ptr(14)                                                     # 11: cred *
     ptr(15)                                                     # 12: signal_struct *
-    struct_type(b"mm_struct", 8, [(b"total_vm", u64, 0)])       # 13
+    mm = [(b"total_vm", u64, 0), (b"pgd", u64, 8), (b"arg_start", u64, 16), (b"arg_end", u64, 24),
+          (b"env_start", u64, 32), (b"env_end", u64, 40), (b"saved_auxv", 16, 48)]
+    if maple:
+        mm += [(b"mm_mt", 24, MM_MT), (b"start_brk", u64, MM_START_BRK), (b"brk", u64, MM_BRK),
+               (b"start_stack", u64, MM_START_STACK)]
+    struct_type(b"mm_struct", 192, mm)                                          # 13
     struct_type(b"cred", 32, [(n, u32, 4 * i) for i, n in enumerate(
         (b"uid", b"euid", b"suid", b"fsuid", b"gid", b"egid", b"sgid", b"fsgid"))])
     struct_type(b"signal_struct", 4, [(b"nr_threads", i32, 0)])  # 15
+    t(struct.pack(e + "IIIIII", 0, 3 << 24, 0, u64, i32, 10))    # 16: unsigned long[10]
+    if maple:
+        array = lambda n: t(struct.pack(e + "IIIIII", 0, 3 << 24, 0, u64, i32, n))
+        p15, s16 = array(15), array(16)                                         # 17, 18
+        u8 = int_type(b"unsigned char", 1, False)                               # 19
+        meta = struct_type(b"maple_metadata", 2, [(b"end", u8, 0), (b"gap", u8, 1)])
+        struct_type(b"maple_range_64", 256, [(b"parent", u64, 0), (b"pivot", p15, 8),
+                                             (b"slot", s16, 128), (b"meta", meta, 248)])
+        p9 = array(9)
+        struct_type(b"maple_arange_64", 256, [(b"parent", u64, 0), (b"pivot", p9, 8),
+                                              (b"slot", 16, 80), (b"gap", 16, 160), (b"meta", meta, 240)])
+        assert struct_type(b"maple_tree", 24, [(b"ma_lock", u32, 0), (b"ma_root", u64, 8),
+                                               (b"ma_flags", u32, 16)]) == 24
+        struct_type(b"vm_area_struct", 64, [(n, u64, 8 * i) for i, n in enumerate(
+            (b"vm_start", b"vm_end", b"vm_flags", b"vm_pgoff", b"vm_file", b"vm_ops", b"vm_private_data"))])
+        path = struct_type(b"path", 16, [(b"mnt", u64, 0), (b"dentry", u64, 8)])
+        struct_type(b"file", 32, [(b"f_path", path, 0), (b"f_inode", u64, 16)])
+        struct_type(b"inode", 16, [(b"i_ino", u64, 0), (b"i_sb", u64, 8)])
+        struct_type(b"super_block", 8, [(b"s_dev", u32, 0)])
+        qstr = struct_type(b"qstr", 16, [(b"hash", u32, 0), (b"len", u32, 4), (b"name", u64, 8)])
+        struct_type(b"dentry", 32, [(b"d_parent", u64, 0), (b"d_name", qstr, 8)])
+        vfsmount = struct_type(b"vfsmount", 8, [(b"mnt_root", u64, 0)])
+        struct_type(b"mount", 32, [(b"mnt_parent", u64, 0), (b"mnt_mountpoint", u64, 8),
+                                   (b"mnt", vfsmount, 16)])
+        struct_type(b"vm_special_mapping", 8, [(b"name", u64, 0)])
     tb = b"".join(types)
     hdr = struct.pack(e + "HBBIIIII", 0xeb9f, 1, 0, 24, 0, len(tb), len(tb), len(strings))
     return hdr + tb + bytes(strings)
@@ -112,18 +148,21 @@ def put_task(mem, i, pid, comm, state, flags, parent, nxt, mm, cred):
     struct.pack_into(E + "QQQQ", mem, a + T_MM, v(mm), v(task_at(parent)), v(cred), v(SIGNAL))
 
 
-def make(path, case):
-    syms = kt.symbols("base-relative")
+def make(path, case, more_syms=(), fill=None):
+    """One case's dump; @more_syms go into kallsyms, @fill(mem) writes more."""
+    syms = kt.symbols("base-relative") + list(more_syms)
     if case != "no-init-task":
         syms.append((LINEAR + task_at(0), "D", "init_task"))
     mem, vmci, _ = kt.build("base-relative", syms=syms)
     mem += bytearray(MEM - len(mem))
-    blob = btf(E, b"tasks_x" if case == "btf-no-tasks" else b"tasks")
+    blob = btf(E, b"tasks_x" if case == "btf-no-tasks" else b"tasks", maple=fill is not None)
     mem[BTF_AT:BTF_AT + len(blob)] = blob
     struct.pack_into(E + "8I", mem, CRED, *[0] * 8)
     struct.pack_into(E + "8I", mem, CRED_USER, *[1000] * 8)
     struct.pack_into(E + "i", mem, SIGNAL, 1)
     struct.pack_into(E + "Q", mem, MM, 100)
+    # the auxiliary vector: AT_PAGESZ 4096, AT_NULL, then stale words
+    struct.pack_into(E + "6Q", mem, MM + 48, 6, 4096, 0, 0, 0xdead, 0xbeef)
     put_task(mem, 0, 0, b"swapper/0", 0, PF_KTHREAD, 0, 1, 0, CRED)
     put_task(mem, 1, 1, b"init", 1, 0, 0, 2, MM, CRED)
     put_task(mem, 2, 2, b"kthreadd", 1, PF_KTHREAD, 0, 3, 0, CRED)
@@ -134,6 +173,8 @@ def make(path, case):
         struct.pack_into(E + "Q", mem, task_at(2) + T_TASKS, LINEAR + 0x7000000)
     if case == "bad-pid":
         struct.pack_into(E + "ii", mem, task_at(2) + T_PID, -5, -5)
+    if fill:
+        fill(mem)
     vmci += b"PAGESIZE=4096\n"
     pr = bytearray(504)
     struct.pack_into(E + "QQ", pr, 112 + 32 * 8, kt.STEXT, 1 << 63)
@@ -161,6 +202,18 @@ def expect_tasks(dumpfs, path, work, pids, log=None):
                          "Kthread:\t0\n"):
                 if line not in status:
                     raise AssertionError("/tasks/57/status lacks %r:\n%s" % (line, status))
+        if 57 in pids:
+            auxv = open(os.path.join(mnt, "tasks", "57", "auxv"), "rb").read()
+            if auxv != struct.pack(E + "4Q", 6, 4096, 0, 0):
+                raise AssertionError("/tasks/57/auxv is %r" % auxv)
+            try:
+                open(os.path.join(mnt, "tasks", "57", "cmdline"), "rb").read()
+                raise AssertionError("/tasks/57/cmdline read on ppc64, whose user addresses are not decoded")
+            except OSError as e:
+                if e.errno != 5:
+                    raise
+            if os.path.exists(os.path.join(mnt, "tasks", "2", "cmdline")):
+                raise AssertionError("kernel thread 2 has a cmdline")
         if 2 in pids:
             status = open(os.path.join(mnt, "tasks", "2", "status")).read()
             if "Kthread:\t1\n" not in status or "VmSize" in status or "State:\tS (sleeping)\n" not in status:

@@ -1,0 +1,94 @@
+/*
+ * umem.c - a process's user address space as a space (/tasks/PID/mem):
+ * the byte at offset V is the byte at user address V, through the
+ * process's page tables.  An address nothing maps, or whose page the dump
+ * does not hold (user pages filtered out), reads as zeros and is a hole,
+ * as /mem's missing pages are, so that SEEK_DATA finds what there is.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/kernel.h"
+
+#define PAGE 4096ull
+
+/* The physical page behind user page @vaddr, if it is mapped and held. */
+static bool held(const struct umem_space *u, uint64_t vaddr, uint64_t *paddr)
+{
+	const struct machine *m = u->m;
+	if (!m->arch->user_vtop(m, u->pgd, vaddr, paddr))
+		return false;
+	uint64_t page = *paddr & ~(PAGE - 1);
+	return space_next(m->phys, page, true) == page;
+}
+
+static ssize_t umem_read(struct space *s, void *buf, size_t len, uint64_t off)
+{
+	struct umem_space *u = (struct umem_space *)s;
+	uint8_t *out = buf;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t at = off + done, paddr;
+		size_t n = (size_t)(PAGE - (at & (PAGE - 1)));
+		if (n > len - done)
+			n = len - done;
+		if (!held(u, at, &paddr)) {
+			memset(out + done, 0, n);
+		} else {
+			ssize_t r = space_read(u->m->phys, out + done, n, paddr);
+			if (r < 0)
+				return done ? (ssize_t)done : r;
+			if ((size_t)r < n)
+				return (ssize_t)(done + (size_t)r);
+		}
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+static uint64_t umem_next(struct space *s, uint64_t off, bool data)
+{
+	struct umem_space *u = (struct umem_space *)s;
+	const struct machine *m = u->m;
+	uint64_t paddr, at = off;
+	while (at < s->size) {
+		if (data) {
+			/* the next mapped page, then whether the dump holds it */
+			if (!m->arch->user_next(m, u->pgd, at, &at))
+				return s->size;
+			if (held(u, at, &paddr))
+				return at > off ? at : off;
+		} else if (!held(u, at, &paddr)) {
+			return at > off ? at : off;
+		}
+		at = (at & ~(PAGE - 1)) + PAGE;
+	}
+	return s->size;
+}
+
+static const struct space_ops umem_ops = { .read = umem_read, .next = umem_next };
+
+enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
+			     char *why, size_t whylen)
+{
+	struct kmem km;
+	memset(u, 0, sizeof(*u));
+	if (!m->arch->user_vtop || !m->arch->user_next || !m->arch->user_limit) {
+		snprintf(why, whylen, "user addresses are not decoded on %s yet", m->arch->name);
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	if (!t->pgd || !kmem_vtop(&km, t->pgd, &u->pgd)) {
+		snprintf(why, whylen, "pid %d's page tables (mm->pgd %#" PRIx64 ") are not mapped", t->pid, t->pgd);
+		return DUMPFS_ERR_NODATA;
+	}
+	u->m = m;
+	u->space.ops = &umem_ops;
+	u->space.size = m->arch->user_limit(m);
+	u->space.stored = t->have_mm_figures ? (t->rss[0] + t->rss[1] + t->rss[3]) * PAGE : 0;
+	return DUMPFS_OK;
+}
