@@ -130,6 +130,15 @@ struct arch_ops {
 	bool (*user_next)(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next);
 	/* One past the highest user address. */
 	uint64_t (*user_limit)(const struct machine *m);
+	/* The user registers a thread saved on entering the kernel: struct
+	 * pt_regs as read (@len bytes) and what the thread struct keeps
+	 * beside (x86_64: fs_base, gs_base, ds, es, fs, gs), as the pr_reg
+	 * of this architecture's NT_PRSTATUS into @out; the bytes written, 0
+	 * if they are not a user frame. */
+	size_t (*user_regs)(const struct machine *m, const uint8_t *pt_regs, size_t len,
+			    const uint64_t extra[6], uint8_t *out, size_t outlen);
+	uint32_t kernel_stack_size;     /* THREAD_SIZE */
+	uint32_t prstatus_size, prstatus_reg_off;       /* struct elf_prstatus */
 	/* Walk the kernel's page tables (struct kernel_walk);
 	 * DUMPFS_ERR_UNSUPPORTED, with w->why, where they cannot be. */
 	enum dumpfs_status (*kernel_pages)(const struct machine *m, struct kernel_walk *w);

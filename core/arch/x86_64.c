@@ -317,6 +317,24 @@ static bool x86_64_kernel_text_load(const struct machine *m, uint64_t *vaddr,
 	return true;
 }
 
+/* pt_regs is user_regs_struct's first 21 words; __USER_CS and
+ * __USER_DS (0x33, 0x2b) tell a frame saved from user mode. */
+static size_t x86_64_user_regs(const struct machine *m, const uint8_t *pt_regs, size_t len,
+			       const uint64_t extra[6], uint8_t *out, size_t outlen)
+{
+	const size_t words = 21;
+	if (len < words * 8 || outlen < 27 * 8)
+		return 0;
+	uint64_t cs = get64(m->mem_endian, pt_regs + 17 * 8), ss = get64(m->mem_endian, pt_regs + 20 * 8);
+	uint64_t ip = get64(m->mem_endian, pt_regs + 16 * 8);
+	if (cs != 0x33 || ss != 0x2b || ip >= x86_64_user_limit(m))
+		return 0;
+	memcpy(out, pt_regs, words * 8);
+	for (int i = 0; i < 6; i++)
+		put64(m->mem_endian, out + (words + (size_t)i) * 8, extra[i]);
+	return 27 * 8;
+}
+
 static void x86_64_prstatus_text(const struct machine *m, const struct note *n, struct strbuf *sb)
 {
 	static const char *names[] = { "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
@@ -339,6 +357,10 @@ const struct arch_ops x86_64_arch = {
 	.user_vtop = x86_64_user_vtop,
 	.user_next = x86_64_user_next,
 	.user_limit = x86_64_user_limit,
+	.user_regs = x86_64_user_regs,
+	.kernel_stack_size = 16384,
+	.prstatus_size = 336,
+	.prstatus_reg_off = 112,
 	.ram_vaddr = x86_64_ram_vaddr,
 	.kernel_text_load = x86_64_kernel_text_load,
 	.prstatus_text = x86_64_prstatus_text,

@@ -11,6 +11,7 @@
  *   tasks.c     the thread groups, from init_task.tasks
  *   vmas.c      a process's memory map (the maple tree)
  *   umem.c      a process's user memory as a space
+ *   threads.c   a group's threads and their user registers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -119,7 +120,8 @@ struct ktask_list {
 	/* for the files read later: the types, the VMA layouts (NULL until
 	 * maps is first read), special_mapping_vmops and its legacy twin */
 	struct ktypes types;
-	struct vma_layout *vmas;
+	struct vma_layout *vmas;        /* NULL: why in vmas_why */
+	char vmas_why[200];
 	uint64_t special_vmops[2];
 };
 /* The thread groups on init_task.tasks (init_task from kallsyms, the
@@ -133,6 +135,21 @@ bool task_read_user(const struct machine *m, const struct ktask *t, uint64_t vad
 /* /proc/PID/auxv: the saved auxiliary vector up to and with AT_NULL. */
 enum dumpfs_status task_auxv(const struct machine *m, const struct ktask *t, struct strbuf *sb,
 			     char *why, size_t whylen);
+/* threads.c: one thread of a group, with its user registers as the
+ * architecture's NT_PRSTATUS (prstatus_len 0: none, a kernel thread's or
+ * not a user frame). */
+struct kthread {
+	uint64_t addr;                  /* its task_struct */
+	int32_t tid;
+	char comm[16];
+	bool on_cpu;
+	int cpu;
+	uint8_t prstatus[512];
+	size_t prstatus_len;
+};
+enum dumpfs_status task_threads(const struct machine *m, struct ktask_list *tl, const struct ktask *t,
+				struct kthread **out, size_t *count, char *why, size_t whylen);
+
 /* umem.c: @t's user address space as a space: offset V is user address
  * V; unmapped pages and pages the dump lacks are holes (zeros). */
 struct umem_space {
@@ -143,9 +160,23 @@ struct umem_space {
 enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
 			     char *why, size_t whylen);
 
-/* vmas.c: /proc/PID/maps of @t (6.1's maple tree); not thread-safe for
- * one @tl (it fills tl->vmas on first use). */
-enum dumpfs_status task_maps(const struct machine *m, struct ktask_list *tl, const struct ktask *t,
+/* vmas.c: one VMA of a process. */
+struct kvma {
+	uint64_t start, end, flags;     /* VM_* */
+	uint64_t pgoff;                 /* bytes into the file */
+	uint64_t ino;
+	uint32_t dev;
+	bool file, written, special;    /* file-backed; has an anon_vma; a special mapping */
+	char *name;                     /* /proc's name column, or NULL */
+};
+/* The VMA layouts from tl->types, once (tasks_load calls it). */
+void vmas_prepare(struct ktask_list *tl);
+/* @t's VMAs in address order (6.1's maple tree). */
+enum dumpfs_status task_vmas(const struct machine *m, const struct ktask_list *tl, const struct ktask *t,
+			     struct kvma **out, size_t *count, char *why, size_t whylen);
+void task_vmas_free(struct kvma *v, size_t n);
+/* /proc/PID/maps of @t, from task_vmas(). */
+enum dumpfs_status task_maps(const struct machine *m, const struct ktask_list *tl, const struct ktask *t,
 			     struct strbuf *sb, char *why, size_t whylen);
 void vma_layout_free(struct vma_layout *l);
 /* /proc's state letter (R, S, D, T, t, X, Z, P, I). */

@@ -200,6 +200,8 @@ enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, ch
 	bool ok = layout_get(&kt, &l, why, whylen);
 	uint64_t tslen = 0;
 	ok = ok && ktypes_size(&kt, "task_struct", &tslen);
+	if (ok)
+		vmas_prepare(tl);
 	if (!ok || (st = kmem_init(&km, m, why, whylen)) != DUMPFS_OK) {
 		tasks_free(tl);
 		return ok ? st : DUMPFS_ERR_UNSUPPORTED;

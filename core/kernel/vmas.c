@@ -39,7 +39,7 @@ enum maple_type { MAPLE_DENSE, MAPLE_LEAF_64, MAPLE_RANGE_64, MAPLE_ARANGE_64 };
 struct vma_layout {
 	struct kfield mm_mt_root, start_brk, brk, start_stack;
 	struct kfield r64_pivot, r64_slot, r64_meta_end, a64_pivot, a64_slot, a64_meta_end;
-	struct kfield vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_ops, vm_private;
+	struct kfield vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_ops, vm_private, vm_anon_vma;
 	struct kfield f_path_mnt, f_path_dentry, f_inode, i_ino, i_sb, s_dev;
 	struct kfield d_parent, d_name_len, d_name_name;
 	struct kfield mnt_parent, mnt_mountpoint, mnt_mnt, mnt_root, special_name;
@@ -73,6 +73,7 @@ static bool vma_layout_get(const struct ktypes *kt, struct vma_layout **out, cha
 		{ "vm_area_struct", "vm_flags", &l->vm_flags }, { "vm_area_struct", "vm_pgoff", &l->vm_pgoff },
 		{ "vm_area_struct", "vm_file", &l->vm_file }, { "vm_area_struct", "vm_ops", &l->vm_ops },
 		{ "vm_area_struct", "vm_private_data", &l->vm_private },
+		{ "vm_area_struct", "anon_vma", &l->vm_anon_vma },
 		{ "file", "f_path.mnt", &l->f_path_mnt }, { "file", "f_path.dentry", &l->f_path_dentry },
 		{ "file", "f_inode", &l->f_inode }, { "inode", "i_ino", &l->i_ino },
 		{ "inode", "i_sb", &l->i_sb }, { "super_block", "s_dev", &l->s_dev },
@@ -237,70 +238,82 @@ static bool file_path(struct walk *w, uint64_t vfsmnt, uint64_t dentry, char *ou
 	return true;
 }
 
-/* One /proc/PID/maps line. */
-static bool vma_line(struct walk *w, uint64_t vma, struct strbuf *sb)
+/* What one VMA says, into @v (its name malloc'd, or NULL). */
+static bool vma_get(struct walk *w, uint64_t vma, struct kvma *v)
 {
 	const struct vma_layout *l = w->l;
-	uint64_t start, end, flags, pgoff = 0, file, ops, priv, ino = 0, dev = 0;
+	uint64_t file, ops, priv, anon_vma = 0;
 	char name[PATH_MAX_LEN] = "";
-	if (!kmem_read_word(&w->km, vma + l->vm_start.offset, &start) ||
-	    !kmem_read_word(&w->km, vma + l->vm_end.offset, &end) ||
-	    !kmem_read_word(&w->km, vma + l->vm_flags.offset, &flags) ||
+	memset(v, 0, sizeof(*v));
+	if (!kmem_read_word(&w->km, vma + l->vm_start.offset, &v->start) ||
+	    !kmem_read_word(&w->km, vma + l->vm_end.offset, &v->end) ||
+	    !kmem_read_word(&w->km, vma + l->vm_flags.offset, &v->flags) ||
 	    !kmem_read_word(&w->km, vma + l->vm_file.offset, &file) ||
 	    !kmem_read_word(&w->km, vma + l->vm_ops.offset, &ops) ||
-	    !kmem_read_word(&w->km, vma + l->vm_private.offset, &priv)) {
+	    !kmem_read_word(&w->km, vma + l->vm_private.offset, &priv) ||
+	    !kmem_read_word(&w->km, vma + l->vm_anon_vma.offset, &anon_vma)) {
 		snprintf(w->why, w->whylen, "vm_area_struct %#" PRIx64 " is not in the dump", vma);
 		return false;
 	}
+	v->written = anon_vma != 0;
 	if (file) {
 		uint64_t mnt, dentry, inode, sbp;
 		uint8_t b[4];
-		if (!kmem_read_word(&w->km, vma + l->vm_pgoff.offset, &pgoff) ||
+		if (!kmem_read_word(&w->km, vma + l->vm_pgoff.offset, &v->pgoff) ||
 		    !kmem_read_word(&w->km, file + l->f_path_mnt.offset, &mnt) ||
 		    !kmem_read_word(&w->km, file + l->f_path_dentry.offset, &dentry) ||
 		    !kmem_read_word(&w->km, file + l->f_inode.offset, &inode) ||
-		    !kmem_read_word(&w->km, inode + l->i_ino.offset, &ino) ||
+		    !kmem_read_word(&w->km, inode + l->i_ino.offset, &v->ino) ||
 		    !kmem_read_word(&w->km, inode + l->i_sb.offset, &sbp) ||
 		    !kmem_read(&w->km, sbp + l->s_dev.offset, b, 4) ||
 		    !file_path(w, mnt, dentry, name, sizeof(name))) {
 			snprintf(w->why, w->whylen, "the file of vm_area_struct %#" PRIx64 " is not in the dump", vma);
 			return false;
 		}
-		dev = get32(w->km.m->mem_endian, b);
-		pgoff <<= 12;
+		v->dev = get32(w->km.m->mem_endian, b);
+		v->pgoff <<= 12;
+		v->file = true;
 	} else if (ops && (ops == w->special_vmops[0] || ops == w->special_vmops[1])) {
 		uint64_t p;
+		v->special = true;
 		if (priv && kmem_read_word(&w->km, priv + l->special_name.offset, &p) && p &&
 		    kmem_read(&w->km, p, name, 32))
 			name[31] = '\0';
-	} else if (start <= w->brk && end >= w->start_brk) {
+	} else if (v->start <= w->brk && v->end >= w->start_brk) {
 		snprintf(name, sizeof(name), "[heap]");
-	} else if (start <= w->start_stack && end >= w->start_stack) {
+	} else if (v->start <= w->start_stack && v->end >= w->start_stack) {
 		snprintf(name, sizeof(name), "[stack]");
 	}
-	size_t before = sb->len;
-	sb_printf(sb, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
-		  start, end, flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',
-		  flags & VM_EXEC ? 'x' : '-', flags & VM_MAYSHARE ? 's' : 'p', pgoff,
-		  (unsigned)(dev >> 20), (unsigned)(dev & 0xfffff), ino);
-	if (name[0]) {
-		/* seq_pad(): the name starts at column 73 (64-bit), or after one space */
-		size_t width = 25 + machine_word_size(w->km.m) * 6;
-		size_t used = sb->len - before;
-		if (used < width)
-			sb_printf(sb, "%*s", (int)(width - used), "");
-		sb_printf(sb, "%s", name);
+	if (name[0] && !(v->name = strdup(name))) {
+		snprintf(w->why, w->whylen, "out of memory");
+		return false;
 	}
-	sb_printf(sb, "\n");
 	return true;
 }
 
-enum dumpfs_status task_maps(const struct machine *m, struct ktask_list *tl, const struct ktask *t,
-			     struct strbuf *sb, char *why, size_t whylen)
+void task_vmas_free(struct kvma *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+void vmas_prepare(struct ktask_list *tl)
+{
+	if (!vma_layout_get(&tl->types, &tl->vmas, tl->vmas_why, sizeof(tl->vmas_why)))
+		tl->vmas = NULL;
+}
+
+enum dumpfs_status task_vmas(const struct machine *m, const struct ktask_list *tl, const struct ktask *t,
+			     struct kvma **out, size_t *count, char *why, size_t whylen)
 {
 	uint64_t root;
-	if (!tl->vmas && !vma_layout_get(&tl->types, &tl->vmas, why, whylen))
+	*out = NULL;
+	*count = 0;
+	if (!tl->vmas) {
+		snprintf(why, whylen, "%s", tl->vmas_why);
 		return DUMPFS_ERR_UNSUPPORTED;
+	}
 	struct walk w = { .l = tl->vmas, .special_vmops = tl->special_vmops, .why = why, .whylen = whylen };
 	const struct vma_layout *l = w.l;
 	enum dumpfs_status st = kmem_init(&w.km, m, why, whylen);
@@ -315,12 +328,52 @@ enum dumpfs_status task_maps(const struct machine *m, struct ktask_list *tl, con
 	}
 	bool ok = !root || ((root & 3) == 2 && root > 4096 ? walk_node(&w, root, 0, UINT64_MAX, 0)
 							   : add_vma(&w, root, 0, 0));
-	for (size_t i = 0; ok && i < w.count; i++)
-		ok = vma_line(&w, w.vmas[i], sb);
+	struct kvma *v = ok && w.count ? calloc(w.count, sizeof(*v)) : NULL;
+	if (ok && w.count && !v) {
+		snprintf(why, whylen, "out of memory");
+		ok = false;
+	}
+	size_t n = 0;
+	for (; ok && n < w.count; n++)
+		ok = vma_get(&w, w.vmas[n], &v[n]);
 	free(w.vmas);
-	if (ok)
-		snprintf(why, whylen, "%zu VMAs, %u maple nodes", w.count, w.nodes);
-	return ok ? DUMPFS_OK : DUMPFS_ERR_CORRUPT;
+	if (!ok) {
+		task_vmas_free(v, n);
+		return DUMPFS_ERR_CORRUPT;
+	}
+	*out = v;
+	*count = w.count;
+	snprintf(why, whylen, "%zu VMAs, %u maple nodes", w.count, w.nodes);
+	return DUMPFS_OK;
+}
+
+enum dumpfs_status task_maps(const struct machine *m, const struct ktask_list *tl, const struct ktask *t,
+			     struct strbuf *sb, char *why, size_t whylen)
+{
+	struct kvma *v;
+	size_t n;
+	enum dumpfs_status st = task_vmas(m, tl, t, &v, &n, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	/* seq_pad(): a name starts at column 73 (64-bit), or after one space */
+	const size_t width = 25 + machine_word_size(m) * 6;
+	for (size_t i = 0; i < n; i++) {
+		size_t before = sb->len;
+		sb_printf(sb, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
+			  v[i].start, v[i].end, v[i].flags & VM_READ ? 'r' : '-',
+			  v[i].flags & VM_WRITE ? 'w' : '-', v[i].flags & VM_EXEC ? 'x' : '-',
+			  v[i].flags & VM_MAYSHARE ? 's' : 'p', v[i].pgoff, v[i].dev >> 20,
+			  v[i].dev & 0xfffff, v[i].ino);
+		if (v[i].name) {
+			size_t used = sb->len - before;
+			if (used < width)
+				sb_printf(sb, "%*s", (int)(width - used), "");
+			sb_printf(sb, "%s", v[i].name);
+		}
+		sb_printf(sb, "\n");
+	}
+	task_vmas_free(v, n);
+	return DUMPFS_OK;
 }
 
 void vma_layout_free(struct vma_layout *l)

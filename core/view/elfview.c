@@ -142,7 +142,7 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 	v->mem = sp->mem;
 	v->page_shift = shift;
 	size_t nloads = sp->nruns + sp->text_load;
-	uint64_t nphdrs = 1 + (uint64_t)nloads + sp->naliases;
+	uint64_t nphdrs = 1 + (uint64_t)nloads + sp->naliases + sp->nloads;
 	bool xnum = nphdrs >= PN_XNUM;
 	size_t nlen = notes_len(ns);
 	uint64_t shoff = EHDR_SIZE + nphdrs * PHDR_SIZE;
@@ -150,7 +150,7 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 
 	v->header_len = notes_off + nlen;
 	v->header = calloc(1, (size_t)v->header_len);
-	v->chunks = calloc(nloads ? nloads : 1, sizeof(*v->chunks));
+	v->chunks = calloc(nloads + sp->nloads ? nloads + sp->nloads : 1, sizeof(*v->chunks));
 	if (!v->header || !v->chunks)
 		return DUMPFS_ERR_NOMEM;
 
@@ -185,6 +185,16 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 		put_phdr(e, ph + (1 + c) * PHDR_SIZE, 1, 7, off,
 			 sp->run_vaddr ? sp->run_vaddr[i] : 0, addr, len, len);
 		off += len;
+	}
+	/* A process core's loads: a chunk for those with bytes in the file. */
+	for (size_t i = 0; i < sp->nloads; i++) {
+		const struct elf_load *l = &sp->loads[i];
+		put_phdr(e, ph + (1 + nloads + sp->naliases + i) * PHDR_SIZE, 1, l->flags, off, l->vaddr,
+			 0, l->filesz, l->memsz);
+		if (l->filesz) {
+			v->chunks[c++] = (struct elf_chunk){ off, l->mem_off, l->filesz };
+			off += l->filesz;
+		}
 	}
 	v->nchunks = c;
 	v->space.size = off;

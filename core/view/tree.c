@@ -20,53 +20,7 @@
 
 #include "view/view.h"
 
-enum node_kind { NODE_DIR, NODE_SPACE, NODE_TEXT, NODE_BLOB };
-
-typedef void render_fn(const struct view *v, size_t arg, struct strbuf *sb);
-
-struct node {
-	char name[64];
-	enum node_kind kind;
-	uint32_t parent, first_child, nchildren;
-	struct space *space;            /* NODE_SPACE */
-	const uint8_t *blob;            /* NODE_BLOB: points into the notes */
-	size_t blob_len;
-	render_fn *render;              /* NODE_TEXT */
-	size_t arg;
-	bool dynamic;                   /* re-render on every read */
-	_Atomic(struct strbuf *) text;  /* rendered once, then immutable */
-	atomic_bool render_failed;      /* and not tried again: reads EIO */
-	/* A directory listed when first looked into (/tasks): @populate adds
-	 * its children, once; a failure leaves it empty and its reads EIO. */
-	enum dumpfs_status (*populate)(struct tree *t, uint32_t dir);
-	atomic_bool populated;
-	bool populate_failed;
-};
-
-/* Nodes live in chunks that never move, so that a directory listed late
- * can add nodes while other threads use the earlier ones. */
-#define NODE_CHUNK_SHIFT 10
-#define NODE_CHUNK (1u << NODE_CHUNK_SHIFT)
-#define MAX_NODES (1u << 22)
-
-struct tree {
-	struct view view;
-	struct elf_view *elf;           /* /vmcore.elf built over /mem, or */
-	struct verbatim_space elf_as_is;        /* the input ELF as it is */
-	struct note_set elf_notes;      /* its notes, where they are turned to
-					 * the memory's byte order */
-	struct node *chunks[MAX_NODES / NODE_CHUNK];
-	_Atomic uint32_t count;
-	pthread_mutex_t render_lock;
-	pthread_mutex_t populate_lock;
-	struct ktask_list tasks;        /* /tasks, once listed */
-	struct umem_space *umems;       /* their /tasks/PID/mem */
-};
-
-static struct node *node_at(const struct tree *t, uint32_t i)
-{
-	return &t->chunks[i >> NODE_CHUNK_SHIFT][i & (NODE_CHUNK - 1)];
-}
+#include "view/tree_nodes.h"
 
 static void render_header(const struct view *v, size_t arg, struct strbuf *sb) { (void)arg; text_header(v, sb); }
 static void render_regs(const struct view *v, size_t cpu, struct strbuf *sb) { text_regs(v, cpu, sb); }
@@ -106,190 +60,6 @@ static void render_dmesg(const struct view *v, size_t arg, struct strbuf *sb)
 		sb->failed = true;
 }
 
-/* Append a node; only tree_build and a populate callback (under
- * populate_lock) add them, and readers see it once count says so. */
-static struct node *add_node(struct tree *t, uint32_t parent, const char *name, enum node_kind kind)
-{
-	uint32_t i = atomic_load(&t->count);
-	if (i == MAX_NODES)
-		return NULL;
-	struct node **chunk = &t->chunks[i >> NODE_CHUNK_SHIFT];
-	if (!*chunk && !(*chunk = calloc(NODE_CHUNK, sizeof(**chunk))))
-		return NULL;
-	struct node *n = node_at(t, i);
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->kind = kind;
-	n->parent = parent;
-	if (i != parent) {
-		struct node *p = node_at(t, parent);
-		if (p->nchildren == 0)
-			p->first_child = i;
-		p->nchildren++;
-	}
-	atomic_store_explicit(&t->count, i + 1, memory_order_release);
-	return n;
-}
-
-static bool add_space(struct tree *t, uint32_t parent, const char *name, struct space *space)
-{
-	struct node *n = add_node(t, parent, name, NODE_SPACE);
-	if (!n)
-		return false;
-	n->space = space;
-	return true;
-}
-
-static bool add_blob(struct tree *t, uint32_t parent, const char *name, const void *p, size_t len)
-{
-	struct node *n = add_node(t, parent, name, NODE_BLOB);
-	if (!n)
-		return false;
-	n->blob = p;
-	n->blob_len = len;
-	return true;
-}
-
-static bool add_text(struct tree *t, uint32_t parent, const char *name, render_fn *fn, size_t arg)
-{
-	struct node *n = add_node(t, parent, name, NODE_TEXT);
-	if (!n)
-		return false;
-	n->render = fn;
-	n->arg = arg;
-	return true;
-}
-
-/* The tree a view is the first member of. */
-static const struct tree *tree_of(const struct view *v)
-{
-	return (const struct tree *)v;
-}
-
-static void render_task_comm(const struct view *v, size_t i, struct strbuf *sb)
-{
-	sb_printf(sb, "%s\n", tree_of(v)->tasks.list[i].comm);
-}
-
-static void render_task_status(const struct view *v, size_t i, struct strbuf *sb)
-{
-	text_task_status(v, &tree_of(v)->tasks.list[i], sb);
-}
-
-/* Largest argv or environment served: the kernel caps both together at
- * a quarter of the stack limit; beyond this a dump's fields are garbage. */
-#define MAX_ARG_AREA (16u << 20)
-
-/* [start, end) of a task's user memory, for cmdline and environ. */
-static void render_user_range(const struct view *v, const struct ktask *t, uint64_t start,
-			      uint64_t end, const char *file, struct strbuf *sb)
-{
-	char why[200];
-	uint8_t *buf = NULL;
-	if (end < start || end - start > MAX_ARG_AREA)
-		snprintf(why, sizeof(why), "[%#" PRIx64 ", %#" PRIx64 ") is no argument area", start, end);
-	else if (!(buf = malloc(end - start + 1)))
-		snprintf(why, sizeof(why), "out of memory");
-	else if (task_read_user(v->in.machine, t, start, buf, end - start, why, sizeof(why))) {
-		sb_append(sb, buf, end - start);
-		free(buf);
-		return;
-	}
-	free(buf);
-	diag_log(v->in.diag, DUMPFS_ERR_NODATA, "%s: /tasks/%d/%s: %s", v->in.files[0].path, t->pid,
-		 file, why);
-	sb->failed = true;
-}
-
-static void render_task_cmdline(const struct view *v, size_t i, struct strbuf *sb)
-{
-	const struct ktask *t = &tree_of(v)->tasks.list[i];
-	render_user_range(v, t, t->arg_start, t->arg_end, "cmdline", sb);
-}
-
-static void render_task_environ(const struct view *v, size_t i, struct strbuf *sb)
-{
-	const struct ktask *t = &tree_of(v)->tasks.list[i];
-	render_user_range(v, t, t->env_start, t->env_end, "environ", sb);
-}
-
-static void render_task_auxv(const struct view *v, size_t i, struct strbuf *sb)
-{
-	char why[200];
-	const struct ktask *t = &tree_of(v)->tasks.list[i];
-	if (task_auxv(v->in.machine, t, sb, why, sizeof(why)) != DUMPFS_OK) {
-		diag_log(v->in.diag, DUMPFS_ERR_NODATA, "%s: /tasks/%d/auxv: %s", v->in.files[0].path,
-			 t->pid, why);
-		sb->failed = true;
-	}
-}
-
-/* maps: rendering is serialized (render_lock), and task_maps fills the
- * list's VMA layouts on first use, so the list is taken writable here. */
-static void render_task_maps(const struct view *v, size_t i, struct strbuf *sb)
-{
-	char why[200];
-	struct tree *t = (struct tree *)tree_of(v);
-	const struct ktask *k = &t->tasks.list[i];
-	if (task_maps(v->in.machine, &t->tasks, k, sb, why, sizeof(why)) != DUMPFS_OK) {
-		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /tasks/%d/maps: %s", v->in.files[0].path,
-			 k->pid, why);
-		sb->failed = true;
-	}
-}
-
-static int by_pid(const void *a, const void *b)
-{
-	const struct ktask *x = a, *y = b;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-/* /tasks: a directory per thread group, walked when first listed, since
- * the walk decodes kallsyms and BTF (a good part of a second) and a mount
- * should not pay for what it may never read.  A failure leaves /tasks
- * empty, its listing EIO, and the reason in the log. */
-static enum dumpfs_status list_tasks(struct tree *t, uint32_t dir)
-{
-	const struct view *v = &t->view;
-	char why[200], name[16];
-	enum dumpfs_status st = tasks_load(v->in.machine, &t->tasks, why, sizeof(why));
-	if (st != DUMPFS_OK) {
-		diag_log(v->in.diag, st, "%s: /tasks: %s", v->in.files[0].path, why);
-		return st;
-	}
-	if (t->tasks.stopped[0])
-		diag_log(v->in.diag, DUMPFS_ERR_CORRUPT, "%s: /tasks: %s", v->in.files[0].path,
-			 t->tasks.stopped);
-	qsort(t->tasks.list, t->tasks.count, sizeof(*t->tasks.list), by_pid);
-	uint32_t first = tree_count(t);
-	size_t n = 0;
-	for (size_t i = 0; i < t->tasks.count; i++) {
-		if (i && t->tasks.list[i].pid == t->tasks.list[n - 1].pid)
-			continue;       /* a damaged list names a pid twice */
-		t->tasks.list[n++] = t->tasks.list[i];
-		snprintf(name, sizeof(name), "%d", t->tasks.list[i].pid);
-		if (!add_node(t, dir, name, NODE_DIR))
-			return DUMPFS_ERR_NOMEM;
-	}
-	t->tasks.count = n;
-	if (!(t->umems = calloc(n ? n : 1, sizeof(*t->umems))))
-		return DUMPFS_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t d = first + (uint32_t)i;
-		if (!add_text(t, d, "comm", render_task_comm, i) ||
-		    !add_text(t, d, "status", render_task_status, i))
-			return DUMPFS_ERR_NOMEM;
-		/* kernel threads have no memory of their own */
-		if (t->tasks.list[i].mm &&
-		    (!add_text(t, d, "maps", render_task_maps, i) ||
-		     (umem_init(&t->umems[i], v->in.machine, &t->tasks.list[i], why, sizeof(why)) == DUMPFS_OK &&
-		      !add_space(t, d, "mem", &t->umems[i].space)) ||
-		     !add_text(t, d, "cmdline", render_task_cmdline, i) ||
-		     !add_text(t, d, "environ", render_task_environ, i) ||
-		     !add_text(t, d, "auxv", render_task_auxv, i)))
-			return DUMPFS_ERR_NOMEM;
-	}
-	return DUMPFS_OK;
-}
 
 /* /dmesg exists only if the log decodes, so it is decoded now, once; the
  * text is kept as the node's rendering.  Why it is absent goes to /header.
@@ -306,7 +76,7 @@ static bool add_dmesg(struct tree *t)
 		free(sb);
 		return st != DUMPFS_ERR_NOMEM;
 	}
-	struct node *n = add_node(t, 0, "dmesg", NODE_TEXT);
+	struct node *n = tree_add_node(t, 0, "dmesg", NODE_TEXT);
 	if (!n) {
 		sb_free(sb);
 		free(sb);
@@ -436,56 +206,56 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	enum dumpfs_status st = build_elf(t);
 	if (st != DUMPFS_OK)
 		return st;
-	ok = add_node(t, 0, "", NODE_DIR) &&
-	     add_space(t, 0, "mem", in->machine->phys) &&
-	     add_space(t, 0, "vmcore.elf", t->view.elf) &&
-	     add_text(t, 0, "header", render_header, 0) &&
-	     add_text(t, 0, "header.json", render_json, 0) &&
-	     add_text(t, 0, "stats", render_stats, 0);
+	ok = tree_add_node(t, 0, "", NODE_DIR) &&
+	     tree_add_space(t, 0, "mem", in->machine->phys) &&
+	     tree_add_space(t, 0, "vmcore.elf", t->view.elf) &&
+	     tree_add_text(t, 0, "header", render_header, 0) &&
+	     tree_add_text(t, 0, "header.json", render_json, 0) &&
+	     tree_add_text(t, 0, "stats", render_stats, 0);
 	if (ok)
 		node_at(t, atomic_load(&t->count) - 1)->dynamic = true;
 	if (ok && ns->vmcoreinfo)
-		ok = add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
+		ok = tree_add_blob(t, 0, "vmcoreinfo", ns->vmcoreinfo, ns->vmcoreinfo_len);
 	ok = ok && add_dmesg(t);
 	/* A directory's children are consecutive nodes: the root's first,
 	 * then each directory's. */
 	uint32_t cpus_dir = atomic_load(&t->count), notes_dir = cpus_dir + 1, kernel_dir = notes_dir + 1;
 	bool symbols = kallsyms_named(in->machine), btf = btf_searchable(in->machine);
-	ok = ok && add_node(t, 0, "cpus", NODE_DIR) && add_node(t, 0, "notes", NODE_DIR) &&
-	     (!(symbols || btf) || add_node(t, 0, "kernel", NODE_DIR));
+	ok = ok && tree_add_node(t, 0, "cpus", NODE_DIR) && tree_add_node(t, 0, "notes", NODE_DIR) &&
+	     (!(symbols || btf) || tree_add_node(t, 0, "kernel", NODE_DIR));
 	/* /tasks needs both; it is listed when first looked into */
 	if (ok && symbols && btf) {
-		struct node *tasks = add_node(t, 0, "tasks", NODE_DIR);
+		struct node *tasks = tree_add_node(t, 0, "tasks", NODE_DIR);
 		ok = tasks != NULL;
 		if (ok)
-			tasks->populate = list_tasks;
+			tasks->populate = tasks_dir_list;
 	}
 
 	uint32_t first_cpu = atomic_load(&t->count);
 	for (size_t c = 0; ok && c < ncpus; c++) {
 		snprintf(name, sizeof(name), "%zu", c);
-		ok = add_node(t, cpus_dir, name, NODE_DIR);
+		ok = tree_add_node(t, cpus_dir, name, NODE_DIR);
 	}
 	for (size_t i = 0; ok && i < ns->count; i++) {
 		note_file_name(&ns->list[i], i, ns->count, name, sizeof(name));
-		ok = add_blob(t, notes_dir, name, ns->list[i].desc, ns->list[i].descsz);
+		ok = tree_add_blob(t, notes_dir, name, ns->list[i].desc, ns->list[i].descsz);
 	}
 	for (size_t c = 0; ok && c < ncpus; c++) {
 		uint32_t dir = first_cpu + (uint32_t)c;
 		if (c < ns->nprstatus) {
 			const struct note *n = &ns->list[ns->prstatus[c]];
-			ok = add_blob(t, dir, "prstatus", n->desc, n->descsz);
+			ok = tree_add_blob(t, dir, "prstatus", n->desc, n->descsz);
 		}
 		if (ok && c < ns->nqemu) {
 			const struct note *n = &ns->list[ns->qemu[c]];
-			ok = add_blob(t, dir, "qemu", n->desc, n->descsz);
+			ok = tree_add_blob(t, dir, "qemu", n->desc, n->descsz);
 		}
-		ok = ok && add_text(t, dir, "regs", render_regs, c);
+		ok = ok && tree_add_text(t, dir, "regs", render_regs, c);
 	}
 	if (ok && symbols)
-		ok = add_text(t, kernel_dir, "symbols", render_symbols, 0);
+		ok = tree_add_text(t, kernel_dir, "symbols", render_symbols, 0);
 	if (ok && btf)
-		ok = add_text(t, kernel_dir, "btf", render_btf, 0);
+		ok = tree_add_text(t, kernel_dir, "btf", render_btf, 0);
 	return ok ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 }
 
@@ -505,8 +275,13 @@ void tree_free(struct tree *t)
 		free(t->chunks[c]);
 	pthread_mutex_destroy(&t->render_lock);
 	pthread_mutex_destroy(&t->populate_lock);
-	tasks_free(&t->tasks);
+	cores_free(t->cores);
 	free(t->umems);
+	for (size_t i = 0; t->threads && i < t->tasks.count; i++)
+		free(t->threads[i]);
+	free(t->threads);
+	free(t->nthreads);
+	tasks_free(&t->tasks);
 	elf_view_free(t->elf);
 	notes_free(&t->elf_notes);
 	free(t);
@@ -536,15 +311,29 @@ static struct strbuf *render_once(struct tree *t, struct node *n)
 	return sb;
 }
 
-uint32_t tree_count(const struct tree *t)
-{
-	return atomic_load_explicit(&t->count, memory_order_acquire);
-}
 
 /* Node @i if it exists yet. */
 static struct node *node_get(const struct tree *t, uint32_t i)
 {
 	return i < tree_count(t) ? node_at(t, i) : NULL;
+}
+
+/* A space node's space, made now if it is made lazily; NULL if that
+ * failed (its reads are EIO, its size 0). */
+static struct space *node_space(struct tree *t, struct node *n)
+{
+	struct space *s = atomic_load_explicit(&n->space, memory_order_acquire);
+	if (s || !n->make_space)
+		return s;
+	pthread_mutex_lock(&t->populate_lock);
+	s = atomic_load(&n->space);
+	if (!s && !n->make_failed) {
+		s = n->make_space(t, n->arg);
+		n->make_failed = !s;
+		atomic_store_explicit(&n->space, s, memory_order_release);
+	}
+	pthread_mutex_unlock(&t->populate_lock);
+	return s;
 }
 
 /* Whether directory @dir can be listed: a lazily listed one is listed
@@ -578,7 +367,10 @@ static uint64_t node_size(struct tree *t, struct node *n)
 {
 	switch (n->kind) {
 	case NODE_DIR: return 0;
-	case NODE_SPACE: return n->space->size;
+	case NODE_SPACE: {
+		struct space *sp = node_space(t, n);
+		return sp ? sp->size : 0;
+	}
 	case NODE_BLOB: return n->blob_len;
 	case NODE_TEXT:
 		if (n->dynamic) {
@@ -605,8 +397,9 @@ enum dumpfs_status tree_stat(struct tree *t, uint32_t node, struct dumpfs_node_i
 	info->parent = n->parent;
 	info->size = node_size(t, n);
 	info->stored = info->size;
-	if (n->kind == NODE_SPACE && n->space->stored < info->stored)
-		info->stored = n->space->stored;
+	struct space *sp = n->kind == NODE_SPACE ? node_space(t, n) : NULL;
+	if (sp && sp->stored < info->stored)
+		info->stored = sp->stored;
 	info->is_volatile = n->dynamic;
 	return DUMPFS_OK;
 }
@@ -669,8 +462,10 @@ ssize_t tree_read(struct tree *t, uint32_t node, void *buf, size_t len, uint64_t
 	switch (n->kind) {
 	case NODE_DIR:
 		return -EISDIR;
-	case NODE_SPACE:
-		return space_read(n->space, buf, len, off);
+	case NODE_SPACE: {
+		struct space *sp = node_space(t, n);
+		return sp ? space_read(sp, buf, len, off) : -EIO;
+	}
 	case NODE_BLOB:
 		return read_bytes(n->blob, n->blob_len, buf, len, off);
 	case NODE_TEXT:
@@ -704,9 +499,11 @@ int64_t tree_seek(struct tree *t, uint32_t node, uint64_t off, int whence)
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
 	bool data = whence == SEEK_DATA;
-	if (node_at(t, node)->kind != NODE_SPACE)
+	struct node *n = node_at(t, node);
+	struct space *sp = n->kind == NODE_SPACE ? node_space(t, n) : NULL;
+	if (!sp)
 		return data ? (int64_t)off : (int64_t)info.size;
-	uint64_t at = space_next(node_at(t, node)->space, off, data);
+	uint64_t at = space_next(sp, off, data);
 	if (at >= info.size)
 		return data ? -ENXIO : (int64_t)info.size;
 	return (int64_t)at;
@@ -716,7 +513,6 @@ int tree_extent(struct tree *t, uint32_t node, uint64_t off, size_t len,
 		struct dumpfs_extent *e)
 {
 	struct node *n = node_get(t, node);
-	if (!n || n->kind != NODE_SPACE)
-		return false;
-	return space_extent(n->space, off, len, e);
+	struct space *sp = n && n->kind == NODE_SPACE ? node_space(t, n) : NULL;
+	return sp && space_extent(sp, off, len, e);
 }

@@ -46,6 +46,11 @@ struct elf_alias {
 	size_t run;
 };
 
+struct elf_load {
+	uint64_t vaddr, mem_off, filesz, memsz;
+	uint32_t flags;                 /* PF_R, PF_W, PF_X */
+};
+
 /* An ELF64 core over @mem: one PT_NOTE with @notes, then a PT_LOAD per run
  * of pages, [after a kernel-text PT_LOAD]. */
 struct elf_view_spec {
@@ -62,6 +67,10 @@ struct elf_view_spec {
 	uint64_t text_vaddr, text_paddr, text_len;
 	const struct elf_alias *aliases;        /* PT_LOADs after the RAM's */
 	size_t naliases;
+	/* PT_LOADs of a process core, after those: each maps [mem_off,
+	 * +filesz) of @mem at vaddr, memsz long (filesz may be less, or 0). */
+	const struct elf_load *loads;
+	size_t nloads;
 };
 struct elf_view;
 enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spec *spec);

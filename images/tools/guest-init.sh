@@ -51,8 +51,9 @@ echo "DFS-AUXV 1 $(od -A n -t x8 -v /proc/1/auxv | tr -s ' \n' ' ')"
 # and its memory map, line by line
 sed 's/^/DFS-MAPS 1 /' /proc/1/maps
 # and the md5 of two pages of its memory: "DFS-MEM 1 ADDRESS_HEX MD5"
-# (the first page of its text and the first of its writable data)
-for a in $(awk '$2 ~ /^r-x/ || $2 ~ /^rw-p/ {split($1, r, "-"); print r[1]}' /proc/1/maps | head -2); do
+# (the first page of its text and of its read-only data: pages that do not
+# change before the dump)
+for a in $(awk '$2 ~ /^r-x/ || ($2 ~ /^r--p/ && $3 != "00000000") {split($1, r, "-"); print r[1]}' /proc/1/maps | head -2); do
     echo "DFS-MEM 1 $a $(dd if=/proc/1/mem bs=4096 skip=$((0x$a / 4096)) count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
 done
 

@@ -11,7 +11,8 @@ list of init_task (pid 0) and three thread groups:
                 (state, parents, uids, threads, VmSize, Kthread); auxv is the
                 saved vector up to AT_NULL; cmdline fails with EIO (user
                 addresses are not decoded on ppc64); kernel threads have
-                no memory files
+                no memory files; task/ lists pid 57's one thread (from its
+                signal_struct's thread_head), kthreadd's none
   threads       eight threads look into /tasks of a fresh mount at once
                 (run under TSan by tests/run-all.sh)
 
@@ -39,14 +40,14 @@ LINEAR = kt.LINEAR
 MEM = 2 << 20
 BTF_AT = 0x101000
 TASKS = 0x180000                # init_task, then one page per task
-CRED, CRED_USER, SIGNAL, MM = 0x1c0000, 0x1c0100, 0x1c1000, 0x1c2000
+CRED, CRED_USER, SIGNAL, MM, SIGNAL_57 = 0x1c0000, 0x1c0100, 0x1c1000, 0x1c2000, 0x1c1100
 PF_KTHREAD = 0x00200000
 # mm_struct's maple tree and process layout members (maple_tree.py)
 MM_MT, MM_START_BRK, MM_BRK, MM_START_STACK = 128, 152, 160, 168
 
 # task_struct as the BTF below lays it out
 T_TASKS, T_PID, T_TGID, T_COMM, T_STATE, T_EXIT, T_FLAGS = 0, 16, 20, 24, 40, 44, 48
-T_MM, T_PARENT, T_CRED, T_SIGNAL, T_SIZE = 56, 64, 72, 80, 0x100
+T_MM, T_PARENT, T_CRED, T_SIGNAL, T_THREAD_NODE, T_STACK, T_SIZE = 56, 64, 72, 80, 88, 104, 0x100
 
 
 def btf(e, tasks_name=b"tasks", maple=False):
@@ -90,7 +91,8 @@ def btf(e, tasks_name=b"tasks", maple=False):
         (tasks_name, list_head, T_TASKS), (b"pid", i32, T_PID), (b"tgid", i32, T_TGID),
         (b"comm", comm, T_COMM), (b"__state", u32, T_STATE), (b"exit_state", i32, T_EXIT),
         (b"flags", u32, T_FLAGS), (b"mm", 10, T_MM), (b"real_parent", 9, T_PARENT),
-        (b"cred", 11, T_CRED), (b"signal", 12, T_SIGNAL)])
+        (b"cred", 11, T_CRED), (b"signal", 12, T_SIGNAL), (b"thread_node", list_head, T_THREAD_NODE),
+        (b"stack", u64, T_STACK)])
     ptr(task)                                                   # 9
     ptr(13)                                                     # 10: mm_struct *
     ptr(14)                                                     # 11: cred *
@@ -103,7 +105,7 @@ def btf(e, tasks_name=b"tasks", maple=False):
     struct_type(b"mm_struct", 192, mm)                                          # 13
     struct_type(b"cred", 32, [(n, u32, 4 * i) for i, n in enumerate(
         (b"uid", b"euid", b"suid", b"fsuid", b"gid", b"egid", b"sgid", b"fsgid"))])
-    struct_type(b"signal_struct", 4, [(b"nr_threads", i32, 0)])  # 15
+    struct_type(b"signal_struct", 24, [(b"nr_threads", i32, 0), (b"thread_head", list_head, 8)])  # 15
     t(struct.pack(e + "IIIIII", 0, 3 << 24, 0, u64, i32, 10))    # 16: unsigned long[10]
     if maple:
         array = lambda n: t(struct.pack(e + "IIIIII", 0, 3 << 24, 0, u64, i32, n))
@@ -118,7 +120,8 @@ def btf(e, tasks_name=b"tasks", maple=False):
         assert struct_type(b"maple_tree", 24, [(b"ma_lock", u32, 0), (b"ma_root", u64, 8),
                                                (b"ma_flags", u32, 16)]) == 24
         struct_type(b"vm_area_struct", 64, [(n, u64, 8 * i) for i, n in enumerate(
-            (b"vm_start", b"vm_end", b"vm_flags", b"vm_pgoff", b"vm_file", b"vm_ops", b"vm_private_data"))])
+            (b"vm_start", b"vm_end", b"vm_flags", b"vm_pgoff", b"vm_file", b"vm_ops", b"vm_private_data",
+             b"anon_vma"))])
         path = struct_type(b"path", 16, [(b"mnt", u64, 0), (b"dentry", u64, 8)])
         struct_type(b"file", 32, [(b"f_path", path, 0), (b"f_inode", u64, 16)])
         struct_type(b"inode", 16, [(b"i_ino", u64, 0), (b"i_sb", u64, 8)])
@@ -159,7 +162,9 @@ def make(path, case, more_syms=(), fill=None):
     mem[BTF_AT:BTF_AT + len(blob)] = blob
     struct.pack_into(E + "8I", mem, CRED, *[0] * 8)
     struct.pack_into(E + "8I", mem, CRED_USER, *[1000] * 8)
-    struct.pack_into(E + "i", mem, SIGNAL, 1)
+    struct.pack_into(E + "iiQQ", mem, SIGNAL, 1, 0, LINEAR + SIGNAL + 8, LINEAR + SIGNAL + 8)
+    struct.pack_into(E + "iiQQ", mem, SIGNAL_57, 1, 0, LINEAR + task_at(3) + T_THREAD_NODE, 0)
+    struct.pack_into(E + "Q", mem, task_at(3) + T_THREAD_NODE, LINEAR + SIGNAL_57 + 8)
     struct.pack_into(E + "Q", mem, MM, 100)
     # the auxiliary vector: AT_PAGESZ 4096, AT_NULL, then stale words
     struct.pack_into(E + "6Q", mem, MM + 48, 6, 4096, 0, 0, 0xdead, 0xbeef)
@@ -167,6 +172,7 @@ def make(path, case, more_syms=(), fill=None):
     put_task(mem, 1, 1, b"init", 1, 0, 0, 2, MM, CRED)
     put_task(mem, 2, 2, b"kthreadd", 1, PF_KTHREAD, 0, 3, 0, CRED)
     put_task(mem, 3, 57, b"sh", 0, 0, 1, 0, MM, CRED_USER)
+    struct.pack_into(E + "Q", mem, task_at(3) + T_SIGNAL, LINEAR + SIGNAL_57)
     if case == "cycle":
         struct.pack_into(E + "Q", mem, task_at(3) + T_TASKS, LINEAR + task_at(2) + T_TASKS)
     if case == "unmapped":
@@ -212,6 +218,10 @@ def expect_tasks(dumpfs, path, work, pids, log=None):
             except OSError as e:
                 if e.errno != 5:
                     raise
+            threads = os.listdir(os.path.join(mnt, "tasks", "57", "task"))
+            if threads != ["57"] or os.listdir(os.path.join(mnt, "tasks", "2", "task")):
+                raise AssertionError("/tasks/57/task lists %r, /tasks/2/task %r" % (
+                    threads, os.listdir(os.path.join(mnt, "tasks", "2", "task"))))
             if os.path.exists(os.path.join(mnt, "tasks", "2", "cmdline")):
                 raise AssertionError("kernel thread 2 has a cmdline")
         if 2 in pids:
