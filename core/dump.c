@@ -44,6 +44,10 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 			opts && opts->threads ? opts->threads - 1 : pool_default_threads());
 	d->phys_ready = true;
 	machine_init(&d->machine, &d->fmt, &d->phys.space, &d->diag);
+	if (opts) {
+		d->machine.btf_path = opts->btf_path;
+		d->machine.system_map_path = opts->system_map_path;
+	}
 	struct view_input in = { &d->diag, d->files, d->nfiles, &d->fmt, &d->machine };
 	return tree_build(&d->tree, &in);
 }

@@ -224,13 +224,17 @@ struct cat_args {
 	bool json, sparse, progress;
 	uint64_t offset, length;
 	const char *output;
+	struct dumpfs_options opts;     /* --btf, --system-map */
 };
 
 static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 {
-	enum { OPT_JSON = 256, OPT_OFFSET, OPT_LENGTH, OPT_OUTPUT, OPT_SPARSE, OPT_PROGRESS };
+	enum { OPT_JSON = 256, OPT_OFFSET, OPT_LENGTH, OPT_OUTPUT, OPT_SPARSE, OPT_PROGRESS, OPT_BTF,
+	       OPT_SYSTEM_MAP };
 	static const struct option info_opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "btf", required_argument, NULL, OPT_BTF },
+		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -240,6 +244,8 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "sparse", no_argument, NULL, OPT_SPARSE },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "btf", required_argument, NULL, OPT_BTF },
+		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -254,6 +260,8 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		case OPT_SPARSE: a->sparse = true; break;
 		case OPT_PROGRESS: a->progress = true; break;
 		case OPT_OUTPUT: a->output = optarg; break;
+		case OPT_BTF: a->opts.btf_path = optarg; break;
+		case OPT_SYSTEM_MAP: a->opts.system_map_path = optarg; break;
 		case OPT_OFFSET:
 		case OPT_LENGTH:
 			if (parse_size(optarg, c == OPT_OFFSET ? &a->offset : &a->length) < 0) {
@@ -290,7 +298,7 @@ static int run(char **files, size_t nfiles, const char *path, const struct cat_a
 		fprintf(stderr, "dumpfs: %s: %s\n", a->output, strerror(errno));
 		return EXIT_FAILED;
 	}
-	if (open_dump(&c.d, files, nfiles, NULL) == 0) {
+	if (open_dump(&c.d, files, nfiles, &a->opts) == 0) {
 		rc = cat_node(&c, a->offset, a->length);
 		dumpfs_close(c.d);
 	}

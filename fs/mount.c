@@ -31,6 +31,7 @@ struct mount_args {
 	char fuse_opts[2048];           /* what goes on to FUSE */
 	char *parts[MAX_PARTS];         /* -o part=FILE, in order */
 	size_t nparts;
+	char *btf, *system_map;         /* -o btf=FILE, system_map=FILE: absolute */
 };
 
 static uint64_t physical_memory(void)
@@ -70,6 +71,16 @@ static int mount_option(struct mount_args *a, char *o)
 		a->threads = strtoull(o + 8, &end, 10);
 		if (*end || end == o + 8 || a->threads > 64) {
 			fprintf(stderr, "dumpfs: bad threads '%s' (1 to 64)\n", o + 8);
+			return -1;
+		}
+	} else if (!strncmp(o, "btf=", 4) || !strncmp(o, "system_map=", 11)) {
+		/* made absolute: the daemon leaves the directory, and reads the
+		 * file when /kernel or /tasks is first looked into */
+		bool btf = o[0] == 'b';
+		char **to = btf ? &a->btf : &a->system_map;
+		free(*to);
+		if (!(*to = realpath(o + (btf ? 4 : 11), NULL))) {
+			fprintf(stderr, "dumpfs: %s: %s\n", o, strerror(errno));
 			return -1;
 		}
 	} else if (!strncmp(o, "part=", 5)) {
@@ -275,12 +286,15 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 		a->threads = ncpu > 2 ? (uint64_t)ncpu - 1 : 1;
 	}
 	struct dumpfs_options opts = { .cache_bytes = (size_t)a->cache_bytes,
-				       .threads = (unsigned)a->threads };
+				       .threads = (unsigned)a->threads,
+				       .btf_path = a->btf, .system_map_path = a->system_map };
 	if (check_mountpoint(mnt) == 0 && open_dump(&d, files, nfiles, &opts) == 0) {
 		rc = serve(d, files[0], mnt, a);
 		dumpfs_close(d);
 	}
 	free(files);
+	free(a->btf);
+	free(a->system_map);
 	return rc;
 }
 

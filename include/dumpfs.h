@@ -46,6 +46,13 @@ struct dumpfs_options {
 	/* Threads that decompress one large read together, the caller's
 	 * included; 0 picks one per online CPU, 1 reads in the caller only. */
 	unsigned threads;
+	/* Files that stand in for what the dump's kernel lacks (NULL: none):
+	 * its BTF (e.g. pahole --btf_encode_detached), and its System.map
+	 * (for kernels whose kallsyms VMCOREINFO does not name, or that list
+	 * text symbols only).  /kernel/btf, /kernel/symbols and /tasks then
+	 * come from them. */
+	const char *btf_path;
+	const char *system_map_path;
 };
 
 /*

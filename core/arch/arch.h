@@ -69,6 +69,8 @@ struct machine {
 	struct endian mem_endian;       /* of the dumped kernel's data (QEMU
 					 * writes ppc64le guests big-endian) */
 	struct kernel_map kmap;
+	/* files the user gave for what the kernel lacks (dumpfs_options) */
+	const char *btf_path, *system_map_path;
 	const char *vmcoreinfo_origin;  /* NULL, or where it was found in
 					 * memory, for a dump without the note */
 	char vmcoreinfo_where[96];

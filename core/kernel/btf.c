@@ -89,8 +89,33 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 bool btf_searchable(const struct machine *m)
 {
 	uint64_t stext;
-	return m->arch->vtop_init && m->arch->vtop &&
-	       vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext);
+	return m->btf_path || (m->arch->vtop_init && m->arch->vtop &&
+			       vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext));
+}
+
+/* -o btf=FILE: the file, if it is a whole kernel's BTF. */
+static enum dumpfs_status btf_from_file(const char *path, struct strbuf *sb, char *why, size_t whylen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *blob = malloc(BTF_MAX_SIZE);
+	size_t len = f && blob ? fread(blob, 1, BTF_MAX_SIZE, f) : 0;
+	bool whole = f && feof(f);
+	if (f)
+		fclose(f);
+	libbpf_set_print(silent);
+	enum dumpfs_status st = DUMPFS_OK;
+	if (!blob)
+		st = DUMPFS_ERR_NOMEM;
+	else if (!whole || !len || !blob_is_vmlinux_btf(blob, len)) {
+		snprintf(why, whylen, "BTF file %s: %s", path, !f ? "cannot be opened" : !whole ?
+			 "larger than 64 MiB" : "not a kernel's BTF (libbpf refuses it, or no task_struct)");
+		st = DUMPFS_ERR_UNSUPPORTED;
+	} else {
+		sb_append(sb, blob, len);
+		snprintf(why, whylen, "BTF from %s (%zu bytes)", path, len);
+	}
+	free(blob);
+	return sb->failed ? DUMPFS_ERR_NOMEM : st;
 }
 
 enum dumpfs_status btf_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen)
@@ -104,6 +129,8 @@ enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, 
 	struct kmem km;
 	uint64_t stext;
 	uint8_t pat[8], buf[BTF_HDR_LEN + SCAN_PAGE];
+	if (m->btf_path)
+		return btf_from_file(m->btf_path, sb, why, whylen);
 	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
 	if (st != DUMPFS_OK)
 		return st;

@@ -275,13 +275,9 @@ out:
 	return ok;
 }
 
-bool kallsyms_named(const struct machine *m)
-{
-	uint64_t v;
-	return vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
-}
-
-enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
+/* The tables in memory. */
+static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsyms *ks, char *why,
+					  size_t whylen)
 {
 	struct tables t = {0};
 	struct kmem km;
@@ -310,6 +306,19 @@ enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, c
 	if (st != DUMPFS_OK)
 		kallsyms_free(ks);
 	return st;
+}
+
+bool kallsyms_named(const struct machine *m)
+{
+	uint64_t v;
+	return m->system_map_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
+}
+
+enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
+{
+	if (m->system_map_path)
+		return sysmap_load(m, m->system_map_path, ks, why, whylen);
+	return kallsyms_decode(m, ks, why, whylen);
 }
 
 void kallsyms_free(struct kallsyms *ks)
@@ -349,8 +358,9 @@ enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, c
 		const char *n = ks.names + ks.name[order[k]];
 		sb_printf(sb, "%0*" PRIx64 " %c %s\n", width, ks.addr[order[k]], n[0], n + 1);
 	}
-	snprintf(why, whylen, "%zu symbols from kallsyms in memory (%s addresses, %u checked against VMCOREINFO)",
-		 ks.count, ks.encoding, ks.anchors);
+	snprintf(why, whylen, "%zu symbols from %s (%s addresses, %u checked against VMCOREINFO)",
+		 ks.count, m->system_map_path ? m->system_map_path : "kallsyms in memory",
+		 ks.encoding, ks.anchors);
 	free(order);
 	kallsyms_free(&ks);
 	return sb->failed ? DUMPFS_ERR_NOMEM : DUMPFS_OK;

@@ -6,6 +6,7 @@
  *   kmem.c      reads at kernel virtual addresses (the arch translates)
  *   dmesg.c     the kernel log
  *   kallsyms.c  the symbol table, from the kallsyms tables in memory
+ *   sysmap.c    the same from a System.map the user gives
  *   btf.c       the type information (BTF), found in the kernel image
  *   ktypes.c    structure layouts from that BTF (libbpf)
  *   tasks.c     the thread groups, from init_task.tasks
@@ -53,7 +54,12 @@ struct kallsyms {
 	unsigned anchors;               /* symbols checked against VMCOREINFO */
 };
 
-/* Whether VMCOREINFO names the kallsyms tables (cheap: no memory read). */
+/* sysmap.c: the symbols of the System.map at @path, moved by the KASLR
+ * offset and checked against VMCOREINFO. */
+enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct kallsyms *ks,
+			       char *why, size_t whylen);
+/* Whether VMCOREINFO names the kallsyms tables, or a System.map was given
+ * (cheap: no memory read). */
 bool kallsyms_named(const struct machine *m);
 /* Decode the tables the dump's VMCOREINFO names; @why says what failed. */
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen);
@@ -159,6 +165,9 @@ struct umem_space {
 };
 enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
 			     char *why, size_t whylen);
+/* How many user pages the page tables map, and how many of them the dump
+ * holds; false if more than @limit are mapped (the counts stop there). */
+bool umem_count(struct umem_space *u, uint64_t limit, uint64_t *mapped, uint64_t *held);
 
 /* vmas.c: one VMA of a process. */
 struct kvma {

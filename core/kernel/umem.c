@@ -68,6 +68,20 @@ static uint64_t umem_next(struct space *s, uint64_t off, bool data)
 	return s->size;
 }
 
+bool umem_count(struct umem_space *u, uint64_t limit, uint64_t *mapped, uint64_t *held_pages)
+{
+	const struct machine *m = u->m;
+	uint64_t at = 0, paddr;
+	*mapped = *held_pages = 0;
+	while (at < u->space.size && m->arch->user_next(m, u->pgd, at, &at)) {
+		if (++*mapped > limit)
+			return false;
+		*held_pages += held(u, at, &paddr);
+		at = (at & ~(PAGE - 1)) + PAGE;
+	}
+	return true;
+}
+
 static const struct space_ops umem_ops = { .read = umem_read, .next = umem_next };
 
 enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,

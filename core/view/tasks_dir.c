@@ -14,9 +14,27 @@ static void render_task_comm(const struct view *v, size_t i, struct strbuf *sb)
 	sb_printf(sb, "%s\n", tree_of(v)->tasks.list[i].comm);
 }
 
+/* Counting a process's pages walks its page tables: past this many the
+ * status says "at least". */
+#define MAX_COUNTED_PAGES (1u << 22)
+
 static void render_task_status(const struct view *v, size_t i, struct strbuf *sb)
 {
-	text_task_status(v, &tree_of(v)->tasks.list[i], sb);
+	struct tree *t = (struct tree *)tree_of(v);
+	text_task_status(v, &t->tasks.list[i], sb);
+	/* what a dump that filtered user memory out must say: how much of
+	 * the process's memory is here */
+	struct umem_space *u = &t->umems[i];
+	uint64_t mapped, held;
+	if (!u->m)
+		return;
+	bool all = umem_count(u, MAX_COUNTED_PAGES, &mapped, &held);
+	sb_printf(sb, "UserPages:\t%s%" PRIu64 " mapped, %" PRIu64 " in the dump", all ? "" : "at least ",
+		  mapped, held);
+	if (held < mapped)
+		sb_printf(sb, " (%" PRIu64 " left out: the dump filtered user memory, or lost pages)",
+			  mapped - held);
+	sb_printf(sb, "\n");
 }
 
 /* Largest argv or environment served: the kernel caps both together at

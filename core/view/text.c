@@ -116,10 +116,17 @@ void text_header(const struct view *v, struct strbuf *sb)
 		sb_printf(sb, "dmesg: %s\n", v->dmesg_status);
 	else
 		sb_printf(sb, "dmesg: absent (%s)\n", v->dmesg_status[0] ? v->dmesg_status : "not decoded");
-	sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
+	if (in->machine->system_map_path)
+		sb_printf(sb, "symbols: /kernel/symbols, from %s (-o system_map; checked against VMCOREINFO when read)\n",
+			  in->machine->system_map_path);
+	else
+		sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
 		  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
 		  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it)");
-	sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
+	if (in->machine->btf_path)
+		sb_printf(sb, "types: /kernel/btf, from %s (-o btf)\n", in->machine->btf_path);
+	else
+		sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
 		  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
 		  : "none (no kernel address translation or no SYMBOL(_stext) to search the image from)");
 	bool syms = kallsyms_named(in->machine), types = btf_searchable(in->machine);

@@ -21,6 +21,8 @@ the mounted file with EIO, never a hang:
                kernel's)
   cut          the blob runs past the end of the dump
   no-stext     VMCOREINFO without SYMBOL(_stext): no /kernel/btf at all
+  btf-file     the image without BTF, mounted with -o btf=FILE: the file's
+               blob; a cut file is EIO
 """
 import os
 import struct
@@ -92,6 +94,32 @@ def expect_blob(dumpfs, path, blob):
     return "%d bytes" % len(blob)
 
 
+def expect_btf_file(dumpfs, path, work):
+    """An image without BTF (case none), with -o btf=FILE: /kernel/btf is
+    the file's blob on a mount; a file libbpf refuses is EIO."""
+    make(path, "none")
+    good, bad = os.path.join(work, "good.btf"), os.path.join(work, "bad.btf")
+    blob = btf_blob("<")
+    open(good, "wb").write(blob)
+    open(bad, "wb").write(blob[:30])
+    mnt = os.path.join(work, "mnt")
+    os.makedirs(mnt, exist_ok=True)
+    subprocess.run([dumpfs, path, mnt, "-o", "btf=" + good], check=True, capture_output=True, timeout=60)
+    try:
+        got = open(os.path.join(mnt, "kernel", "btf"), "rb").read()
+        if got != blob:
+            raise AssertionError("-o btf=FILE: /kernel/btf is %r" % got[:40])
+        header = open(os.path.join(mnt, "header")).read()
+        if "types: /kernel/btf, from %s (-o btf)" % good not in header:
+            raise AssertionError("/header does not name the BTF file")
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], capture_output=True)
+    r = subprocess.run([dumpfs, "cat", "--btf", bad, path, "/kernel/btf"], capture_output=True, timeout=60)
+    if r.returncode == 0 or b"not a kernel's BTF" not in r.stderr:
+        raise AssertionError("--btf of a cut blob: exit %d, %r" % (r.returncode, r.stderr[-300:]))
+    return "the file's %d bytes; a cut one refused" % len(blob)
+
+
 def expect_absent(dumpfs, path):
     """No /kernel/btf: `dumpfs cat` says there is no such file."""
     r = cat_btf(dumpfs, path)
@@ -129,6 +157,7 @@ def main(dumpfs, work):
     for case in ("none", "garbage", "no-task", "cut"):
         cases.append((case, lambda c=case: (make(p(c), c), expect_read_failure(
             dumpfs, p(c), "/kernel/btf", "no BTF in the", work))))
+    cases.append(("btf-file", lambda: expect_btf_file(dumpfs, p("none"), work)))
     cases.append(("no-stext", lambda: (make(p("no-stext"), "no-stext"),
                                        expect_absent(dumpfs, p("no-stext")))))
     return run_cases(cases)

@@ -24,6 +24,8 @@ the reason logged:
   unmapped      the second points at a task outside the dump: 1 2
   bad-pid       the second has pid -5: 1
   no-init-task  kallsyms without init_task: EIO
+  system-map    the same dump with --system-map FILE: /tasks is there; a map
+                of another kernel is refused
   btf-no-tasks  BTF whose task_struct has no member tasks: EIO
 """
 import os
@@ -270,6 +272,37 @@ def expect_same_from_threads(dumpfs, path, work):
     return "8 threads, one listing"
 
 
+def write_map(path, syms):
+    with open(path, "w") as f:
+        for addr, typ, name in sorted(syms):
+            f.write("%016x %s %s\n" % (addr, typ, name))
+
+
+def expect_system_map(dumpfs, path, work):
+    """A dump whose kallsyms lacks init_task, with --system-map FILE that has
+    it (at link addresses 1 MiB below the dump's: the KASLR shift) lists
+    /tasks; a map whose init_uts_ns disagrees with VMCOREINFO is refused."""
+    shift = 0x100000
+    syms = [(a - shift, t, n) for a, t, n in kt.symbols("base-relative")]
+    good, bad = os.path.join(work, "good.map"), os.path.join(work, "bad.map")
+    write_map(good, syms + [(LINEAR + task_at(0) - shift, "D", "init_task")])
+    write_map(bad, [(a + (0x40 if n == "init_uts_ns" else 0), t, n) for a, t, n in syms] +
+              [(LINEAR + task_at(0) - shift, "D", "init_task")])
+    r = subprocess.run([dumpfs, "cat", "--system-map", good, path, "/tasks/57/comm"], capture_output=True,
+                       timeout=60)
+    if r.stdout != b"sh\n":
+        raise AssertionError("with --system-map: %r %r" % (r.stdout, r.stderr[-300:]))
+    r = subprocess.run([dumpfs, "cat", "--system-map", good, path, "/kernel/symbols"], capture_output=True,
+                       timeout=60)
+    if ("%016x D init_task\n" % (LINEAR + task_at(0))).encode() not in r.stdout:
+        raise AssertionError("/kernel/symbols from the map lacks init_task at its run-time address")
+    r = subprocess.run([dumpfs, "cat", "--system-map", bad, path, "/kernel/symbols"], capture_output=True,
+                       timeout=60)
+    if r.returncode == 0 or b"is not of this kernel: init_uts_ns" not in r.stderr:
+        raise AssertionError("a wrong map: exit %d, %r" % (r.returncode, r.stderr[-300:]))
+    return "/tasks/57 found through the map's init_task; a wrong map refused"
+
+
 def expect_eio(dumpfs, path, work, words):
     r = cat(dumpfs, path, "/tasks/1/comm")
     if r.returncode == 0 or words.encode() not in r.stderr:
@@ -299,6 +332,8 @@ def main(dumpfs, work):
         cases.append((case, lambda c=case, ps=pids, lg=log: (make(p(c), c),
                                                             expect_tasks(dumpfs, p(c), work, ps, lg))[1]))
     cases.append(("threads", lambda: expect_same_from_threads(dumpfs, p("good"), work)))
+    cases.append(("system-map", lambda: (make(p("no-init-task"), "no-init-task"),
+                                         expect_system_map(dumpfs, p("no-init-task"), work))[1]))
     for case, words in (("no-init-task", "kallsyms has no init_task"),
                         ("btf-no-tasks", "has no struct task_struct member tasks")):
         cases.append((case, lambda c=case, w=words: (make(p(c), c), expect_eio(dumpfs, p(c), work, w))))

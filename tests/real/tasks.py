@@ -22,7 +22,8 @@ and kdump groups (every format, split sets too):
     line for line, in every dump (the VMAs are kernel memory); read-only
     pages of pid 1's mem have the md5 the guest's /proc/1/mem gave
     (DFS-MEM), or read as zeros (a hole) where the dump left user pages out; from a dump made with
-    makedumpfile -d 8 (in 31), which leaves user pages out, cmdline fails
+    makedumpfile -d 8 (in 31), which leaves user pages out, status's
+    UserPages line says how many were left out (and none elsewhere), cmdline fails
     with EIO instead, or is right where the page stayed (makedumpfile -E
     keeps excluded runs shorter than 256 pages); auxv lives in mm_struct
     and stays;
@@ -116,6 +117,9 @@ def check_user_memory(mnt, ps, filtered):
             raise Fail("/tasks/%d/cmdline is %r, the guest said %r" % (pid, got, p["cmd"]))
         n += 1
     init = ps[1]
+    m = re.search(r"^UserPages:\t(\d+) mapped, (\d+) in the dump", status_text(mnt, 1), re.M)
+    if not m or int(m.group(1)) == 0 or (int(m.group(2)) != int(m.group(1))) != bool(filtered):
+        raise Fail("/tasks/1/status UserPages: %r in a%s dump" % (m and m.group(0), " filtered" if filtered else "n unfiltered"))
     env = user_file(mnt, 1, "environ")
     if not filtered and "env" in init and (env is None or env.replace(b"\0", b" ").decode() != init["env"]):
         raise Fail("/tasks/1/environ is %r, the guest said %r" % (env, init["env"]))
@@ -145,8 +149,12 @@ def check_user_memory(mnt, ps, filtered):
     return "%d cmdlines, pid 1's environ, maps and auxv as the guest's" % n
 
 
+def status_text(mnt, pid):
+    return open(os.path.join(mnt, "tasks", str(pid), "status")).read()
+
+
 def status_of(mnt, pid):
-    text = open(os.path.join(mnt, "tasks", str(pid), "status")).read()
+    text = status_text(mnt, pid)
     return dict(l.split(":\t", 1) for l in text.splitlines() if ":\t" in l)
 
 
