@@ -49,6 +49,7 @@ struct walk {
 	struct kmem km;
 	const struct vma_layout *l;
 	uint64_t start_brk, brk, start_stack;   /* of the mm */
+	uint64_t page_size;                     /* vm_pgoff's unit */
 	const uint64_t *special_vmops;          /* [2] */
 	uint64_t *vmas;                 /* vm_area_struct addresses, in order */
 	size_t count, cap;
@@ -271,7 +272,7 @@ static bool vma_get(struct walk *w, uint64_t vma, struct kvma *v)
 			return false;
 		}
 		v->dev = get32(w->km.m->mem_endian, b);
-		v->pgoff <<= 12;
+		v->pgoff *= w->page_size;
 		v->file = true;
 	} else if (ops && (ops == w->special_vmops[0] || ops == w->special_vmops[1])) {
 		uint64_t p;
@@ -314,7 +315,11 @@ enum dumpfs_status task_vmas(const struct machine *m, const struct ktask_list *t
 		snprintf(why, whylen, "%s", tl->vmas_why);
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
-	struct walk w = { .l = tl->vmas, .special_vmops = tl->special_vmops, .why = why, .whylen = whylen };
+	struct walk w = { .l = tl->vmas, .special_vmops = tl->special_vmops, .why = why, .whylen = whylen,
+			  .page_size = 4096 };
+	uint64_t ps;
+	if (vmcoreinfo_u64(m->notes, "PAGESIZE", 10, &ps) && ps >= 4096 && ps <= (1u << 16) && !(ps & (ps - 1)))
+		w.page_size = ps;
 	const struct vma_layout *l = w.l;
 	enum dumpfs_status st = kmem_init(&w.km, m, why, whylen);
 	if (st != DUMPFS_OK)

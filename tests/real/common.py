@@ -19,10 +19,12 @@ class Fail(Exception):
 
 
 @contextlib.contextmanager
-def mounted(dumpfs, files):
-    """Mount FILES with dumpfs on a fresh directory; unmount on exit."""
+def mounted(dumpfs, files, opts=()):
+    """Mount FILES with dumpfs (and -o OPTS) on a fresh directory; unmount
+    on exit."""
     mnt = tempfile.mkdtemp(prefix="dumpfs-real.")
-    r = subprocess.run([dumpfs, *files, mnt], capture_output=True, text=True)
+    extra = ["-o", ",".join(opts)] if opts else []
+    r = subprocess.run([dumpfs, *files, mnt, *extra], capture_output=True, text=True)
     if r.returncode != 0:
         os.rmdir(mnt)
         raise Fail("mount of %s failed: %s" % (" ".join(files), r.stderr.strip()))

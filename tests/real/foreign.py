@@ -47,13 +47,16 @@ What is not done yet is printed, not asserted ("known gap: ...").
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/foreign-*/ that has a
 MANIFEST.tsv with rows; exits 77 (skip) when there is none."""
+import atexit
 import bisect
 import glob
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 from common import Elf, Fail, data_extents, kernel_btf, kernel_symbols, mounted
 
@@ -533,6 +536,44 @@ def check_no_btf(dumpfs, path, mnt):
     return "EIO; dumpfs cat: " + r.stderr.decode(errors="replace").splitlines()[0]
 
 
+def override_files(cache, arch, work):
+    """The System.map of the debug package (tests/interop/install-foreign.sh)
+    and, for a kernel without BTF, one pahole makes from its debug vmlinux;
+    None where they cannot be had."""
+    dbg = os.environ.get("DUMPFS_FOREIGN_DBG", "/var/cache/dumpfs/foreign-dbg")
+    maps = glob.glob(os.path.join(dbg, arch, "usr/lib/debug/boot/System.map-*"))
+    vmlinux = glob.glob(os.path.join(dbg, arch, "usr/lib/debug/boot/vmlinux-*"))
+    if not maps or not vmlinux:
+        return None
+    opts = ["system_map=" + maps[0]]
+    if not kernel_has_btf(cache, arch):
+        if not shutil.which("pahole"):
+            return None
+        btf = os.path.join(work, arch + ".btf")
+        subprocess.run(["pahole", "--btf_encode_detached", btf, vmlinux[0]], check=True,
+                       capture_output=True, timeout=600)
+        opts.append("btf=" + btf)
+    return opts
+
+
+def check_tasks_overrides(dumpfs, path, opts):
+    """/tasks from the debug package's System.map (these kernels' kallsyms
+    lists text symbols only: no init_task) and, where the kernel has no BTF,
+    pahole's: pid 1 is init, running busybox, whose text is the first line
+    of its maps."""
+    with mounted(dumpfs, [path], opts=opts) as mnt:
+        pids = sorted(int(p) for p in os.listdir(os.path.join(mnt, "tasks")))
+        comm = open(os.path.join(mnt, "tasks", "1", "comm")).read()
+        maps = open(os.path.join(mnt, "tasks", "1", "maps")).read().splitlines()
+        status = open(os.path.join(mnt, "tasks", "1", "status")).read()
+    if pids[:2] != [1, 2] or comm != "init\n" or "PPid:\t0\n" not in status:
+        raise Fail("/tasks %r, pid 1 comm %r" % (pids[:4], comm))
+    if not maps or not maps[0].endswith(" /bin/busybox") or " r-xp " not in maps[0]:
+        raise Fail("/tasks/1/maps starts %r" % maps[:1])
+    return "%d thread groups with %s; pid 1 init, maps %d lines from /bin/busybox" % (
+        len(pids), " and ".join(o.split("=")[0] for o in opts), len(maps))
+
+
 def kernel_image(cache, arch):
     """The guest kernel as a file that holds its BTF: the debug vmlinux
     tests/interop/install-foreign.sh unpacks, else the package's own
@@ -615,6 +656,15 @@ def main(dumpfs, arg):
                 else:
                     run.check("%s ELF /kernel/btf absent" % arch, check_no_btf, dumpfs, epath, emnt)
                     run.check("%s kdump /kernel/btf absent" % arch, check_no_btf, dumpfs, kpath, kmnt)
+                work = tempfile.mkdtemp(prefix="dumpfs-foreign-")
+                atexit.register(shutil.rmtree, work, True)
+                opts = override_files(cache, arch, work)
+                if opts:
+                    run.check("%s ELF /tasks with -o %s" % (arch, ",".join(opts)), check_tasks_overrides,
+                              dumpfs, epath, opts)
+                    run.check("%s kdump /tasks" % arch, check_tasks_overrides, dumpfs, kpath, opts)
+                else:
+                    print("info: %s: no debug System.map (install-foreign.sh) or pahole: /tasks not checked" % arch)
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
                           os.path.join(cache, "logs", "%s.serial.log" % arch))
                 known_gaps(arch, emnt, kmnt)
