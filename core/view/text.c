@@ -121,14 +121,16 @@ void text_header(const struct view *v, struct strbuf *sb)
 			  in->machine->system_map_path);
 	else
 		sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
-		  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
-		  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it)");
+			  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
+			  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it: "
+			    "-o system_map=FILE)");
 	if (in->machine->btf_path)
 		sb_printf(sb, "types: /kernel/btf, from %s (-o btf)\n", in->machine->btf_path);
 	else
 		sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
-		  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
-		  : "none (no kernel address translation or no SYMBOL(_stext) to search the image from)");
+			  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
+			  : "none (no kernel address translation or no SYMBOL(_stext) to search the image "
+			    "from: -o btf=FILE)");
 	bool syms = kallsyms_named(in->machine), types = btf_searchable(in->machine);
 	sb_printf(sb, "tasks: %s\n", syms && types
 		  ? "/tasks, the thread groups on init_task.tasks (walked when first listed)"
