@@ -32,6 +32,9 @@
 /* A search reads one small record per 4 KiB: bounded so that a mount of
  * a large dump does not read it all. */
 #define SEARCH_MAX (16ull << 30)
+/* Pages that say they are data but cannot be read (a file cut short):
+ * each costs a failed read, so past this many the search gives up. */
+#define SEARCH_MAX_UNREADABLE 4096
 
 /* The note at @paddr, if it is one: its text (malloc'd) and length. */
 static char *note_at(const struct machine *m, uint64_t paddr, size_t *len)
@@ -77,11 +80,11 @@ static char *search(const struct machine *m, uint64_t *where, size_t *len)
 {
 	enum { CHUNK = 64 * 1024 };
 	uint8_t *buf = malloc(CHUNK);
-	uint64_t scanned = 0;
+	uint64_t scanned = 0, unreadable = 0;
 	char *text = NULL;
 
 	for (uint64_t at = space_next(m->phys, 0, true); buf && !text && at < m->phys->size &&
-	     scanned < SEARCH_MAX; at = space_next(m->phys, at, true)) {
+	     scanned < SEARCH_MAX && unreadable < SEARCH_MAX_UNREADABLE; at = space_next(m->phys, at, true)) {
 		at = (at + STEP - 1) & ~(STEP - 1);
 		uint64_t hole = space_next(m->phys, at, false);
 		size_t want = hole - at < CHUNK ? (size_t)(hole - at) : CHUNK;
@@ -92,6 +95,7 @@ static char *search(const struct machine *m, uint64_t *where, size_t *len)
 				*where = at + i;
 		/* past what was read, and past a page that could not be */
 		uint64_t next = at + ((n + STEP - 1) & ~(STEP - 1)) + (n < want ? STEP : 0);
+		unreadable += n < want;
 		scanned += next - at;
 		at = next;
 	}
