@@ -14,7 +14,8 @@
  * for it.
  *
  * Bounded: the search reads at most BTF_SCAN_MAX bytes of the image, a
- * blob is at most BTF_MAX_SIZE (a 6.1 vmlinux's is about 5 MiB).
+ * blob is at most BTF_MAX_SIZE (a 6.1 vmlinux's is about 5 MiB), and the
+ * candidates it reads whole at most BTF_CANDIDATE_BYTES together.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -31,6 +32,8 @@
 #define BTF_HDR_LEN 24
 #define BTF_SCAN_MAX (128ull << 20)
 #define BTF_MAX_SIZE (64u << 20)
+/* All the candidate blobs a search reads, decoys included. */
+#define BTF_CANDIDATE_BYTES (256ull << 20)
 #define SCAN_PAGE 4096u
 
 /* The header's first 8 bytes in @e: magic, version 1, flags 0, hdr_len. */
@@ -65,11 +68,13 @@ static bool blob_is_vmlinux_btf(const uint8_t *blob, uint64_t size)
 }
 
 /* Read the blob the header at @vaddr describes into @sb, if it is one. */
-static bool take_blob(struct kmem *km, uint64_t vaddr, const uint8_t *h, struct strbuf *sb)
+static bool take_blob(struct kmem *km, uint64_t vaddr, const uint8_t *h, struct strbuf *sb,
+		      uint64_t *budget)
 {
 	uint64_t size = header_blob_size(km->m->mem_endian, h);
-	if (!size)
+	if (!size || size > *budget)
 		return false;
+	*budget -= size;        /* decoys claiming 64 MiB each cost bounded reads */
 	uint8_t *blob = malloc(size);
 	bool ok = blob && kmem_read(km, vaddr, blob, size) && blob_is_vmlinux_btf(blob, size);
 	if (ok)
@@ -129,6 +134,7 @@ enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, 
 	struct kmem km;
 	uint64_t stext;
 	uint8_t pat[8], buf[BTF_HDR_LEN + SCAN_PAGE];
+	uint64_t budget = BTF_CANDIDATE_BYTES;
 	if (m->btf_path)
 		return btf_from_file(m->btf_path, sb, why, whylen);
 	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
@@ -139,7 +145,7 @@ enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, 
 	libbpf_set_print(silent);
 	header_pattern(m->mem_endian, pat);
 	if (start_btf && kmem_read(&km, start_btf, buf, BTF_HDR_LEN) &&
-	    !memcmp(buf, pat, sizeof(pat)) && take_blob(&km, start_btf, buf, sb)) {
+	    !memcmp(buf, pat, sizeof(pat)) && take_blob(&km, start_btf, buf, sb, &budget)) {
 		snprintf(why, whylen, "BTF at __start_BTF %#" PRIx64 " (%zu bytes)", start_btf, sb->len);
 		return DUMPFS_OK;
 	}
@@ -164,7 +170,7 @@ enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, 
 				break;
 			i = (size_t)(p - buf);
 			uint64_t vaddr = at - carry + i;
-			if (!memcmp(p, pat, sizeof(pat)) && take_blob(&km, vaddr, p, sb)) {
+			if (!memcmp(p, pat, sizeof(pat)) && take_blob(&km, vaddr, p, sb, &budget)) {
 				snprintf(why, whylen, "BTF in the kernel image at %#" PRIx64 " (%zu bytes)",
 					 vaddr, sb->len);
 				return DUMPFS_OK;
