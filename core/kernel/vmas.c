@@ -1,8 +1,9 @@
 /*
  * vmas.c - a process's memory map, as /proc/PID/maps prints it, from its
- * mm_struct: the VMAs of the maple tree (mm->mm_mt, 6.1 on), each with its
- * flags, its file's path, device and inode, or the name /proc gives an
- * anonymous region ([heap], [stack], a special mapping's as [vdso]).
+ * mm_struct: the VMAs of the maple tree (mm->mm_mt, 6.1 on) or, before
+ * 6.1, of the list at mm->mmap (vm_next), each with its flags, its file's
+ * path, device and inode, or the name /proc gives an anonymous region
+ * ([heap], [stack], a special mapping's as [vdso]).
  *
  * The maple tree (lib/maple_tree.c): ma_root is an encoded node pointer, a
  * 256-byte aligned struct maple_node with its type in bits 3-6 and bit 1
@@ -43,6 +44,8 @@ struct vma_layout {
 	struct kfield f_path_mnt, f_path_dentry, f_inode, i_ino, i_sb, s_dev;
 	struct kfield d_parent, d_name_len, d_name_name;
 	struct kfield mnt_parent, mnt_mountpoint, mnt_mnt, mnt_root, special_name;
+	bool maple;                     /* else mm->mmap and vm_next */
+	struct kfield mm_mmap, vm_next;
 };
 
 struct walk {
@@ -63,13 +66,8 @@ static bool vma_layout_get(const struct ktypes *kt, struct vma_layout **out, cha
 {
 	struct vma_layout *l = calloc(1, sizeof(*l));
 	const struct { const char *type, *member; struct kfield *f; } need[] = {
-		{ "mm_struct", "mm_mt.ma_root", &l->mm_mt_root },
 		{ "mm_struct", "start_brk", &l->start_brk }, { "mm_struct", "brk", &l->brk },
 		{ "mm_struct", "start_stack", &l->start_stack },
-		{ "maple_range_64", "pivot", &l->r64_pivot }, { "maple_range_64", "slot", &l->r64_slot },
-		{ "maple_range_64", "meta.end", &l->r64_meta_end },
-		{ "maple_arange_64", "pivot", &l->a64_pivot }, { "maple_arange_64", "slot", &l->a64_slot },
-		{ "maple_arange_64", "meta.end", &l->a64_meta_end },
 		{ "vm_area_struct", "vm_start", &l->vm_start }, { "vm_area_struct", "vm_end", &l->vm_end },
 		{ "vm_area_struct", "vm_flags", &l->vm_flags }, { "vm_area_struct", "vm_pgoff", &l->vm_pgoff },
 		{ "vm_area_struct", "vm_file", &l->vm_file }, { "vm_area_struct", "vm_ops", &l->vm_ops },
@@ -84,16 +82,33 @@ static bool vma_layout_get(const struct ktypes *kt, struct vma_layout **out, cha
 		{ "mount", "mnt", &l->mnt_mnt }, { "vfsmount", "mnt_root", &l->mnt_root },
 		{ "vm_special_mapping", "name", &l->special_name },
 	};
+	/* 6.1 on: the maple tree; before: the list at mm->mmap */
+	const struct { const char *type, *member; struct kfield *f; } tree[] = {
+		{ "mm_struct", "mm_mt.ma_root", &l->mm_mt_root },
+		{ "maple_range_64", "pivot", &l->r64_pivot }, { "maple_range_64", "slot", &l->r64_slot },
+		{ "maple_range_64", "meta.end", &l->r64_meta_end },
+		{ "maple_arange_64", "pivot", &l->a64_pivot }, { "maple_arange_64", "slot", &l->a64_slot },
+		{ "maple_arange_64", "meta.end", &l->a64_meta_end },
+	};
 	if (!l)
 		return false;
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!ktypes_member(kt, need[i].type, need[i].member, need[i].f)) {
-			snprintf(why, whylen, "the kernel's BTF has no struct %s member %s%s", need[i].type,
-				 need[i].member, !strcmp(need[i].type, "mm_struct") || strstr(need[i].type, "maple")
-				 ? " (kernels before 6.1 keep VMAs on mm->mmap: not read yet)" : "");
+			snprintf(why, whylen, "the kernel's BTF has no struct %s member %s", need[i].type,
+				 need[i].member);
 			free(l);
 			return false;
 		}
+	l->maple = true;
+	for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]) && l->maple; i++)
+		l->maple = ktypes_member(kt, tree[i].type, tree[i].member, tree[i].f);
+	if (!l->maple && (!ktypes_member(kt, "mm_struct", "mmap", &l->mm_mmap) ||
+			  !ktypes_member(kt, "vm_area_struct", "vm_next", &l->vm_next))) {
+		snprintf(why, whylen, "the kernel's BTF has neither mm_struct's maple tree (6.1 on) "
+			 "nor its mmap list (before)");
+		free(l);
+		return false;
+	}
 	*out = l;
 	return true;
 }
@@ -115,7 +130,7 @@ static bool add_vma(struct walk *w, uint64_t vma, uint64_t min, uint64_t max)
 	end = kmem_word(&w->km, b);
 	if (start >= end || start < min || end - 1 > max || start < w->last_end) {
 		snprintf(w->why, w->whylen, "vm_area_struct %#" PRIx64 " [%#" PRIx64 ", %#" PRIx64 ") is "
-			 "out of its place in the maple tree (a dump taken mid-update?)", vma, start, end);
+			 "out of its place among the VMAs (a dump taken mid-update?)", vma, start, end);
 		return false;
 	}
 	if (w->count == MAX_VMAS) {
@@ -192,6 +207,27 @@ static bool walk_node(struct walk *w, uint64_t enode, uint64_t min, uint64_t max
 		if (hi == max)
 			break;
 		lo = hi + 1;
+	}
+	return true;
+}
+
+/* Before 6.1: the VMAs on mm->mmap through vm_next, in address order.
+ * add_vma() keeps them increasing, so a list that loops back fails there;
+ * MAX_VMAS ends one that does not. */
+static bool walk_list(struct walk *w, uint64_t mm)
+{
+	uint64_t vma;
+	if (!kmem_read_word(&w->km, mm + w->l->mm_mmap.offset, &vma)) {
+		snprintf(w->why, w->whylen, "mm_struct %#" PRIx64 " is not in the dump", mm);
+		return false;
+	}
+	while (vma) {
+		if (!add_vma(w, vma, 0, UINT64_MAX))
+			return false;
+		if (!kmem_read_word(&w->km, vma + w->l->vm_next.offset, &vma)) {
+			snprintf(w->why, w->whylen, "vm_area_struct's vm_next is not in the dump");
+			return false;
+		}
 	}
 	return true;
 }
@@ -324,15 +360,16 @@ enum dumpfs_status task_vmas(const struct machine *m, const struct ktask_list *t
 	enum dumpfs_status st = kmem_init(&w.km, m, why, whylen);
 	if (st != DUMPFS_OK)
 		return st;
-	if (!kmem_read_word(&w.km, t->mm + l->mm_mt_root.offset, &root) ||
+	if ((l->maple && !kmem_read_word(&w.km, t->mm + l->mm_mt_root.offset, &root)) ||
 	    !kmem_read_word(&w.km, t->mm + l->start_brk.offset, &w.start_brk) ||
 	    !kmem_read_word(&w.km, t->mm + l->brk.offset, &w.brk) ||
 	    !kmem_read_word(&w.km, t->mm + l->start_stack.offset, &w.start_stack)) {
 		snprintf(why, whylen, "pid %d's mm_struct is not in the dump", t->pid);
 		return DUMPFS_ERR_NODATA;
 	}
-	bool ok = !root || ((root & 3) == 2 && root > 4096 ? walk_node(&w, root, 0, UINT64_MAX, 0)
-							   : add_vma(&w, root, 0, 0));
+	bool ok = !l->maple ? walk_list(&w, t->mm)
+		  : !root || ((root & 3) == 2 && root > 4096 ? walk_node(&w, root, 0, UINT64_MAX, 0)
+							     : add_vma(&w, root, 0, 0));
 	struct kvma *v = ok && w.count ? calloc(w.count, sizeof(*v)) : NULL;
 	if (ok && w.count && !v) {
 		snprintf(why, whylen, "out of memory");

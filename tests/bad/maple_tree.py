@@ -12,6 +12,9 @@ mapping named [vdso]:
   vma-misplaced   a VMA outside the range its slot covers: EIO
   node-loop       the root's second slot points back at the root: EIO
   node-unmapped   a child outside the dump: EIO
+  list            the same VMAs on mm->mmap through vm_next (kernels before
+                  6.1): the same maps
+  list-loop       the last VMA's vm_next points back at the first: EIO
 
 each failure with the reason logged, never a hang.
 """
@@ -26,6 +29,7 @@ import task_list as tl
 E, LINEAR = tl.E, tl.LINEAR
 ROOT, LEAF_A, LEAF_B = 0x1d0000, 0x1d0100, 0x1d0200
 VMAS = 0x1d1000
+VMA_SIZE = 0x48
 FILE, INODE, SB, D_ROOT, D_BIN, D_BUSYBOX, NAMES, MOUNT = (
     0x1d2000, 0x1d2100, 0x1d2200, 0x1d2300, 0x1d2340, 0x1d2380, 0x1d2400, 0x1d2500)
 SPECIAL_OPS, SPECIAL, SPECIAL_NAME = 0x1d3000, 0x1d3100, 0x1d3200
@@ -59,9 +63,13 @@ def fill(case):
         for i, (start, end, flags, has_file, ops) in enumerate(VMA_LIST):
             if case == "vma-misplaced" and i == 1:
                 start = 0x300000
-            struct.pack_into(E + "7Q", mem, VMAS + 0x40 * i, start, end, flags, 0,
-                             V(FILE) if has_file else 0, V(ops) if ops else 0, V(SPECIAL) if ops else 0)
-        vma = lambda i: V(VMAS + 0x40 * i)
+            nxt = V(VMAS + VMA_SIZE * (i + 1)) if i + 1 < len(VMA_LIST) else 0
+            if case == "list-loop" and i + 1 == len(VMA_LIST):
+                nxt = V(VMAS)
+            struct.pack_into(E + "9Q", mem, VMAS + VMA_SIZE * i, start, end, flags, 0,
+                             V(FILE) if has_file else 0, V(ops) if ops else 0, V(SPECIAL) if ops else 0,
+                             0, nxt)
+        vma = lambda i: V(VMAS + VMA_SIZE * i)
         put_node(mem, LEAF_A, [0x3fffff, 0x400fff, 0x5fffff, 0x600fff, 0xffffff],
                  [0, vma(0), 0, vma(1), 0], 4, False)
         put_node(mem, LEAF_B, [0x1020fff, 0x7ffbffff, 0x7ffe0fff, 0x7ffeffff, 0x7fff1fff],
@@ -70,6 +78,8 @@ def fill(case):
         put_node(mem, ROOT, [0xffffff], [enode(LEAF_A, 1), second], 1, True)
         mm = tl.MM
         struct.pack_into(E + "Q", mem, mm + tl.MM_MT + 8, enode(ROOT, 3))
+        if case.startswith("list"):                     # mm->mmap: the first VMA
+            struct.pack_into(E + "Q", mem, mm + tl.MM_MT, vma(0))
         struct.pack_into(E + "QQQ", mem, mm + tl.MM_START_BRK, 0x1000000, 0x1021000, 0x7ffe0f00)
         # /bin/busybox: file -> path (mount, dentry) -> d_parent chain
         struct.pack_into(E + "QQQ", mem, FILE, V(MOUNT + 16), V(D_BUSYBOX), V(INODE))
@@ -86,7 +96,8 @@ def fill(case):
 
 
 def make(path, case):
-    tl.make(path, "good", more_syms=[(V(SPECIAL_OPS), "d", "special_mapping_vmops")], fill=fill(case))
+    tl.make(path, "good", more_syms=[(V(SPECIAL_OPS), "d", "special_mapping_vmops")], fill=fill(case),
+            maple="list" if case.startswith("list") else True)
 
 
 def expect_maps(dumpfs, path):
@@ -100,8 +111,10 @@ def expect_maps(dumpfs, path):
 def main(dumpfs, work):
     os.makedirs(work, exist_ok=True)
     p = lambda n: os.path.join(work, n + ".elf")
-    cases = [("good", lambda: (make(p("good"), "good"), expect_maps(dumpfs, p("good")))[1])]
-    for case, words in (("vma-misplaced", "out of its place in the maple tree"),
+    cases = [("good", lambda: (make(p("good"), "good"), expect_maps(dumpfs, p("good")))[1]),
+             ("list", lambda: (make(p("list"), "list"), expect_maps(dumpfs, p("list")))[1])]
+    for case, words in (("vma-misplaced", "out of its place among the VMAs"),
+                        ("list-loop", "out of its place"),
                         ("node-loop", "pivots out of order"),
                         ("node-unmapped", "is not in the dump")):
         cases.append((case, lambda c=case, w=words: (make(p(c), c), expect_read_failure(

@@ -54,7 +54,8 @@ T_MM, T_PARENT, T_CRED, T_SIGNAL, T_THREAD_NODE, T_STACK, T_SIZE = 56, 64, 72, 8
 
 def btf(e, tasks_name=b"tasks", maple=False):
     """A BTF blob: ints, list_head, char[16], task_struct and what it points
-    to; with @maple, the maple tree, VMA and file structures maps reads."""
+    to; with @maple, the maple tree (or, maple="list", the mmap list of
+    kernels before 6.1), VMA and file structures maps reads."""
     strings = bytearray(b"\0")
     names = {}
 
@@ -102,7 +103,8 @@ def btf(e, tasks_name=b"tasks", maple=False):
     mm = [(b"total_vm", u64, 0), (b"pgd", u64, 8), (b"arg_start", u64, 16), (b"arg_end", u64, 24),
           (b"env_start", u64, 32), (b"env_end", u64, 40), (b"saved_auxv", 16, 48)]
     if maple:
-        mm += [(b"mm_mt", 24, MM_MT), (b"start_brk", u64, MM_START_BRK), (b"brk", u64, MM_BRK),
+        mm += [(b"mm_mt" if maple != "list" else b"mmap", 24 if maple != "list" else u64, MM_MT),
+               (b"start_brk", u64, MM_START_BRK), (b"brk", u64, MM_BRK),
                (b"start_stack", u64, MM_START_STACK)]
     struct_type(b"mm_struct", 192, mm)                                          # 13
     struct_type(b"cred", 32, [(n, u32, 4 * i) for i, n in enumerate(
@@ -121,9 +123,9 @@ def btf(e, tasks_name=b"tasks", maple=False):
                                               (b"slot", 16, 80), (b"gap", 16, 160), (b"meta", meta, 240)])
         assert struct_type(b"maple_tree", 24, [(b"ma_lock", u32, 0), (b"ma_root", u64, 8),
                                                (b"ma_flags", u32, 16)]) == 24
-        struct_type(b"vm_area_struct", 64, [(n, u64, 8 * i) for i, n in enumerate(
+        struct_type(b"vm_area_struct", 72, [(n, u64, 8 * i) for i, n in enumerate(
             (b"vm_start", b"vm_end", b"vm_flags", b"vm_pgoff", b"vm_file", b"vm_ops", b"vm_private_data",
-             b"anon_vma"))])
+             b"anon_vma", b"vm_next"))])
         path = struct_type(b"path", 16, [(b"mnt", u64, 0), (b"dentry", u64, 8)])
         struct_type(b"file", 32, [(b"f_path", path, 0), (b"f_inode", u64, 16)])
         struct_type(b"inode", 16, [(b"i_ino", u64, 0), (b"i_sb", u64, 8)])
@@ -153,14 +155,15 @@ def put_task(mem, i, pid, comm, state, flags, parent, nxt, mm, cred):
     struct.pack_into(E + "QQQQ", mem, a + T_MM, v(mm), v(task_at(parent)), v(cred), v(SIGNAL))
 
 
-def make(path, case, more_syms=(), fill=None):
-    """One case's dump; @more_syms go into kallsyms, @fill(mem) writes more."""
+def make(path, case, more_syms=(), fill=None, maple=True):
+    """One case's dump; @more_syms go into kallsyms, @fill(mem) writes more,
+    with the types of the maple tree (or maple="list")."""
     syms = kt.symbols("base-relative") + list(more_syms)
     if case != "no-init-task":
         syms.append((LINEAR + task_at(0), "D", "init_task"))
     mem, vmci, _ = kt.build("base-relative", syms=syms)
     mem += bytearray(MEM - len(mem))
-    blob = btf(E, b"tasks_x" if case == "btf-no-tasks" else b"tasks", maple=fill is not None)
+    blob = btf(E, b"tasks_x" if case == "btf-no-tasks" else b"tasks", maple=fill is not None and maple)
     mem[BTF_AT:BTF_AT + len(blob)] = blob
     struct.pack_into(E + "8I", mem, CRED, *[0] * 8)
     struct.pack_into(E + "8I", mem, CRED_USER, *[1000] * 8)
