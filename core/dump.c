@@ -47,6 +47,16 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 	if (opts) {
 		d->machine.btf_path = opts->btf_path;
 		d->machine.system_map_path = opts->system_map_path;
+		d->machine.vmlinux_path = opts->vmlinux_path;
+	}
+	if (d->machine.vmlinux_path) {
+		/* a vmlinux of another build is refused now, not when /tasks is read */
+		char why[sizeof(d->diag.error)];
+		st = vmlinux_check(&d->machine, d->machine.vmlinux_path, why, sizeof(why));
+		if (st != DUMPFS_OK) {
+			snprintf(d->diag.error, sizeof(d->diag.error), "%s", why);
+			return st;
+		}
 	}
 	struct view_input in = { &d->diag, d->files, d->nfiles, &d->fmt, &d->machine };
 	return tree_build(&d->tree, &in);

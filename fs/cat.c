@@ -224,17 +224,18 @@ struct cat_args {
 	bool json, sparse, progress;
 	uint64_t offset, length;
 	const char *output;
-	struct dumpfs_options opts;     /* --btf, --system-map */
+	struct dumpfs_options opts;     /* --btf, --system-map, --vmlinux */
 };
 
 static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 {
 	enum { OPT_JSON = 256, OPT_OFFSET, OPT_LENGTH, OPT_OUTPUT, OPT_SPARSE, OPT_PROGRESS, OPT_BTF,
-	       OPT_SYSTEM_MAP };
+	       OPT_SYSTEM_MAP, OPT_VMLINUX };
 	static const struct option info_opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
+		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -246,6 +247,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
+		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -262,6 +264,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		case OPT_OUTPUT: a->output = optarg; break;
 		case OPT_BTF: a->opts.btf_path = optarg; break;
 		case OPT_SYSTEM_MAP: a->opts.system_map_path = optarg; break;
+		case OPT_VMLINUX: a->opts.vmlinux_path = optarg; break;
 		case OPT_OFFSET:
 		case OPT_LENGTH:
 			if (parse_size(optarg, c == OPT_OFFSET ? &a->offset : &a->length) < 0) {

@@ -31,7 +31,7 @@ struct mount_args {
 	char fuse_opts[2048];           /* what goes on to FUSE */
 	char *parts[MAX_PARTS];         /* -o part=FILE, in order */
 	size_t nparts;
-	char *btf, *system_map;         /* -o btf=FILE, system_map=FILE: absolute */
+	char *btf, *system_map, *vmlinux;       /* -o btf=, system_map=, vmlinux=FILE: absolute */
 };
 
 static uint64_t physical_memory(void)
@@ -73,13 +73,12 @@ static int mount_option(struct mount_args *a, char *o)
 			fprintf(stderr, "dumpfs: bad threads '%s' (1 to 64)\n", o + 8);
 			return -1;
 		}
-	} else if (!strncmp(o, "btf=", 4) || !strncmp(o, "system_map=", 11)) {
+	} else if (!strncmp(o, "btf=", 4) || !strncmp(o, "system_map=", 11) || !strncmp(o, "vmlinux=", 8)) {
 		/* made absolute: the daemon leaves the directory, and reads the
 		 * file when /kernel or /tasks is first looked into */
-		bool btf = o[0] == 'b';
-		char **to = btf ? &a->btf : &a->system_map;
+		char **to = o[0] == 'b' ? &a->btf : o[0] == 's' ? &a->system_map : &a->vmlinux;
 		free(*to);
-		if (!(*to = realpath(o + (btf ? 4 : 11), NULL))) {
+		if (!(*to = realpath(strchr(o, '=') + 1, NULL))) {
 			fprintf(stderr, "dumpfs: %s: %s\n", o, strerror(errno));
 			return -1;
 		}
@@ -287,7 +286,8 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 	}
 	struct dumpfs_options opts = { .cache_bytes = (size_t)a->cache_bytes,
 				       .threads = (unsigned)a->threads,
-				       .btf_path = a->btf, .system_map_path = a->system_map };
+				       .btf_path = a->btf, .system_map_path = a->system_map,
+				       .vmlinux_path = a->vmlinux };
 	if (check_mountpoint(mnt) == 0 && open_dump(&d, files, nfiles, &opts) == 0) {
 		rc = serve(d, files[0], mnt, a);
 		dumpfs_close(d);
@@ -295,6 +295,7 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 	free(files);
 	free(a->btf);
 	free(a->system_map);
+	free(a->vmlinux);
 	return rc;
 }
 

@@ -53,6 +53,11 @@ struct dumpfs_options {
 	 * come from them. */
 	const char *btf_path;
 	const char *system_map_path;
+	/* The kernel's vmlinux (an ELF file with .symtab, and .BTF on kernels
+	 * built with CONFIG_DEBUG_INFO_BTF): symbols and types both, where
+	 * the two above are not given.  dumpfs_open() refuses one whose build
+	 * ID is not VMCOREINFO's BUILD-ID. */
+	const char *vmlinux_path;
 };
 
 /*

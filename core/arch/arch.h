@@ -70,7 +70,7 @@ struct machine {
 					 * writes ppc64le guests big-endian) */
 	struct kernel_map kmap;
 	/* files the user gave for what the kernel lacks (dumpfs_options) */
-	const char *btf_path, *system_map_path;
+	const char *btf_path, *system_map_path, *vmlinux_path;
 	const char *vmcoreinfo_origin;  /* NULL, or where it was found in
 					 * memory, for a dump without the note */
 	char vmcoreinfo_where[96];

@@ -94,8 +94,23 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 bool btf_searchable(const struct machine *m)
 {
 	uint64_t stext;
-	return m->btf_path || (m->arch->vtop_init && m->arch->vtop &&
+	return m->btf_path || m->vmlinux_path || (m->arch->vtop_init && m->arch->vtop &&
 			       vmcoreinfo_u64(m->notes, "SYMBOL(_stext)", 16, &stext));
+}
+
+/* -o vmlinux=FILE: its .BTF section, if it is a whole kernel's BTF. */
+static enum dumpfs_status btf_from_vmlinux(const char *path, struct strbuf *sb, char *why, size_t whylen)
+{
+	enum dumpfs_status st = vmlinux_btf(path, sb, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	libbpf_set_print(silent);
+	if (!blob_is_vmlinux_btf((const uint8_t *)sb->buf, sb->len)) {
+		snprintf(why, whylen, "vmlinux %s: its .BTF section is not a kernel's BTF "
+			 "(libbpf refuses it, or no task_struct)", path);
+		return DUMPFS_ERR_CORRUPT;
+	}
+	return DUMPFS_OK;
 }
 
 /* -o btf=FILE: the file, if it is a whole kernel's BTF. */
@@ -137,6 +152,13 @@ enum dumpfs_status btf_render_from(const struct machine *m, uint64_t start_btf, 
 	uint64_t budget = BTF_CANDIDATE_BYTES;
 	if (m->btf_path)
 		return btf_from_file(m->btf_path, sb, why, whylen);
+	if (m->vmlinux_path) {
+		/* a vmlinux without .BTF still gives the symbols: search the image */
+		enum dumpfs_status st = btf_from_vmlinux(m->vmlinux_path, sb, why, whylen);
+		if (st != DUMPFS_ERR_UNSUPPORTED)
+			return st;
+		sb->len = 0;
+	}
 	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
 	if (st != DUMPFS_OK)
 		return st;

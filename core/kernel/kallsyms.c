@@ -311,22 +311,21 @@ static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsy
 bool kallsyms_named(const struct machine *m)
 {
 	uint64_t v;
-	return m->system_map_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
+	return m->system_map_path || m->vmlinux_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
 }
 
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
 {
 	if (m->system_map_path)
 		return sysmap_load(m, m->system_map_path, ks, why, whylen);
+	if (m->vmlinux_path)
+		return vmlinux_symbols(m, m->vmlinux_path, ks, why, whylen);
 	return kallsyms_decode(m, ks, why, whylen);
 }
 
 void kallsyms_free(struct kallsyms *ks)
 {
-	free(ks->addr);
-	free(ks->name);
-	free(ks->names);
-	*ks = (struct kallsyms){0};
+	symtab_free(ks);
 }
 
 /* By address, then table order (qsort is not stable). */
@@ -359,7 +358,8 @@ enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, c
 		sb_printf(sb, "%0*" PRIx64 " %c %s\n", width, ks.addr[order[k]], n[0], n + 1);
 	}
 	snprintf(why, whylen, "%zu symbols from %s (%s addresses, %u checked against VMCOREINFO)",
-		 ks.count, m->system_map_path ? m->system_map_path : "kallsyms in memory",
+		 ks.count, m->system_map_path ? m->system_map_path : m->vmlinux_path ? m->vmlinux_path
+		 : "kallsyms in memory",
 		 ks.encoding, ks.anchors);
 	free(order);
 	kallsyms_free(&ks);

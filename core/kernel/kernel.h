@@ -7,6 +7,7 @@
  *   dmesg.c     the kernel log
  *   kallsyms.c  the symbol table, from the kallsyms tables in memory
  *   sysmap.c    the same from a System.map the user gives
+ *   vmlinux.c   symbols and BTF from the kernel's vmlinux the user gives
  *   btf.c       the type information (BTF), found in the kernel image
  *   ktypes.c    structure layouts from that BTF (libbpf)
  *   tasks.c     the thread groups, from init_task.tasks
@@ -58,6 +59,31 @@ struct kallsyms {
  * offset and checked against VMCOREINFO. */
 enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct kallsyms *ks,
 			       char *why, size_t whylen);
+/* Building a symbol table: append one symbol (false: out of memory, or
+ * 2^22 symbols already); @cap keeps the capacities. */
+struct symtab_cap {
+	size_t syms, bytes, used;
+};
+bool symtab_add(struct kallsyms *ks, struct symtab_cap *cap, uint64_t addr, char type,
+		const char *name, size_t len);
+/* Move link-time addresses by the KASLR offset (from _stext or
+ * KERNELOFFSET) and check them against the symbols VMCOREINFO names;
+ * @kind ("System.map", "vmlinux") and @path name the file in messages
+ * and become ks->encoding.  Frees @ks on failure. */
+enum dumpfs_status symbols_place(const struct machine *m, struct kallsyms *ks, const char *kind,
+				 const char *path, char *why, size_t whylen);
+void symtab_free(struct kallsyms *ks);
+
+/* vmlinux.c: the kernel's ELF file (-o vmlinux=FILE).  Whether it is the
+ * dumped kernel's (its GNU build ID against VMCOREINFO's BUILD-ID); on
+ * success @why says how that was told. */
+enum dumpfs_status vmlinux_check(const struct machine *m, const char *path, char *why, size_t whylen);
+/* Its .symtab as System.map has it, placed as symbols_place() does. */
+enum dumpfs_status vmlinux_symbols(const struct machine *m, const char *path, struct kallsyms *ks,
+				   char *why, size_t whylen);
+/* Its .BTF section, appended to @sb; DUMPFS_ERR_UNSUPPORTED if it has
+ * none (or the file cannot be read as ELF). */
+enum dumpfs_status vmlinux_btf(const char *path, struct strbuf *sb, char *why, size_t whylen);
 /* Whether VMCOREINFO names the kallsyms tables, or a System.map was given
  * (cheap: no memory read). */
 bool kallsyms_named(const struct machine *m);

@@ -38,13 +38,47 @@ static bool parse_line(const char *line, uint64_t *addr, char *type, const char 
 	return *namelen > 0;
 }
 
+bool symtab_add(struct kallsyms *ks, struct symtab_cap *cap, uint64_t addr, char type,
+		const char *name, size_t len)
+{
+	if (ks->count == MAX_SYMS)
+		return false;
+	if (ks->count == cap->syms) {
+		size_t n = cap->syms ? cap->syms * 2 : 4096;
+		uint64_t *a = realloc(ks->addr, n * sizeof(*a));
+		if (a)
+			ks->addr = a;
+		uint32_t *o = a ? realloc(ks->name, n * sizeof(*o)) : NULL;
+		if (!o)
+			return false;
+		ks->name = o;
+		cap->syms = n;
+	}
+	if (cap->used + len + 2 > cap->bytes) {
+		size_t n = cap->bytes ? cap->bytes * 2 : 1 << 20;
+		char *b = realloc(ks->names, n);
+		if (!b)
+			return false;
+		ks->names = b;
+		cap->bytes = n;
+	}
+	ks->addr[ks->count] = addr;
+	ks->name[ks->count] = (uint32_t)cap->used;
+	ks->names[cap->used++] = type;
+	memcpy(ks->names + cap->used, name, len);
+	cap->used += len;
+	ks->names[cap->used++] = '\0';
+	ks->count++;
+	return true;
+}
+
 /* Read the map into @ks, link-time addresses. */
 static bool read_map(const char *path, struct kallsyms *ks, char *why, size_t whylen)
 {
 	struct stat st;
 	FILE *f = fopen(path, "r");
 	char line[MAX_LINE + 2];
-	size_t cap = 0, at = 0, ncap = 0;
+	struct symtab_cap cap = {0};
 	if (!f || fstat(fileno(f), &st) || st.st_size > MAX_FILE) {
 		snprintf(why, whylen, "System.map %s: %s", path, !f ? "cannot be opened" : "larger than 64 MiB");
 		if (f)
@@ -59,39 +93,11 @@ static bool read_map(const char *path, struct kallsyms *ks, char *why, size_t wh
 		size_t len;
 		if (!parse_line(line, &addr, &type, &name, &len))
 			continue;       /* not a symbol line */
-		if (ks->count == MAX_SYMS) {
-			snprintf(why, whylen, "System.map %s: more than %u symbols", path, MAX_SYMS);
+		if (!symtab_add(ks, &cap, addr, type, name, len)) {
+			snprintf(why, whylen, "System.map %s: %s", path,
+				 ks->count == MAX_SYMS ? "more than 2^22 symbols" : "out of memory");
 			ok = false;
-			break;
 		}
-		if (ks->count == cap) {
-			cap = cap ? cap * 2 : 4096;
-			uint64_t *a = realloc(ks->addr, cap * sizeof(*a));
-			uint32_t *n = a ? realloc(ks->name, cap * sizeof(*n)) : NULL;
-			if (a)
-				ks->addr = a;
-			if (n)
-				ks->name = n;
-			ok = a && n;
-		}
-		if (ok && at + len + 2 > ncap) {
-			ncap = ncap ? ncap * 2 : 1 << 20;
-			char *b = realloc(ks->names, ncap);
-			ok = b != NULL;
-			if (b)
-				ks->names = b;
-		}
-		if (!ok) {
-			snprintf(why, whylen, "out of memory reading System.map %s", path);
-			break;
-		}
-		ks->addr[ks->count] = addr;
-		ks->name[ks->count] = (uint32_t)at;
-		ks->names[at++] = type;
-		memcpy(ks->names + at, name, len);
-		at += len;
-		ks->names[at++] = '\0';
-		ks->count++;
 	}
 	fclose(f);
 	if (ok && !ks->count) {
@@ -101,9 +107,7 @@ static bool read_map(const char *path, struct kallsyms *ks, char *why, size_t wh
 	return ok;
 }
 
-/* kallsyms_free()'s work, here so that the two files do not call each
- * other (kallsyms_load() calls sysmap_load()). */
-static void symbols_free(struct kallsyms *ks)
+void symtab_free(struct kallsyms *ks)
 {
 	free(ks->addr);
 	free(ks->name);
@@ -116,15 +120,10 @@ static const char *name_of(const struct kallsyms *ks, size_t i)
 	return ks->names + ks->name[i] + 1;
 }
 
-enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct kallsyms *ks,
-			       char *why, size_t whylen)
+enum dumpfs_status symbols_place(const struct machine *m, struct kallsyms *ks, const char *kind,
+				 const char *path, char *why, size_t whylen)
 {
 	uint64_t want, stext = 0, delta = 0;
-	*ks = (struct kallsyms){0};
-	if (!read_map(path, ks, why, whylen)) {
-		symbols_free(ks);
-		return DUMPFS_ERR_UNSUPPORTED;
-	}
 	for (size_t i = 0; i < ks->count && !stext; i++)
 		if (!strcmp(name_of(ks, i), "_stext"))
 			stext = ks->addr[i];
@@ -150,9 +149,9 @@ enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct
 			if (strcmp(name_of(ks, i), anchors[a]))
 				continue;
 			if (ks->addr[i] != want) {
-				snprintf(why, whylen, "System.map %s is not of this kernel: %s at %#" PRIx64
-					 ", VMCOREINFO says %#" PRIx64, path, anchors[a], ks->addr[i], want);
-				symbols_free(ks);
+				snprintf(why, whylen, "%s %s is not of this kernel: %s at %#" PRIx64
+					 ", VMCOREINFO says %#" PRIx64, kind, path, anchors[a], ks->addr[i], want);
+				symtab_free(ks);
 				return DUMPFS_ERR_CORRUPT;
 			}
 			ks->anchors++;
@@ -160,10 +159,21 @@ enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct
 		}
 	}
 	if (!ks->anchors && m->notes->vmcoreinfo) {
-		snprintf(why, whylen, "System.map %s holds none of the symbols VMCOREINFO names", path);
-		symbols_free(ks);
+		snprintf(why, whylen, "%s %s holds none of the symbols VMCOREINFO names", kind, path);
+		symtab_free(ks);
 		return DUMPFS_ERR_CORRUPT;
 	}
-	ks->encoding = "System.map";
+	ks->encoding = kind;
 	return DUMPFS_OK;
+}
+
+enum dumpfs_status sysmap_load(const struct machine *m, const char *path, struct kallsyms *ks,
+			       char *why, size_t whylen)
+{
+	*ks = (struct kallsyms){0};
+	if (!read_map(path, ks, why, whylen)) {
+		symtab_free(ks);
+		return DUMPFS_ERR_UNSUPPORTED;
+	}
+	return symbols_place(m, ks, "System.map", path, why, whylen);
 }

@@ -191,7 +191,12 @@ enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, ch
 	}
 	kallsyms_free(&ks);
 	if (!init_task) {
-		snprintf(why, whylen, "kallsyms has no init_task (a kernel without CONFIG_KALLSYMS_ALL)");
+		if (m->system_map_path || m->vmlinux_path)
+			snprintf(why, whylen, "%s has no init_task", m->system_map_path ? m->system_map_path
+				 : m->vmlinux_path);
+		else
+			snprintf(why, whylen, "kallsyms has no init_task (a kernel without CONFIG_KALLSYMS_ALL: "
+				 "-o vmlinux=FILE or system_map=FILE)");
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
 	if ((st = ktypes_load(&kt, m, start_btf, why, whylen)) != DUMPFS_OK)

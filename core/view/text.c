@@ -119,18 +119,24 @@ void text_header(const struct view *v, struct strbuf *sb)
 	if (in->machine->system_map_path)
 		sb_printf(sb, "symbols: /kernel/symbols, from %s (-o system_map; checked against VMCOREINFO when read)\n",
 			  in->machine->system_map_path);
+	else if (in->machine->vmlinux_path)
+		sb_printf(sb, "symbols: /kernel/symbols, from %s (-o vmlinux; build ID checked at open)\n",
+			  in->machine->vmlinux_path);
 	else
 		sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
 			  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
 			  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it: "
-			    "-o system_map=FILE)");
+			    "-o system_map=FILE or vmlinux=FILE)");
 	if (in->machine->btf_path)
 		sb_printf(sb, "types: /kernel/btf, from %s (-o btf)\n", in->machine->btf_path);
+	else if (in->machine->vmlinux_path)
+		sb_printf(sb, "types: /kernel/btf, the .BTF section of %s (-o vmlinux), else the image's\n",
+			  in->machine->vmlinux_path);
 	else
 		sb_printf(sb, "types: %s\n", btf_searchable(in->machine)
 			  ? "/kernel/btf, the BTF the kernel image holds (searched for from _stext when read)"
 			  : "none (no kernel address translation or no SYMBOL(_stext) to search the image "
-			    "from: -o btf=FILE)");
+			    "from: -o btf=FILE or vmlinux=FILE)");
 	bool syms = kallsyms_named(in->machine), types = btf_searchable(in->machine);
 	sb_printf(sb, "tasks: %s\n", syms && types
 		  ? "/tasks, the thread groups on init_task.tasks (walked when first listed)"

@@ -10,6 +10,9 @@
  *   elf        starts with "\177ELF"
  *   split      u32 little-endian length L, then L bytes of part 1, then
  *              part 2 (two files of a makedumpfile --split set)
+ *   vmlinux    starts with "\177ELF": a kernel's vmlinux, given as
+ *              -o vmlinux= to the sample dump (FUZZ_SAMPLE), whose
+ *              /header, /kernel/symbols, /kernel/btf and /tasks are read
  * Inputs of another format are skipped, so that each harness spends its
  * time on its own parser rather than rediscovering the others.
  *
@@ -33,7 +36,7 @@
 #include "dumpfs.h"
 
 #ifndef FUZZ_FORMAT
-#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split"
+#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|vmlinux"
 #endif
 #define FUZZ_STR2(x) #x
 #define FUZZ_STR(x) FUZZ_STR2(x)
@@ -204,9 +207,38 @@ static void walk_tree(struct dumpfs_dump *d)
 	}
 }
 
-static void exercise(const char *const *paths, size_t nfiles)
+/* Read a whole node by path, if the tree has it. */
+static void read_node(struct dumpfs_dump *d, const char *path)
 {
-	struct dumpfs_options opts = { .cache_bytes = FUZZ_CACHE_BYTES };
+	struct dumpfs_node_info info;
+	int64_t node = dumpfs_node_by_path(d, path);
+	if (node >= 0 && dumpfs_node_stat(d, (uint32_t)node, &info) == DUMPFS_OK)
+		read_range(d, (uint32_t)node, path, info.size, 0, info.size, READ_BUDGET, false);
+}
+
+/* The files a vmlinux feeds: symbols, types, and /tasks through them
+ * (the first few thread groups' status and maps). */
+static void read_kernel_nodes(struct dumpfs_dump *d)
+{
+	read_node(d, "/kernel/symbols");
+	read_node(d, "/kernel/btf");
+	int64_t tasks = dumpfs_node_by_path(d, "/tasks");
+	for (uint32_t c = 0; tasks >= 0 && c < 4; c++) {
+		struct dumpfs_node_info info;
+		int64_t child = dumpfs_node_child(d, (uint32_t)tasks, c);
+		if (child < 0 || dumpfs_node_stat(d, (uint32_t)child, &info) != DUMPFS_OK)
+			break;
+		char path[64];
+		snprintf(path, sizeof(path), "/tasks/%s/status", info.name);
+		read_node(d, path);
+		snprintf(path, sizeof(path), "/tasks/%s/maps", info.name);
+		read_node(d, path);
+	}
+}
+
+static void exercise(const char *const *paths, size_t nfiles, const char *vmlinux)
+{
+	struct dumpfs_options opts = { .cache_bytes = FUZZ_CACHE_BYTES, .vmlinux_path = vmlinux };
 	struct dumpfs_dump *d;
 	char err[512];
 	err[0] = '\0';
@@ -221,7 +253,10 @@ static void exercise(const char *const *paths, size_t nfiles)
 	if (header < 0 || dumpfs_node_stat(d, (uint32_t)header, &info) != DUMPFS_OK)
 		fail("no /header", "header", 0, 0);
 	read_range(d, (uint32_t)header, "header", info.size, 0, info.size, READ_BUDGET, true);
-	walk_tree(d);
+	if (vmlinux)
+		read_kernel_nodes(d);
+	else
+		walk_tree(d);
 	dumpfs_close(d);
 }
 
@@ -237,7 +272,7 @@ static bool wanted(const uint8_t *data, size_t len)
 		return has_prefix(data, len, "KDUMP   ", 8) || has_prefix(data, len, "DISKDUMP", 8);
 	if (!strcmp(fmt, "flat"))
 		return has_prefix(data, len, "makedumpfile", 13);
-	if (!strcmp(fmt, "elf"))
+	if (!strcmp(fmt, "elf") || !strcmp(fmt, "vmlinux"))
 		return has_prefix(data, len, "\177ELF", 4);
 	return !strcmp(fmt, "split") && len >= 4;
 }
@@ -265,7 +300,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	} else {
 		fds[0] = memfd_with(data, len, paths[0], sizeof(paths[0]));
 	}
-	exercise(pathv, nfiles);
+#ifdef FUZZ_SAMPLE
+	const char *sample = FUZZ_SAMPLE;
+	exercise(&sample, 1, pathv[0]);
+#else
+	exercise(pathv, nfiles, NULL);
+#endif
 	for (size_t i = 0; i < nfiles; i++)
 		close(fds[i]);
 	return 0;

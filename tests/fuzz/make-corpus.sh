@@ -12,7 +12,7 @@ set -euo pipefail
 mkdump=$1 out=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{kdump,flat,elf,split}
+mkdir -p "$out"/{kdump,flat,elf,split,vmlinux}
 
 small=(--ram 0-11,16-23 --page-size 1024)
 n=0
@@ -61,6 +61,11 @@ python3 "$(dirname "$0")/../bad/btf_image.py" --seeds "$out/elf"
 n=$((n + 1))
 "$mkdump" --format elf --pn-xnum "$work/x" > /dev/null
 head -c 65536 "$work/x" > "$out/elf/seed-$n"
+
+# vmlinux files for the sample dump: its VMCOREINFO symbols and build ID,
+# with and without a small .BTF.
+python3 "$(dirname "$0")/../bad/vmlinux.py" --seeds "$(dirname "$0")/../../images/sample/sample.vmcoreinfo" \
+	"$out/vmlinux"
 
 pair() {        # pair MKDUMP-OPTIONS...: a --split 2 set as one input
 	n=$((n + 1))

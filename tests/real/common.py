@@ -204,18 +204,24 @@ def kernel_elf(path):
 
 @functools.lru_cache(maxsize=4)
 def elf_section(path, name):
-    """The bytes of section @name of ELF file @path, None if it has none."""
-    out = path + ".section"
-    r = subprocess.run(["objcopy", "-O", "binary", "--only-section=" + name, path, out],
-                       capture_output=True)
-    try:
-        if r.returncode != 0 or not os.path.exists(out):
+    """The bytes of section @name of ELF64 file @path (any machine, either
+    byte order: binutils here reads x86 only), None if it has none."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        if eh[:4] != b"\x7fELF" or eh[4] != 2:
             return None
-        with open(out, "rb") as f:
-            return f.read() or None
-    finally:
-        if os.path.exists(out):
-            os.unlink(out)
+        e = "<" if eh[5] == 1 else ">"
+        shoff, = struct.unpack_from(e + "Q", eh, 40)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", eh, 58)
+        f.seek(shoff)
+        shdrs = [struct.unpack_from(e + "IIQQQQ", f.read(shentsize)) for _ in range(shnum)]
+        f.seek(shdrs[shstrndx][4])
+        names = f.read(shdrs[shstrndx][5])
+        for sh_name, sh_type, _, _, off, size in shdrs:
+            if names[sh_name:names.index(b"\0", sh_name)] == name.encode() and sh_type == 1:
+                f.seek(off)
+                return f.read(size) or None
+    return None
 
 
 def kernel_btf(mnt, image=None):

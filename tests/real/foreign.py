@@ -58,7 +58,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import Elf, Fail, data_extents, kernel_btf, kernel_symbols, mounted
+from common import Elf, Fail, data_extents, elf_section, kernel_btf, kernel_symbols, mounted
 
 PAGE = 4096
 CHUNK = 1 << 20
@@ -545,7 +545,7 @@ def override_files(cache, arch, work):
     vmlinux = glob.glob(os.path.join(dbg, arch, "usr/lib/debug/boot/vmlinux-*"))
     if not maps or not vmlinux:
         return None
-    opts = ["system_map=" + maps[0]]
+    opts = ["system_map=" + maps[0], "vmlinux=" + vmlinux[0]]
     if not kernel_has_btf(cache, arch):
         if not shutil.which("pahole"):
             return None
@@ -572,6 +572,32 @@ def check_tasks_overrides(dumpfs, path, opts):
         raise Fail("/tasks/1/maps starts %r" % maps[:1])
     return "%d thread groups with %s; pid 1 init, maps %d lines from /bin/busybox" % (
         len(pids), " and ".join(o.split("=")[0] for o in opts), len(maps))
+
+
+def check_vmlinux_symbols(dumpfs, path, opts):
+    """-o vmlinux= with the debug package's vmlinux: /kernel/symbols holds
+    the same symbols as with its System.map (mksysmap's filter over nm's
+    letters), and the build ID check passes."""
+    vmlinux = [o for o in opts if o.startswith("vmlinux=")][0][8:]
+    sysmap = [o for o in opts if o.startswith("system_map=")][0][11:]
+    got = subprocess.run([dumpfs, "cat", "--vmlinux", vmlinux, path, "/kernel/symbols"],
+                         capture_output=True, timeout=300)
+    want = subprocess.run([dumpfs, "cat", "--system-map", sysmap, path, "/kernel/symbols"],
+                          capture_output=True, timeout=300)
+    if got.returncode or want.returncode:
+        raise Fail("exit %d/%d: %s" % (got.returncode, want.returncode, got.stderr[-300:]))
+    a, b = sorted(got.stdout.splitlines()), sorted(want.stdout.splitlines())
+    if a != b:
+        diff = sorted(set(a) ^ set(b))
+        raise Fail("%d symbols from the vmlinux, %d from System.map; %d differ, e.g. %r"
+                   % (len(a), len(b), len(diff), diff[:3]))
+    btf = subprocess.run([dumpfs, "cat", "--vmlinux", vmlinux, path, "/kernel/btf"],
+                         capture_output=True, timeout=300)
+    section = elf_section(vmlinux, ".BTF")
+    if section is not None and btf.stdout != section:
+        raise Fail("/kernel/btf with -o vmlinux: %d bytes, its .BTF %d" % (len(btf.stdout), len(section)))
+    return "%d symbols, the System.map's; %s" % (
+        len(a), "/kernel/btf its .BTF (%d bytes)" % len(section) if section else "no .BTF in it")
 
 
 def kernel_image(cache, arch):
@@ -660,9 +686,15 @@ def main(dumpfs, arg):
                 atexit.register(shutil.rmtree, work, True)
                 opts = override_files(cache, arch, work)
                 if opts:
-                    run.check("%s ELF /tasks with -o %s" % (arch, ",".join(opts)), check_tasks_overrides,
-                              dumpfs, epath, opts)
-                    run.check("%s kdump /tasks" % arch, check_tasks_overrides, dumpfs, kpath, opts)
+                    smap = [o for o in opts if not o.startswith("vmlinux=")]
+                    vmlx = [o for o in opts if not o.startswith("system_map=")]
+                    run.check("%s ELF /tasks with -o %s" % (arch, ",".join(smap)), check_tasks_overrides,
+                              dumpfs, epath, smap)
+                    run.check("%s kdump /tasks" % arch, check_tasks_overrides, dumpfs, kpath, smap)
+                    run.check("%s kdump /kernel/symbols -o vmlinux" % arch, check_vmlinux_symbols,
+                              dumpfs, kpath, opts)
+                    run.check("%s ELF /tasks with -o %s" % (arch, ",".join(vmlx)), check_tasks_overrides,
+                              dumpfs, epath, vmlx)
                 else:
                     print("info: %s: no debug System.map (install-foreign.sh) or pahole: /tasks not checked" % arch)
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
