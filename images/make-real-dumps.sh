@@ -71,7 +71,7 @@ failure() {  # path producer command seconds reason
 # ---------------------------------------------------------------------------
 T0=$(now)
 PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio makedumpfile kexec-tools
-      python3-libkdumpfile socat file xz-utils zstd gzip"
+      python3-libkdumpfile socat file xz-utils zstd gzip gcc libc6-dev"
 if [ "$INSTALL" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     ok=0
@@ -151,6 +151,8 @@ cpio_gz() {  # cpio_gz DIR OUT: reproducible newc archive
 }
 GUESTROOT=$OUT/build/guest-root
 mkroot "$GUESTROOT" "$TOOLS/guest-init.sh"
+# the probe process /init starts (static: the guest has no libc)
+gcc -static -O1 -g -pthread -o "$GUESTROOT/bin/dfsprobe" "$TOOLS/dfsprobe.c"
 fw=$(modinfo -k "$KVER" -n qemu_fw_cfg 2>/dev/null)
 case $fw in
     *.ko) cp "$fw" "$GUESTROOT/lib/modules/qemu_fw_cfg.ko" ;;

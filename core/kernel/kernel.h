@@ -155,6 +155,10 @@ struct ktask_list {
 	struct vma_layout *vmas;        /* NULL: why in vmas_why */
 	char vmas_why[200];
 	uint64_t special_vmops[2];
+	/* the d_dname functions of pseudo files d_path() names its own way:
+	 * simple_dname (shmem: shared anonymous memory, memfd, SysV shm),
+	 * anon_inodefs_dname, sockfs_dname (0: not in the symbols) */
+	uint64_t dname_fns[3];
 };
 /* The thread groups on init_task.tasks (init_task from kallsyms, the
  * layouts from BTF); on success @why says what was walked. */
@@ -202,6 +206,7 @@ struct kvma {
 	uint64_t ino;
 	uint32_t dev;
 	bool file, written, special;    /* file-backed; has an anon_vma; a special mapping */
+	bool unlinked;                  /* its file has no links (shmem's anonymous ones) */
 	char *name;                     /* /proc's name column, or NULL */
 };
 /* The VMA layouts from tl->types, once (tasks_load calls it). */

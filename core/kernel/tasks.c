@@ -188,6 +188,12 @@ enum dumpfs_status tasks_load(const struct machine *m, struct ktask_list *tl, ch
 			tl->special_vmops[0] = ks.addr[i];
 		else if (!strcmp(name, "legacy_special_mapping_vmops"))
 			tl->special_vmops[1] = ks.addr[i];
+		else if (!strcmp(name, "simple_dname"))
+			tl->dname_fns[0] = ks.addr[i];
+		else if (!strcmp(name, "anon_inodefs_dname"))
+			tl->dname_fns[1] = ks.addr[i];
+		else if (!strcmp(name, "sockfs_dname"))
+			tl->dname_fns[2] = ks.addr[i];
 	}
 	kallsyms_free(&ks);
 	if (!init_task) {

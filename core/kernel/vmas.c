@@ -44,6 +44,7 @@ struct vma_layout {
 	struct kfield f_path_mnt, f_path_dentry, f_inode, i_ino, i_sb, s_dev;
 	struct kfield d_parent, d_name_len, d_name_name;
 	struct kfield mnt_parent, mnt_mountpoint, mnt_mnt, mnt_root, special_name;
+	struct kfield d_op, d_dname, d_hash_pprev, i_nlink;     /* size 0: unknown */
 	bool maple;                     /* else mm->mmap and vm_next */
 	struct kfield mm_mmap, vm_next;
 };
@@ -54,6 +55,7 @@ struct walk {
 	uint64_t start_brk, brk, start_stack;   /* of the mm */
 	uint64_t page_size;                     /* vm_pgoff's unit */
 	const uint64_t *special_vmops;          /* [2] */
+	const uint64_t *dname_fns;              /* [3], ktask_list's */
 	uint64_t *vmas;                 /* vm_area_struct addresses, in order */
 	size_t count, cap;
 	uint64_t last_end;
@@ -82,6 +84,12 @@ static bool vma_layout_get(const struct ktypes *kt, struct vma_layout **out, cha
 		{ "mount", "mnt", &l->mnt_mnt }, { "vfsmount", "mnt_root", &l->mnt_root },
 		{ "vm_special_mapping", "name", &l->special_name },
 	};
+	/* what names pseudo files and tells anonymous shared memory: without
+	 * them (size 0), such files are named by their dentries */
+	const struct { const char *type, *member; struct kfield *f; } optional[] = {
+		{ "dentry", "d_op", &l->d_op }, { "dentry_operations", "d_dname", &l->d_dname },
+		{ "inode", "i_nlink", &l->i_nlink }, { "dentry", "d_hash.pprev", &l->d_hash_pprev },
+	};
 	/* 6.1 on: the maple tree; before: the list at mm->mmap */
 	const struct { const char *type, *member; struct kfield *f; } tree[] = {
 		{ "mm_struct", "mm_mt.ma_root", &l->mm_mt_root },
@@ -99,6 +107,9 @@ static bool vma_layout_get(const struct ktypes *kt, struct vma_layout **out, cha
 			free(l);
 			return false;
 		}
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (!ktypes_member(kt, optional[i].type, optional[i].member, optional[i].f))
+			optional[i].f->size = 0;
 	l->maple = true;
 	for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]) && l->maple; i++)
 		l->maple = ktypes_member(kt, tree[i].type, tree[i].member, tree[i].f);
@@ -152,14 +163,17 @@ static bool add_vma(struct walk *w, uint64_t vma, uint64_t min, uint64_t max)
 	return true;
 }
 
-/* The node @enode covering [min, max], @depth levels below the root. */
+/* The node @enode covering [min, max], @depth levels below the root.  An
+ * encoded node is the node's address with its type in bits 3-6 and bit 2
+ * (MAPLE_ENODE_NULL) free; the root's has bit 1 set besides (an xarray
+ * internal entry, MAPLE_ROOT_NODE), a child's in a slot bits 0-1 clear. */
 static bool walk_node(struct walk *w, uint64_t enode, uint64_t min, uint64_t max, unsigned depth)
 {
 	uint8_t node[MAPLE_NODE_SIZE];
 	const unsigned type = (unsigned)(enode >> 3) & 15;
 	const uint64_t addr = enode & ~(uint64_t)(MAPLE_NODE_SIZE - 1);
 	if (depth > MAPLE_HEIGHT_MAX || type == MAPLE_DENSE || type > MAPLE_ARANGE_64 ||
-	    (enode & 3) != 2 || ++w->nodes > MAX_VMAS) {
+	    (enode & 3) != (depth ? 0 : 2) || ++w->nodes > MAX_VMAS) {
 		snprintf(w->why, w->whylen, "maple node %#" PRIx64 " is not one (type %u, depth %u)",
 			 enode, type, depth);
 		return false;
@@ -232,6 +246,60 @@ static bool walk_list(struct walk *w, uint64_t mm)
 	return true;
 }
 
+/* The name of @dentry (at most 255 bytes), NUL-terminated into @out. */
+static bool dentry_name(struct walk *w, uint64_t dentry, char *out, uint32_t *lenp)
+{
+	const struct vma_layout *l = w->l;
+	uint64_t name;
+	uint8_t lb[4];
+	if (!kmem_read(&w->km, dentry + l->d_name_len.offset, lb, 4) ||
+	    !kmem_read_word(&w->km, dentry + l->d_name_name.offset, &name))
+		return false;
+	uint32_t len = get32(w->km.m->mem_endian, lb);
+	if (len == 0 || len > 255 || !kmem_read(&w->km, name, out, len))
+		return false;
+	out[len] = '\0';
+	*lenp = len;
+	return true;
+}
+
+/* A pseudo file's name as its d_dname gives it (d_path() asks that first
+ * when the dentry has one and is not its mount's root); false, with *@out
+ * empty, for a dentry without. */
+static bool pseudo_name(struct walk *w, uint64_t vfsmnt, uint64_t dentry, uint64_t inode, char *out,
+			size_t outlen)
+{
+	const struct vma_layout *l = w->l;
+	uint64_t ops, dname, root, ino;
+	char name[256];
+	uint32_t len;
+	out[0] = '\0';
+	if (!l->d_op.size || !l->d_dname.size ||
+	    !kmem_read_word(&w->km, dentry + l->d_op.offset, &ops) || !ops ||
+	    !kmem_read_word(&w->km, ops + l->d_dname.offset, &dname) || !dname ||
+	    !kmem_read_word(&w->km, vfsmnt + l->mnt_root.offset, &root) || root == dentry ||
+	    !dentry_name(w, dentry, name, &len))
+		return false;
+	if (dname == w->dname_fns[0])
+		snprintf(out, outlen, "/%s (deleted)", name);          /* simple_dname */
+	else if (dname == w->dname_fns[1])
+		snprintf(out, outlen, "anon_inode:%s", name);
+	else if (dname == w->dname_fns[2] && kmem_read_word(&w->km, inode + l->i_ino.offset, &ino))
+		snprintf(out, outlen, "socket:[%" PRIu64 "]", ino);
+	else
+		snprintf(out, outlen, "%s", name);      /* a d_dname we do not know: its dentry's name */
+	return true;
+}
+
+/* Whether d_path() adds " (deleted)": the dentry is unhashed, not a root. */
+static bool unlinked(struct walk *w, uint64_t dentry)
+{
+	const struct vma_layout *l = w->l;
+	uint64_t pprev, parent;
+	return l->d_hash_pprev.size && kmem_read_word(&w->km, dentry + l->d_hash_pprev.offset, &pprev) &&
+	       !pprev && kmem_read_word(&w->km, dentry + l->d_parent.offset, &parent) && parent != dentry;
+}
+
 /* The path of the dentry of @mnt, as d_path() gives it from the root. */
 static bool file_path(struct walk *w, uint64_t vfsmnt, uint64_t dentry, char *out, size_t outlen)
 {
@@ -239,6 +307,7 @@ static bool file_path(struct walk *w, uint64_t vfsmnt, uint64_t dentry, char *ou
 	char buf[PATH_MAX_LEN];
 	size_t at = sizeof(buf) - 1;
 	buf[at] = '\0';
+	const uint64_t file_dentry = dentry;
 	uint64_t mount = vfsmnt - l->mnt_mnt.offset;
 	for (unsigned depth = 0; depth < MAX_PATH_DEPTH; depth++) {
 		uint64_t root, parent, next_mount;
@@ -257,21 +326,17 @@ static bool file_path(struct walk *w, uint64_t vfsmnt, uint64_t dentry, char *ou
 			vfsmnt = mount + l->mnt_mnt.offset;
 			continue;
 		}
-		uint64_t name;
-		uint8_t lb[4];
-		if (!kmem_read(&w->km, dentry + l->d_name_len.offset, lb, 4) ||
-		    !kmem_read_word(&w->km, dentry + l->d_name_name.offset, &name))
-			return false;
-		uint32_t len = get32(w->km.m->mem_endian, lb);
-		if (len == 0 || len > 255 || len + 1 > at)
+		char name[256];
+		uint32_t len;
+		if (!dentry_name(w, dentry, name, &len) || len + 1 > at)
 			return false;
 		at -= len;
-		if (!kmem_read(&w->km, name, buf + at, len))
-			return false;
+		memcpy(buf + at, name, len);
 		buf[--at] = '/';
 		dentry = parent;
 	}
-	snprintf(out, outlen, "%s", at == sizeof(buf) - 1 ? "/" : buf + at);
+	snprintf(out, outlen, "%s%s", at == sizeof(buf) - 1 ? "/" : buf + at,
+		 unlinked(w, file_dentry) ? " (deleted)" : "");
 	return true;
 }
 
@@ -303,11 +368,15 @@ static bool vma_get(struct walk *w, uint64_t vma, struct kvma *v)
 		    !kmem_read_word(&w->km, inode + l->i_ino.offset, &v->ino) ||
 		    !kmem_read_word(&w->km, inode + l->i_sb.offset, &sbp) ||
 		    !kmem_read(&w->km, sbp + l->s_dev.offset, b, 4) ||
-		    !file_path(w, mnt, dentry, name, sizeof(name))) {
+		    (!pseudo_name(w, mnt, dentry, inode, name, sizeof(name)) &&
+		     !file_path(w, mnt, dentry, name, sizeof(name)))) {
 			snprintf(w->why, w->whylen, "the file of vm_area_struct %#" PRIx64 " is not in the dump", vma);
 			return false;
 		}
 		v->dev = get32(w->km.m->mem_endian, b);
+		/* a file without links: shared anonymous memory, memfd, unlinked */
+		v->unlinked = l->i_nlink.size && kmem_read(&w->km, inode + l->i_nlink.offset, b, 4) &&
+			      !get32(w->km.m->mem_endian, b);
 		v->pgoff *= w->page_size;
 		v->file = true;
 	} else if (ops && (ops == w->special_vmops[0] || ops == w->special_vmops[1])) {
@@ -351,7 +420,7 @@ enum dumpfs_status task_vmas(const struct machine *m, const struct ktask_list *t
 		snprintf(why, whylen, "%s", tl->vmas_why);
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
-	struct walk w = { .l = tl->vmas, .special_vmops = tl->special_vmops, .why = why, .whylen = whylen,
+	struct walk w = { .l = tl->vmas, .special_vmops = tl->special_vmops, .dname_fns = tl->dname_fns, .why = why, .whylen = whylen,
 			  .page_size = 4096 };
 	uint64_t ps;
 	if (vmcoreinfo_u64(m->notes, "PAGESIZE", 10, &ps) && ps >= 4096 && ps <= (1u << 16) && !(ps & (ps - 1)))

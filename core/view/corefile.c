@@ -49,8 +49,8 @@ static uint64_t dump_size(const struct umem_space *u, const struct kvma *v)
 		return size;
 	if (v->flags & (VM_IO | VM_DONTDUMP))
 		return 0;
-	if (v->flags & VM_SHARED)
-		return v->file ? 0 : size;      /* MMF_DUMP_ANON_SHARED */
+	if (v->flags & VM_SHARED)       /* a file without links is anonymous memory */
+		return !v->file || v->unlinked ? size : 0;   /* MMF_DUMP_ANON_SHARED */
 	if (v->written)
 		return size;                    /* MMF_DUMP_ANON_PRIVATE */
 	if (!v->file || v->pgoff || !(v->flags & VM_READ))

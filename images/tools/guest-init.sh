@@ -32,6 +32,15 @@ if ! has dfs.small=1; then
     sh -c 'n=0; while :; do n=$((n+1)); echo $n > /tmp/counter; sleep 2; done' &
     dd if=/dev/urandom of=/tmp/random.bin bs=64k count=64 2>/dev/null
 fi
+# our probe process (tools/dfsprobe.c): threads, mappings, markers
+PROBE=
+if [ -x /bin/dfsprobe ]; then
+    DFS_PROBE_ENV=probe-environment-marker /bin/dfsprobe alpha "beta gamma" > /tmp/probe.out &
+    n=0
+    while [ ! -s /tmp/probe.out ] && [ $n -lt 20 ]; do sleep 1; n=$((n + 1)); done
+    cat /tmp/probe.out
+    PROBE=$(awk '{print $2}' /tmp/probe.out)
+fi
 sleep 1
 echo "DFS: $(ls -d /proc/[0-9]* | wc -l) processes; $(grep -E '^(MemTotal|MemFree)' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 # the processes as the guest's own /proc shows them, for tests/real/tasks.py:
@@ -45,17 +54,31 @@ for d in /proc/[0-9]*; do
     args=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)
     [ -n "$args" ] && echo "DFS-CMD ${d#/proc/} $args"
 done
-# pid 1's environment and auxiliary vector, as hex words
-echo "DFS-ENV 1 $(tr '\0' ' ' < /proc/1/environ)"
-echo "DFS-AUXV 1 $(od -A n -t x8 -v /proc/1/auxv | tr -s ' \n' ' ')"
-# and its memory map, line by line
-sed 's/^/DFS-MAPS 1 /' /proc/1/maps
-# and the md5 of two pages of its memory: "DFS-MEM 1 ADDRESS_HEX MD5"
-# (the first page of its text and of its read-only data: pages that do not
-# change before the dump)
-for a in $(awk '$2 ~ /^r-x/ || ($2 ~ /^r--p/ && $3 != "00000000") {split($1, r, "-"); print r[1]}' /proc/1/maps | head -2); do
-    echo "DFS-MEM 1 $a $(dd if=/proc/1/mem bs=4096 skip=$((0x$a / 4096)) count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
-done
+# truth PID ADDRESS_HEX...: the process's environment and auxiliary vector
+# (hex words), its memory map line by line, and the md5 of the pages at
+# the addresses given: "DFS-MEM PID ADDRESS_HEX MD5"
+truth() {
+    p=$1
+    shift
+    echo "DFS-ENV $p $(tr '\0' ' ' < /proc/$p/environ)"
+    echo "DFS-AUXV $p $(od -A n -t x8 -v /proc/$p/auxv | tr -s ' \n' ' ')"
+    sed "s/^/DFS-MAPS $p /" /proc/$p/maps
+    for a in "$@"; do
+        echo "DFS-MEM $p $a $(dd if=/proc/$p/mem bs=4096 skip=$((0x$a / 4096)) count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
+    done
+}
+# pid 1: the first page of its text and of its read-only data (pages that
+# do not change before the dump)
+truth 1 $(awk '$2 ~ /^r-x/ || ($2 ~ /^r--p/ && $3 != "00000000") {split($1, r, "-"); print r[1]}' /proc/1/maps | head -2)
+# the probe: its threads, and a page of each mapping it wrote (it writes
+# nothing more), the hole's neighbours, the first page of its text
+if [ -n "$PROBE" ]; then
+    echo "DFS-THREADS $PROBE $(ls /proc/$PROBE/task | sort -n | tr '\n' ' ')"
+    pages=$(tr ' ' '\n' < /tmp/probe.out | sed -n 's/^\(heap\|anon\|shared\|file\|hole\)=0x//p')
+    holeend=$(printf '%x' $((0x$(sed -n 's/.* hole=0x\([0-9a-f]*\).*/\1/p' /tmp/probe.out) + 8192)))
+    text=$(awk '$2 ~ /^r-x/ {split($1, r, "-"); print r[1]; exit}' /proc/$PROBE/maps)
+    truth "$PROBE" $pages "$holeend" $text
+fi
 
 if has dfs.kdump=1; then
     echo "DFS: crashkernel size $(cat /sys/kernel/kexec_crash_size)"

@@ -48,8 +48,10 @@ EXPECTED = (
     "7fff0000-7fff2000 r-xp 00000000 00:00 0" + " " * 34 + "[vdso]\n")
 
 
-def enode(addr, typ):
-    return V(addr) | typ << 3 | 2
+def enode(addr, typ, root=False):
+    """The kernel's encoded node: type in bits 3-6, MAPLE_ENODE_NULL (4);
+    the root's marked an xarray internal entry (2), a child's not."""
+    return V(addr) | typ << 3 | (2 if root else 4)
 
 
 def put_node(mem, addr, pivots, slots, end, arange):
@@ -77,7 +79,7 @@ def fill(case):
         second = {"node-loop": enode(ROOT, 3), "node-unmapped": enode(0x7000000, 1)}.get(case, enode(LEAF_B, 1))
         put_node(mem, ROOT, [0xffffff], [enode(LEAF_A, 1), second], 1, True)
         mm = tl.MM
-        struct.pack_into(E + "Q", mem, mm + tl.MM_MT + 8, enode(ROOT, 3))
+        struct.pack_into(E + "Q", mem, mm + tl.MM_MT + 8, enode(ROOT, 3, root=True))
         if case.startswith("list"):                     # mm->mmap: the first VMA
             struct.pack_into(E + "Q", mem, mm + tl.MM_MT, vma(0))
         struct.pack_into(E + "QQQ", mem, mm + tl.MM_START_BRK, 0x1000000, 0x1021000, 0x7ffe0f00)
