@@ -38,6 +38,8 @@ struct kernel_map {
 	bool has_page_offset;
 	uint64_t page_offset;           /* the direct map's base (x86_64, i386) */
 	const char *page_offset_origin; /* who said it, for /header */
+	bool pgtable_l5;                /* x86_64: VMCOREINFO's NUMBER(pgtable_l5_enabled),
+					 * read once: page walks ask it per page */
 };
 
 struct arch_ops;

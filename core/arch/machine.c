@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -57,6 +58,9 @@ void machine_init(struct machine *m, struct format *f, struct space *phys,
 	m->kmap = (struct kernel_map){ .has_phys_base = f->has_phys_base, .phys_base = f->phys_base,
 				       .origin = f->phys_base_origin };
 	find_kernel_map(m, diag);
+	char l5[16];
+	m->kmap.pgtable_l5 = vmcoreinfo_get(&f->notes, "NUMBER(pgtable_l5_enabled)", l5, sizeof(l5)) &&
+			     strtoul(l5, NULL, 10) != 0;
 	if (m->arch->find_page_offset)
 		m->kmap.has_page_offset = m->arch->find_page_offset(m, &m->kmap.page_offset,
 								   &m->kmap.page_offset_origin);

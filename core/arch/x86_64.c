@@ -118,9 +118,7 @@ static bool x86_64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
  * maps user space as well). */
 static unsigned paging_levels(const struct machine *m)
 {
-	char v[16];
-	return vmcoreinfo_get(m->notes, "NUMBER(pgtable_l5_enabled)", v, sizeof(v)) &&
-	       strtoul(v, NULL, 10) != 0 ? 5 : 4;
+	return m->kmap.pgtable_l5 ? 5 : 4;
 }
 
 /* TASK_SIZE_MAX: the top of the lower half, less its guard page. */

@@ -187,14 +187,17 @@ enum dumpfs_status task_threads(const struct machine *m, struct ktask_list *tl, 
 				struct kthread **out, size_t *count, char *why, size_t whylen);
 
 /* umem.c: @t's user address space as a space: offset V is user address
- * V; unmapped pages and pages the dump lacks are holes (zeros). */
+ * V; unmapped pages and pages the dump lacks are holes (zeros).  Its page
+ * tables are read through @tables (physical memory, cached: see
+ * cached_space), its pages from the machine's physical memory. */
 struct umem_space {
 	struct space space;
 	const struct machine *m;
+	struct machine walk;            /* *m, its physical memory @tables */
 	uint64_t pgd;                   /* physical */
 };
-enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
-			     char *why, size_t whylen);
+enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, struct space *tables,
+			     const struct ktask *t, char *why, size_t whylen);
 /* How many user pages the page tables map, and how many of them the dump
  * holds; false if more than @limit are mapped (the counts stop there). */
 bool umem_count(struct umem_space *u, uint64_t limit, uint64_t *mapped, uint64_t *held);

@@ -4,6 +4,8 @@
  * process's page tables.  An address nothing maps, or whose page the dump
  * does not hold (user pages filtered out), reads as zeros and is a hole,
  * as /mem's missing pages are, so that SEEK_DATA finds what there is.
+ * The walks read the page tables through a cache (u->walk's physical
+ * memory), the pages themselves straight from the dump.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -17,11 +19,10 @@
 /* The physical page behind user page @vaddr, if it is mapped and held. */
 static bool held(const struct umem_space *u, uint64_t vaddr, uint64_t *paddr)
 {
-	const struct machine *m = u->m;
-	if (!m->arch->user_vtop(m, u->pgd, vaddr, paddr))
+	if (!u->m->arch->user_vtop(&u->walk, u->pgd, vaddr, paddr))
 		return false;
 	uint64_t page = *paddr & ~(PAGE - 1);
-	return space_next(m->phys, page, true) == page;
+	return space_next(u->m->phys, page, true) == page;
 }
 
 static ssize_t umem_read(struct space *s, void *buf, size_t len, uint64_t off)
@@ -51,7 +52,7 @@ static ssize_t umem_read(struct space *s, void *buf, size_t len, uint64_t off)
 static uint64_t umem_next(struct space *s, uint64_t off, bool data)
 {
 	struct umem_space *u = (struct umem_space *)s;
-	const struct machine *m = u->m;
+	const struct machine *m = &u->walk;
 	uint64_t paddr, at = off;
 	while (at < s->size) {
 		if (data) {
@@ -70,7 +71,7 @@ static uint64_t umem_next(struct space *s, uint64_t off, bool data)
 
 bool umem_count(struct umem_space *u, uint64_t limit, uint64_t *mapped, uint64_t *held_pages)
 {
-	const struct machine *m = u->m;
+	const struct machine *m = &u->walk;
 	uint64_t at = 0, paddr;
 	*mapped = *held_pages = 0;
 	while (at < u->space.size && m->arch->user_next(m, u->pgd, at, &at)) {
@@ -84,8 +85,8 @@ bool umem_count(struct umem_space *u, uint64_t limit, uint64_t *mapped, uint64_t
 
 static const struct space_ops umem_ops = { .read = umem_read, .next = umem_next };
 
-enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, const struct ktask *t,
-			     char *why, size_t whylen)
+enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, struct space *tables,
+			     const struct ktask *t, char *why, size_t whylen)
 {
 	struct kmem km;
 	memset(u, 0, sizeof(*u));
@@ -101,6 +102,8 @@ enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, cons
 		return DUMPFS_ERR_NODATA;
 	}
 	u->m = m;
+	u->walk = *m;
+	u->walk.phys = tables;
 	u->space.ops = &umem_ops;
 	u->space.size = m->arch->user_limit(m);
 	u->space.stored = t->have_mm_figures ? (t->rss[0] + t->rss[1] + t->rss[3]) * PAGE : 0;

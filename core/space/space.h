@@ -69,4 +69,19 @@ struct verbatim_space {
 };
 void verbatim_space_init(struct verbatim_space *v, const struct source *src, struct diag *diag);
 
+/* cached.c: @under with its last CACHED_CHUNKS chunks kept whole (for
+ * page-table walks); thread-safe. */
+#define CACHED_CHUNK 4096
+#define CACHED_CHUNKS 16
+struct cached_space {
+	struct space space;
+	struct space *under;
+	pthread_mutex_t lock;
+	uint64_t tag[CACHED_CHUNKS];    /* chunk address + 1; 0: empty */
+	unsigned victim;                /* replaced next, round robin */
+	uint8_t data[CACHED_CHUNKS][CACHED_CHUNK];
+};
+void cached_space_init(struct cached_space *c, struct space *under);
+void cached_space_destroy(struct cached_space *c);
+
 #endif /* DUMPFS_SPACE_H */

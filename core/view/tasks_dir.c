@@ -172,6 +172,9 @@ enum dumpfs_status tasks_dir_list(struct tree *t, uint32_t dir)
 			return DUMPFS_ERR_NOMEM;
 	}
 	t->tasks.count = n;
+	if (!(t->page_tables = malloc(sizeof(*t->page_tables))))
+		return DUMPFS_ERR_NOMEM;
+	cached_space_init(t->page_tables, v->in.machine->phys);
 	if (!(t->umems = calloc(n ? n : 1, sizeof(*t->umems))) ||
 	    !(t->threads = calloc(n ? n : 1, sizeof(*t->threads))) ||
 	    !(t->nthreads = calloc(n ? n : 1, sizeof(*t->nthreads))))
@@ -184,7 +187,8 @@ enum dumpfs_status tasks_dir_list(struct tree *t, uint32_t dir)
 		/* kernel threads have no memory of their own */
 		if (t->tasks.list[i].mm &&
 		    (!tree_add_text(t, d, "maps", render_task_maps, i) ||
-		     (umem_init(&t->umems[i], v->in.machine, &t->tasks.list[i], why, sizeof(why)) == DUMPFS_OK &&
+		     (umem_init(&t->umems[i], v->in.machine, &t->page_tables->space, &t->tasks.list[i], why,
+				sizeof(why)) == DUMPFS_OK &&
 		      (!tree_add_space(t, d, "mem", &t->umems[i].space) ||
 		       !tree_add_lazy_space(t, d, "core", core_make, i))) ||
 		     !tree_add_text(t, d, "cmdline", render_task_cmdline, i) ||

@@ -277,6 +277,9 @@ void tree_free(struct tree *t)
 	pthread_mutex_destroy(&t->populate_lock);
 	cores_free(t->cores);
 	free(t->umems);
+	if (t->page_tables)
+		cached_space_destroy(t->page_tables);
+	free(t->page_tables);
 	for (size_t i = 0; t->threads && i < t->tasks.count; i++)
 		free(t->threads[i]);
 	free(t->threads);

@@ -56,6 +56,7 @@ struct tree {
 	pthread_mutex_t populate_lock;
 	struct ktask_list tasks;        /* /tasks, once listed */
 	struct umem_space *umems;       /* their /tasks/PID/mem */
+	struct cached_space *page_tables;       /* physical memory their walks read */
 	struct kthread **threads;       /* each one's threads, */
 	size_t *nthreads;               /* and how many */
 	struct core *cores;             /* the /tasks/PID/core made so far */

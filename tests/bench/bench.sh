@@ -219,6 +219,65 @@ EOF
 	done
 fi
 
+# ---- processes: /tasks on the real images -------------------------------
+# On a fresh mount: ms to list /tasks and to read every maps; then every
+# readable mapping of every process through its mem (reads of up to 1 MiB,
+# as gdb or a carver reads them), and as many bytes of /mem from its start
+# the same way: MB/s of each, and their ratio (issue 12 asks for half).
+tasks_bench() {
+	python3 - "$mnt" <<'PY'
+import os, sys, time
+mnt = sys.argv[1]
+def read_range(path, lo, hi):
+    fd, total = os.open(path, os.O_RDONLY), 0
+    try:
+        while lo < hi:
+            n = len(os.pread(fd, min(1 << 20, hi - lo), lo))
+            if n <= 0:
+                break
+            total, lo = total + n, lo + n
+    finally:
+        os.close(fd)
+    return total
+t0 = time.monotonic()
+pids = os.listdir(os.path.join(mnt, "tasks"))
+t1 = time.monotonic()
+ranges = []
+for p in pids:                          # kernel threads have no maps
+    path = os.path.join(mnt, "tasks", p, "maps")
+    if os.path.exists(path):
+        for line in open(path):
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if line.split()[1][0] == "r":
+                ranges.append((os.path.join(mnt, "tasks", p, "mem"), lo, hi))
+t2 = time.monotonic()
+mem = sum(read_range(*r) for r in ranges)
+t3 = time.monotonic()
+phys = read_range(os.path.join(mnt, "mem"), 0, mem)
+t4 = time.monotonic()
+rate, prate = mem / (t3 - t2) / 1e6, phys / (t4 - t3) / 1e6
+print("%d %.0f %.0f %.1f %.0f %.0f %.2f" % (len(pids), (t1 - t0) * 1000, (t2 - t1) * 1000,
+                                           mem / 2**20, rate, prate, rate / prate))
+PY
+}
+if [ -s "$real/MANIFEST.tsv" ]; then
+	cat <<EOF
+
+### Processes: /tasks on the real images (a fresh mount each)
+
+| dump | processes | ls /tasks | every maps | mappings read | their MB/s | /mem MB/s | ratio |
+|---|---:|---:|---:|---:|---:|---:|---:|
+EOF
+	for f in qemu/idle.elf mdf/idle-zlib-d0.kdump mdf/idle-lzo-d1.kdump; do
+		[ -s "$real/$f" ] || continue
+		warm "$real/$f"
+		mount_dump "$real/$f"
+		read -r n ls maps mb rate prate r < <(tasks_bench)
+		umount_dump
+		echo "| $f | $n | $ls ms | $maps ms | $mb MiB | $rate | $prate | ${r}x |"
+	done
+fi
+
 # ---- scale: 16 TiB sparse, millions of flattened records -----------------
 flat=$dir/gen-zlib.flat
 [ -s "$flat" ] || "$build/tests/bench/flatten" "$dir/gen-zlib" "$flat" 512 > "$flat.records"
