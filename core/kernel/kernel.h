@@ -171,6 +171,11 @@ bool task_read_user(const struct machine *m, const struct ktask *t, uint64_t vad
 /* /proc/PID/auxv: the saved auxiliary vector up to and with AT_NULL. */
 enum dumpfs_status task_auxv(const struct machine *m, const struct ktask *t, struct strbuf *sb,
 			     char *why, size_t whylen);
+/* oncpu.c: the pid of the task each of CPUs 0..@ncpus-1 was running
+ * (runqueues' curr; 0: idle). */
+enum dumpfs_status cpu_current_pids(const struct machine *m, int32_t *pids, size_t ncpus, char *why,
+				    size_t whylen);
+
 /* threads.c: one thread of a group, with its user registers as the
  * architecture's NT_PRSTATUS (prstatus_len 0: none, a kernel thread's or
  * not a user frame). */

@@ -29,6 +29,8 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,15 @@ struct elf_view {
 	uint64_t header_len;
 	struct elf_chunk *chunks;
 	size_t nchunks;
+	/* NT_PRSTATUS pr_pid fields to set to each CPU's pid when the header
+	 * is first read (spec's cpu_pids_from) */
+	const struct machine *pid_machine;
+	struct diag *diag;
+	const char *path;
+	struct endian endian;
+	size_t *pid_at, npids;          /* offsets in header, CPU order */
+	pthread_mutex_t pid_lock;
+	_Atomic bool pids_set;
 };
 
 static struct elf_view *view_of(struct space *s)
@@ -128,6 +139,53 @@ static void put_ehdr(const struct elf_view_spec *sp, uint8_t *h, uint64_t nphdrs
 
 static const struct space_ops elf_view_ops;
 
+/* Where each NT_PRSTATUS's pr_pid lies in the header: after pr_info (12
+ * bytes), pr_cursig and its padding (4), pr_sigpend and pr_sighold (a
+ * long each). */
+static bool pid_fields(struct elf_view *v, const struct elf_view_spec *sp, uint64_t notes_off)
+{
+	const struct note_set *ns = sp->notes;
+	const unsigned word = machine_word_size(sp->cpu_pids_from);
+	if (!(v->pid_at = calloc(ns->nprstatus, sizeof(*v->pid_at))))
+		return false;
+	for (size_t k = 0, i = 0, at = 0; i < ns->count; at += ns->list[i++].rawsz) {
+		const struct note *n = &ns->list[i];
+		if (k < ns->nprstatus && ns->prstatus[k] == i && n->descsz >= 16 + 3 * word)
+			v->pid_at[v->npids++] = notes_off + at + (size_t)(n->desc - n->raw) + 16 + 2 * word;
+		if (k < ns->nprstatus && ns->prstatus[k] == i)
+			k++;
+	}
+	v->pid_machine = sp->cpu_pids_from;
+	v->diag = sp->diag;
+	v->path = sp->path;
+	v->endian = sp->endian;
+	pthread_mutex_init(&v->pid_lock, NULL);
+	return true;
+}
+
+/* Once, before the notes are read: each CPU's pid into its NT_PRSTATUS;
+ * where the run queues cannot be read, the notes stay as they are and the
+ * log says why. */
+static void set_pids(struct elf_view *v)
+{
+	pthread_mutex_lock(&v->pid_lock);
+	if (!v->pids_set) {
+		int32_t *pids = calloc(v->npids ? v->npids : 1, sizeof(*pids));
+		char why[200];
+		enum dumpfs_status st = pids ? cpu_current_pids(v->pid_machine, pids, v->npids, why, sizeof(why))
+					     : DUMPFS_ERR_NOMEM;
+		if (st == DUMPFS_OK)
+			for (size_t i = 0; i < v->npids; i++)
+				put32(v->endian, v->header + v->pid_at[i], (uint32_t)pids[i]);
+		else if (v->diag)
+			diag_log(v->diag, st, "%s: /vmcore.elf keeps QEMU's NT_PRSTATUS pids (CPU + 1): %s",
+				 v->path, st == DUMPFS_ERR_NOMEM ? "out of memory" : why);
+		free(pids);
+		v->pids_set = true;
+	}
+	pthread_mutex_unlock(&v->pid_lock);
+}
+
 enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spec *sp)
 {
 	struct elf_view *v = calloc(1, sizeof(*v));
@@ -162,6 +220,8 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 		memcpy(h + notes_off + at, ns->list[i].raw, ns->list[i].rawsz);
 		at += ns->list[i].rawsz;
 	}
+	if (sp->cpu_pids_from && ns->nprstatus && !pid_fields(v, sp, notes_off))
+		return DUMPFS_ERR_NOMEM;
 
 	/* Page-align the data, as /proc/vmcore does for mmap: then each page
 	 * of the file is one physical page, and a damaged page costs one page
@@ -223,6 +283,10 @@ void elf_view_free(struct elf_view *v)
 		return;
 	free(v->header);
 	free(v->chunks);
+	if (v->pid_at) {
+		pthread_mutex_destroy(&v->pid_lock);
+		free(v->pid_at);
+	}
 	free(v);
 }
 
@@ -241,7 +305,9 @@ static size_t chunk_at(const struct elf_view *v, uint64_t off)
 
 static ssize_t elf_view_read(struct space *s, void *buf, size_t len, uint64_t off)
 {
-	const struct elf_view *v = view_of(s);
+	struct elf_view *v = view_of(s);
+	if (v->pid_machine && !v->pids_set && off < v->header_len)
+		set_pids(v);
 	uint8_t *out = buf;
 	size_t done = 0;
 

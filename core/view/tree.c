@@ -165,6 +165,12 @@ static enum dumpfs_status build_elf(struct tree *t)
 	};
 	spec.text_load = m->arch->kernel_text_load &&
 			 m->arch->kernel_text_load(m, &spec.text_vaddr, &spec.text_paddr, &spec.text_len);
+	/* QEMU's CPU notes beside its NT_PRSTATUS: their pids are CPU + 1 */
+	if (m->notes->nqemu && kallsyms_named(m) && btf_searchable(m)) {
+		spec.cpu_pids_from = m;
+		spec.diag = v->in.diag;
+		spec.path = v->in.files[0].path;
+	}
 	st = elf_view_new(&t->elf, &spec);
 	free(vaddrs);
 	free(aliases);

@@ -71,6 +71,12 @@ struct elf_view_spec {
 	 * +filesz) of @mem at vaddr, memsz long (filesz may be less, or 0). */
 	const struct elf_load *loads;
 	size_t nloads;
+	/* Where the notes' NT_PRSTATUS are QEMU's (pr_pid = CPU + 1): the
+	 * machine whose run queues give each CPU's pid, set in them before
+	 * the notes are first read; NULL: the notes as they are. */
+	const struct machine *cpu_pids_from;
+	struct diag *diag;              /* where that fix says why it failed */
+	const char *path;               /* the dump, in that message */
 };
 struct elf_view;
 enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spec *spec);

@@ -272,7 +272,7 @@ def check_core(mnt, real):
     return "gdb takes the core: command line, rip, rsp, \"/init\" at AT_EXECFN"
 
 
-def check_set(dumpfs, real, files, ps, filtered):
+def check_set(dumpfs, real, files, ps, filtered, group):
     paths = [os.path.join(real, f) for f in files]
     with mounted(dumpfs, paths) as mnt:
         t0 = time.monotonic()
@@ -315,6 +315,7 @@ def check_set(dumpfs, real, files, ps, filtered):
         if init.get("State") != "S (sleeping)" or init.get("PPid") != "0":
             raise Fail("/tasks/1/status: State %r PPid %r" % (init.get("State"), init.get("PPid")))
         user = check_user_memory(mnt, ps, filtered)
+        user += "; " + check_cpu_pids(mnt, group)
         if not filtered:
             user += "; " + check_core(mnt, real)
         for pid, p in sorted(ps.items()):
@@ -322,6 +323,50 @@ def check_set(dumpfs, real, files, ps, filtered):
                 user += "; probe: " + check_probe(mnt, real, pid, p, filtered)
     return "%d thread groups, %d checked against the guest's /proc, %s; ls /tasks %.0f ms" % (
         len(pids), checked, user, ls_ms)
+
+
+def prstatus_pids(path):
+    """The pr_pid of each NT_PRSTATUS of an ELF core (x86_64), and whether
+    it carries QEMU's CPU notes."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phnum, = struct.unpack_from("<H", eh, 56)
+        f.seek(phoff)
+        phs = [struct.unpack_from("<IIQQQQQQ", f.read(56)) for _ in range(phnum)]
+        note = [p for p in phs if p[0] == 4][0]
+        f.seek(note[2])
+        data = f.read(note[5])
+    pids, qemu, at = [], False, 0
+    while at + 12 <= len(data):
+        namesz, descsz, typ = struct.unpack_from("<III", data, at)
+        name = data[at + 12:at + 12 + namesz].rstrip(b"\0")
+        desc = at + 12 + (namesz + 3) // 4 * 4
+        if name == b"CORE" and typ == 1:
+            pids.append(struct.unpack_from("<i", data, desc + 32)[0])
+        qemu |= name == b"QEMU"
+        at = desc + (descsz + 3) // 4 * 4
+    return pids, qemu
+
+
+def check_cpu_pids(mnt, group):
+    """/vmcore.elf's NT_PRSTATUS name the task each CPU ran: 0 (idle) or a
+    task whose status says it was on that CPU; QEMU wrote CPU + 1 in its
+    own, which dumpfs replaces (not in an input ELF served as it is).  The
+    panic group's CPU that crashed ran the shell that wrote the sysrq."""
+    if "(the input ELF as is)" in open(os.path.join(mnt, "header")).read():
+        return "CPU pids: the input ELF's"
+    pids, qemu = prstatus_pids(os.path.join(mnt, "vmcore.elf"))
+    for cpu, pid in enumerate(pids):
+        if pid == 0:
+            continue
+        path = os.path.join(mnt, "tasks", str(pid), "status")
+        st = status_of(mnt, pid) if os.path.exists(path) else {}
+        if st.get("OnCpu") != str(cpu):
+            raise Fail("NT_PRSTATUS %d says pid %d, whose status says OnCpu %r" % (cpu, pid, st.get("OnCpu")))
+    if group == "panic" and not any(pids):
+        raise Fail("no CPU of the panic dump ran a task: pids %r" % pids)
+    return "CPU pids %r%s" % (pids, " (QEMU's replaced)" if qemu else "")
 
 
 def check_absent(dumpfs, real, files):
@@ -352,7 +397,7 @@ def main(dumpfs, real):
             elif consoles.get(group):
                 # makedumpfile -d 8 (in 31) leaves user pages out
                 level = row["dump_level"]
-                msg = check_set(dumpfs, real, files, consoles[group], level.isdigit() and int(level) & 8)
+                msg = check_set(dumpfs, real, files, consoles[group], level.isdigit() and int(level) & 8, group)
             else:
                 continue
             print("ok: %-45s %s" % (name, msg))
