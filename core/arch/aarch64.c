@@ -251,10 +251,6 @@ static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk 
 	return true;
 }
 
-static bool aarch64_user_next(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next)
-{
-	return pt_user_next(m, user_walk, pgd, vaddr, next);
-}
 
 /* pt_regs begins with user_pt_regs, which is the NT_PRSTATUS pr_reg of
  * arm64 (x0-x30, sp, pc, pstate: 34 words).  A frame saved from user
@@ -360,7 +356,8 @@ const struct arch_ops aarch64_arch = {
 	.ram_vaddr = aarch64_ram_vaddr,
 	.kernel_text_load = aarch64_kernel_text_load,
 	.user_vtop = aarch64_user_vtop,
-	.user_next = aarch64_user_next,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
 	.user_limit = aarch64_user_limit,
 	.user_regs = aarch64_user_regs,
 	.kernel_stack_size = 16384,     /* THREAD_SIZE with 4 KiB pages; not in BTF */

@@ -136,6 +136,10 @@ struct arch_ops {
 	bool (*user_next)(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next);
 	/* One past the highest user address. */
 	uint64_t (*user_limit)(const struct machine *m);
+	/* A walk of the user page tables whose top table is at physical
+	 * @top over [w->lo, w->hi] (below user_limit()), for pt_user_vtop
+	 * and pt_user_next; false if they cannot be walked at all. */
+	bool (*user_walk)(const struct machine *m, uint64_t top, struct kernel_walk *w);
 	/* The user registers a thread saved on entering the kernel: struct
 	 * pt_regs as read (@len bytes) and what the thread struct keeps
 	 * beside (x86_64: fs_base, gs_base, ds, es, fs, gs; s390x: acrs[16],
@@ -211,17 +215,12 @@ bool pt_index_range(const struct kernel_walk *w, uint64_t base, unsigned shift, 
 void pt_leaf(struct kernel_walk *w, uint64_t vaddr, uint64_t paddr, uint64_t len);
 /* Translate @vaddr with a one-page walk; false if nothing maps it. */
 bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr);
-/* An architecture's walk of the user page tables whose top table is at
- * physical @top, over [w->lo, w->hi] (all below user_limit()); false if
- * they cannot be walked at all. */
-typedef bool (*pt_table_walk)(const struct machine *m, uint64_t top, struct kernel_walk *w);
-/* user_vtop and user_next made of such a walk (user pages are counted in
- * 4 KiB steps whatever the page size, as umem.c reads them). */
+/* user_vtop and user_next made of the architecture's user_walk (user
+ * pages are counted in 4 KiB steps whatever the page size, as umem.c
+ * reads them). */
 #define PT_USER_PAGE_MASK 4095u
-bool pt_user_vtop(const struct machine *m, pt_table_walk walk, uint64_t top, uint64_t vaddr,
-		  uint64_t *paddr);
-bool pt_user_next(const struct machine *m, pt_table_walk walk, uint64_t top, uint64_t vaddr,
-		  uint64_t *next);
+bool pt_user_vtop(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *paddr);
+bool pt_user_next(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *next);
 
 /* The architectures (arch.c lists them) */
 extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch, ppc64_arch, s390x_arch;

@@ -163,15 +163,7 @@ static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk 
 	return true;
 }
 
-static bool ppc64_user_vtop(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *paddr)
-{
-	return pt_user_vtop(m, user_walk, pgd, vaddr, paddr);
-}
 
-static bool ppc64_user_next(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next)
-{
-	return pt_user_next(m, user_walk, pgd, vaddr, next);
-}
 
 /*
  * The user registers: pt_regs begins with user_pt_regs (44 words, the
@@ -305,8 +297,9 @@ const struct arch_ops ppc64_arch = {
 	.vtop_init = ppc64_vtop_init,
 	.vtop = ppc64_vtop,
 	.kernel_pages = ppc64_kernel_pages,
-	.user_vtop = ppc64_user_vtop,
-	.user_next = ppc64_user_next,
+	.user_vtop = pt_user_vtop,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
 	.user_limit = ppc64_user_limit,
 	.user_regs = ppc64_user_regs,
 	/* THREAD_SIZE (16 KiB on 64-bit), not in BTF; thread.regs, which BTF

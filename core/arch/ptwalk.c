@@ -63,12 +63,12 @@ bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr)
 	return true;
 }
 
-bool pt_user_vtop(const struct machine *m, pt_table_walk walk, uint64_t top, uint64_t vaddr,
-		  uint64_t *paddr)
+bool pt_user_vtop(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *paddr)
 {
 	struct one_page o = { .vaddr = vaddr };
 	struct kernel_walk w = { .lo = vaddr, .hi = vaddr, .fn = take_one, .arg = &o };
-	if (!m->arch->user_limit || vaddr >= m->arch->user_limit(m) || !walk(m, top, &w) || !o.found)
+	if (!m->arch->user_limit || !m->arch->user_walk || vaddr >= m->arch->user_limit(m) ||
+	    !m->arch->user_walk(m, top, &w) || !o.found)
 		return false;
 	*paddr = o.paddr;
 	return true;
@@ -90,15 +90,14 @@ static bool take_first(void *arg, uint64_t vaddr, uint64_t paddr, uint64_t len)
 	return false;
 }
 
-bool pt_user_next(const struct machine *m, pt_table_walk walk, uint64_t top, uint64_t vaddr,
-		  uint64_t *next)
+bool pt_user_next(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *next)
 {
 	struct first_page f = { .from = vaddr };
 	uint64_t limit = m->arch->user_limit ? m->arch->user_limit(m) : 0;
-	if (vaddr >= limit)
+	if (vaddr >= limit || !m->arch->user_walk)
 		return false;
 	struct kernel_walk w = { .lo = vaddr, .hi = limit - 1, .fn = take_first, .arg = &f };
-	if (!walk(m, top, &w) || !f.found)
+	if (!m->arch->user_walk(m, top, &w) || !f.found)
 		return false;
 	*next = f.at;
 	return true;

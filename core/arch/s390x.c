@@ -353,15 +353,7 @@ static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk 
 	return true;
 }
 
-static bool s390x_user_vtop(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *paddr)
-{
-	return pt_user_vtop(m, user_walk, pgd, vaddr, paddr);
-}
 
-static bool s390x_user_next(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next)
-{
-	return pt_user_next(m, user_walk, pgd, vaddr, next);
-}
 
 /*
  * The user registers: pt_regs begins with user_pt_regs (args[1], the PSW,
@@ -422,8 +414,9 @@ const struct arch_ops s390x_arch = {
 	.vtop_init = s390x_vtop_init,
 	.vtop = s390x_vtop,
 	.kernel_pages = s390x_kernel_pages,
-	.user_vtop = s390x_user_vtop,
-	.user_next = s390x_user_next,
+	.user_vtop = pt_user_vtop,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
 	.user_limit = s390x_user_limit,
 	.user_regs = s390x_user_regs,
 	.kernel_stack_size = 16384,     /* THREAD_SIZE, not in BTF */
