@@ -41,7 +41,15 @@ dumpfs already does right on them:
   - /kernel/symbols (kallsyms decoded from memory): sorted, and every
     symbol VMCOREINFO names at the address it gives (common.kernel_symbols);
   - every architecture: /dmesg is the same in both mounts and holds every
-    kernel line of the guest's serial console.
+    kernel line of the guest's serial console;
+  - with the debug package's System.map (and pahole's BTF where the kernel
+    has none), in both mounts: every page /tasks/1/mem holds in busybox's
+    r-xp and r--p mappings equals the busybox file at the mapping's offset
+    (pid 1 is the static busybox of the build tree; pages of PT_GNU_RELRO
+    that start-up relocated are counted apart), and some do; the regs of
+    pid 1's thread are a user frame (pc in busybox's text, sp in [stack],
+    the architecture's user-mode bits); gdb-multiarch on /tasks/1/core with
+    busybox gives a backtrace whose frame #0 is at that pc.
 
 What is not done yet is printed, not asserted ("known gap: ...").
 
