@@ -236,16 +236,20 @@ static enum dumpfs_status s390x_vtop_init(struct vtop *t, const struct machine *
 static const unsigned dat_shift[] = { 20, 31, 42, 53 };         /* by TT */
 static const struct endian BIG = { true };
 
-/* Linux's software bits (asm/pgtable.h): a page-table entry is present
- * by _PAGE_PRESENT, whatever its invalid bit, which Linux also sets on
- * present pages it wants to see referenced (young tracking); so is a large
- * segment or region-third entry by its own present bit.  The kernel's
- * walk, whose entries are always young, keeps to the hardware's bits. */
+/* Linux's software bits (asm/pgtable.h): a user page-table entry is
+ * present by _PAGE_PRESENT, whatever its invalid bit, which Linux also
+ * sets on present pages it wants to see referenced (young tracking); a
+ * large segment or region-third entry (FC set) is present whenever it is
+ * not the empty entry, which has no FC (its software bits are read and
+ * write, not present).  The kernel's walk, whose entries are always
+ * young, keeps to the hardware's bits. */
 #define SW_PRESENT 0x1ull
 
-static bool leaf_present(uint64_t e, bool user, uint64_t invalid)
+static bool leaf_present(uint64_t e, bool user, bool large, uint64_t invalid)
 {
-	return user ? (e & SW_PRESENT) != 0 : !(e & invalid);
+	if (!user)
+		return !(e & invalid);
+	return large || (e & SW_PRESENT) != 0;
 }
 
 /* Only the entries [first, last] of a table are read. */
@@ -259,7 +263,7 @@ static void walk_page_table(const struct machine *m, struct kernel_walk *w, uint
 		return;
 	for (unsigned i = first; i <= last && !w->stopped; i++) {
 		uint64_t e = get64(BIG, t + (i - first) * 8);
-		if (leaf_present(e, user, DAT_PTE_INVALID))
+		if (leaf_present(e, user, false, DAT_PTE_INVALID))
 			pt_leaf(w, base + ((uint64_t)i << 12), e & DAT_ORIGIN, 1u << 12);
 	}
 }
@@ -282,7 +286,7 @@ static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t 
 			continue;       /* not an entry of this table */
 		if ((tt == 0 || tt == 1) && (e & DAT_FC)) {
 			unsigned large = tt == 0 ? 20 : 31;
-			if (leaf_present(e, user, DAT_INVALID))
+			if (leaf_present(e, user, true, DAT_INVALID))
 				pt_leaf(w, va, e & ~((1ull << large) - 1), 1ull << large);
 		} else if (e & DAT_INVALID) {
 			continue;

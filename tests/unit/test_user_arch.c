@@ -244,6 +244,41 @@ static void test_s390x(void **state)
 	fixture_free(f);
 }
 
+/* s390x user entries Linux made invalid to see them referenced (young
+ * tracking) are still mapped: a page by _PAGE_PRESENT, a large segment
+ * by its FC bit; a swap entry (invalid, protected, not present) is not. */
+static void test_s390x_young(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(EM_S390, true, NULL);
+	const struct arch_ops *a = f->m.arch;
+	uint8_t *mem = f->phys.mem;
+	for (unsigned i = 0; i < 2048; i++) {
+		put64(f->m.endian, mem + 0x1000 + i * 8, 0x4 | 0x20);  /* empty R3 */
+		put64(f->m.endian, mem + 0x5000 + i * 8, 0x20);        /* empty segment */
+	}
+	put64(f->m.endian, mem + 0x1000, 0x5000 | 0x4);                 /* R3[0] -> segments */
+	put64(f->m.endian, mem + 0x5000 + 16 * 8, 0x9000);              /* 16 MiB -> page table */
+	put64(f->m.endian, mem + 0x5000 + 17 * 8, 0x400 | 0x20 | 0x1);  /* 17 MiB: large, old */
+	put64(f->m.endian, mem + 0x9000, 0xa000 | 0x400 | 0x1);         /* present, old */
+	put64(f->m.endian, mem + 0x9008, 0x400 | 0x200);                /* a swap entry */
+	put64(f->m.endian, mem + 0x9010, OUTSIDE | 0x1);                /* present, outside */
+	uint64_t pa, next;
+	assert_true(a->user_vtop(&f->m, 0x1000, 0x1000010, &pa));
+	assert_int_equal(pa, 0xa010);
+	assert_false(a->user_vtop(&f->m, 0x1000, 0x1001000, &pa));
+	assert_true(a->user_vtop(&f->m, 0x1000, 0x1002000, &pa));
+	assert_int_equal(pa, OUTSIDE);
+	assert_true(a->user_vtop(&f->m, 0x1000, 0x1100123, &pa));
+	assert_int_equal(pa, 0x123);
+	assert_true(a->user_next(&f->m, 0x1000, 0x1001000, &next));
+	assert_int_equal(next, 0x1002000);
+	assert_true(a->user_next(&f->m, 0x1000, 0x1003000, &next));
+	assert_int_equal(next, 0x1100000);
+	assert_false(a->user_next(&f->m, 0x1000, 0x1200000, &next));
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_a64_regs),
 		cmocka_unit_test(test_ppc64),
 		cmocka_unit_test(test_s390x),
+		cmocka_unit_test(test_s390x_young),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
