@@ -1,6 +1,7 @@
 /*
  * aarch64.c - the aarch64 machine: kernel virtual to physical addresses,
- * the virtual PT_LOADs of /proc/vmcore, registers.
+ * the virtual PT_LOADs of /proc/vmcore, registers; a process's user
+ * addresses and registers.
  *
  * Everything comes from VMCOREINFO, which arm64 kernels fill with what a
  * reader needs (arch/arm64/kernel/crash_core.c): VA_BITS, PHYS_OFFSET
@@ -85,27 +86,42 @@ static bool in_linear_map(const struct aarch64_layout *l, uint64_t vaddr)
 	return vaddr >= l->page_offset && (l->page_end == 0 || vaddr < l->page_end);
 }
 
-/* One walk of swapper_pg_dir: the physical address of @vaddr and the size
- * of the page or block that maps it. */
-static bool walk(const struct machine *m, const struct aarch64_layout *l, uint64_t vaddr,
-		 uint64_t *paddr, uint64_t *span)
+/* The levels of a walk: the first, and the index bits of its table. */
+static unsigned first_level(const struct aarch64_layout *l, unsigned *top_bits)
 {
 	const unsigned g = l->granule_shift, bits = g - 3;
-	const unsigned levels = (l->walk_bits - g + bits - 1) / bits;
-	uint64_t table = l->pgd;
+	const unsigned first = 4 - (l->walk_bits - g + bits - 1) / bits;
+	*top_bits = l->walk_bits - (g + (3 - first) * bits);
+	return first;
+}
 
-	if (vaddr < -(1ull << l->walk_bits))
-		return false;   /* outside TTBR1's range */
-	for (unsigned level = 4 - levels; level < 4; level++) {
+/* The output address of descriptor @desc. */
+static uint64_t desc_out(const struct aarch64_layout *l, uint64_t desc)
+{
+	uint64_t out = desc & DESC_ADDR_MASK;
+	if (l->granule_shift == 16)     /* 52-bit output addresses: PA[51:48] */
+		out |= ((desc >> 12) & 0xf) << 48;
+	return out;
+}
+
+/* One walk from the top table at @table (swapper_pg_dir for TTBR1's half,
+ * mm->pgd for TTBR0's): the physical address of @vaddr and the size of
+ * the page or block that maps it. */
+static bool walk_from(const struct machine *m, const struct aarch64_layout *l, uint64_t table,
+		      uint64_t vaddr, uint64_t *paddr, uint64_t *span)
+{
+	const unsigned g = l->granule_shift, bits = g - 3;
+	unsigned top_bits;
+	const unsigned first = first_level(l, &top_bits);
+
+	for (unsigned level = first; level < 4; level++) {
 		unsigned shift = g + (3 - level) * bits;
-		unsigned index_bits = level == 4 - levels ? l->walk_bits - shift : bits;
+		unsigned index_bits = level == first ? top_bits : bits;
 		uint64_t index = (vaddr >> shift) & ((1ull << index_bits) - 1), desc;
 		if (!space_read_u64(m->phys, table + index * 8, m->endian, &desc) ||
 		    !(desc & DESC_VALID))
 			return false;
-		uint64_t out = desc & DESC_ADDR_MASK;
-		if (g == 16)            /* 52-bit output addresses: PA[51:48] */
-			out |= ((desc >> 12) & 0xf) << 48;
+		uint64_t out = desc_out(l, desc);
 		if (level == 3 || !(desc & DESC_TABLE)) {
 			if (level == 3 && !(desc & DESC_TABLE))
 				return false;   /* reserved */
@@ -118,6 +134,15 @@ static bool walk(const struct machine *m, const struct aarch64_layout *l, uint64
 		table = out & ~((1ull << g) - 1);
 	}
 	return false;
+}
+
+/* A walk of swapper_pg_dir. */
+static bool walk(const struct machine *m, const struct aarch64_layout *l, uint64_t vaddr,
+		 uint64_t *paddr, uint64_t *span)
+{
+	if (vaddr < -(1ull << l->walk_bits))
+		return false;   /* outside TTBR1's range */
+	return walk_from(m, l, l->pgd, vaddr, paddr, span);
 }
 
 static bool translate(const struct machine *m, const struct aarch64_layout *l, uint64_t vaddr,
@@ -157,6 +182,96 @@ static bool aarch64_vtop(struct vtop *t, uint64_t vaddr, uint64_t *paddr)
 	t->cached_vpage = vpage;
 	t->cached_ppage = *paddr & ~mask;
 	return true;
+}
+
+/*
+ * User space: TTBR0's half, [0, 2^vabits_actual) (TASK_SIZE_64), through
+ * the process's own tables at mm->pgd, which have the kernel's format and
+ * number of levels (the same T0SZ as T1SZ).  VMCOREINFO's TCR_EL1_T1SZ
+ * gives vabits_actual; without it, VA_BITS.
+ */
+#define USER_LIMIT_DEFAULT (1ull << 48)
+
+static uint64_t aarch64_user_limit(const struct machine *m)
+{
+	struct aarch64_layout l;
+	return layout_get(m, &l) ? USER_LIMIT_DEFAULT : 1ull << l.walk_bits;
+}
+
+static bool aarch64_user_vtop(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *paddr)
+{
+	struct aarch64_layout l;
+	uint64_t span;
+	return !layout_get(m, &l) && vaddr < 1ull << l.walk_bits &&
+	       walk_from(m, &l, pgd, vaddr, paddr, &span);
+}
+
+/* The leaves of the tables from @table at @level (its index @index_bits
+ * wide, mapping from @base) over [w->lo, w->hi]. */
+static void walk_range(const struct machine *m, const struct aarch64_layout *l, struct kernel_walk *w,
+		       uint64_t table, unsigned level, unsigned index_bits, uint64_t base)
+{
+	const unsigned g = l->granule_shift, bits = g - 3;
+	const unsigned shift = g + (3 - level) * bits;
+	unsigned first, last;
+	if (!pt_index_range(w, base, shift, index_bits, &first, &last))
+		return;
+	size_t n = (size_t)last - first + 1;
+	uint8_t *t = malloc(n * 8);
+	if (!t || !pt_read_table(m, w, table + (uint64_t)first * 8, t, n * 8)) {
+		free(t);
+		return;
+	}
+	for (size_t i = 0; i < n && !w->stopped && !w->truncated; i++) {
+		uint64_t desc = get64(m->endian, t + i * 8), out = desc_out(l, desc);
+		uint64_t va = base + ((uint64_t)(first + i) << shift), span = 1ull << shift;
+		if (!(desc & DESC_VALID))
+			continue;
+		if (level == 3) {
+			if (desc & DESC_TABLE)          /* a page, not reserved */
+				pt_leaf(w, va, out & ~(span - 1), span);
+		} else if (!(desc & DESC_TABLE)) {
+			if (level >= 1)                 /* no level-0 blocks */
+				pt_leaf(w, va, out & ~(span - 1), span);
+		} else {
+			walk_range(m, l, w, out & ~((1ull << g) - 1), level + 1, bits, va);
+		}
+	}
+	free(t);
+}
+
+static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk *w)
+{
+	struct aarch64_layout l;
+	unsigned top_bits;
+	if (layout_get(m, &l))
+		return false;
+	unsigned level = first_level(&l, &top_bits);
+	walk_range(m, &l, w, pgd, level, top_bits, 0);
+	return true;
+}
+
+
+/* pt_regs begins with user_pt_regs, which is the NT_PRSTATUS pr_reg of
+ * arm64 (x0-x30, sp, pc, pstate: 34 words).  A frame saved from user
+ * space has pstate's mode EL0t with AArch64 (M[4:0] = 0); a 32-bit task's
+ * (M[4] set) has another pr_reg and is not decoded. */
+#define PR_NREG 34
+#define PSTATE_MODE_MASK 0x1full
+
+static size_t aarch64_user_regs(const struct machine *m, const uint8_t *pt_regs, size_t len,
+				const uint64_t extra[USER_REGS_EXTRA], uint8_t *out, size_t outlen)
+{
+	(void)extra;
+	if (len < PR_NREG * 8 || outlen < PR_NREG * 8)
+		return 0;
+	uint64_t limit = aarch64_user_limit(m);
+	uint64_t sp = get64(m->mem_endian, pt_regs + 31 * 8), pc = get64(m->mem_endian, pt_regs + 32 * 8);
+	uint64_t pstate = get64(m->mem_endian, pt_regs + 33 * 8);
+	if ((pstate & PSTATE_MODE_MASK) != 0 || pc >= limit || sp >= limit)
+		return 0;
+	memcpy(out, pt_regs, PR_NREG * 8);
+	return PR_NREG * 8;
 }
 
 /* RAM in /proc/vmcore is at its linear-map address. */
@@ -240,5 +355,13 @@ const struct arch_ops aarch64_arch = {
 	.elf_needs_vaddr = true,
 	.ram_vaddr = aarch64_ram_vaddr,
 	.kernel_text_load = aarch64_kernel_text_load,
+	.user_vtop = aarch64_user_vtop,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
+	.user_limit = aarch64_user_limit,
+	.user_regs = aarch64_user_regs,
+	.kernel_stack_size = 16384,     /* THREAD_SIZE with 4 KiB pages; not in BTF */
+	.prstatus_size = 392,           /* struct elf_prstatus: 112 + 34 * 8 + pr_fpvalid, padded */
+	.prstatus_reg_off = 112,
 	.prstatus_text = aarch64_prstatus_text,
 };

@@ -43,6 +43,8 @@ struct kernel_map {
 };
 
 struct arch_ops;
+/* Words of thread-struct registers user_regs() is given beside pt_regs. */
+#define USER_REGS_EXTRA 8
 
 /* A walk of the kernel's page tables over [lo, hi]: each leaf mapping
  * [vaddr, +len) -> [paddr, +len) goes to @fn, in ascending virtual order,
@@ -134,13 +136,18 @@ struct arch_ops {
 	bool (*user_next)(const struct machine *m, uint64_t pgd, uint64_t vaddr, uint64_t *next);
 	/* One past the highest user address. */
 	uint64_t (*user_limit)(const struct machine *m);
+	/* A walk of the user page tables whose top table is at physical
+	 * @top over [w->lo, w->hi] (below user_limit()), for pt_user_vtop
+	 * and pt_user_next; false if they cannot be walked at all. */
+	bool (*user_walk)(const struct machine *m, uint64_t top, struct kernel_walk *w);
 	/* The user registers a thread saved on entering the kernel: struct
 	 * pt_regs as read (@len bytes) and what the thread struct keeps
-	 * beside (x86_64: fs_base, gs_base, ds, es, fs, gs), as the pr_reg
+	 * beside (x86_64: fs_base, gs_base, ds, es, fs, gs; s390x: acrs[16],
+	 * two to a word as they lie in memory), as the pr_reg
 	 * of this architecture's NT_PRSTATUS into @out; the bytes written, 0
 	 * if they are not a user frame. */
 	size_t (*user_regs)(const struct machine *m, const uint8_t *pt_regs, size_t len,
-			    const uint64_t extra[6], uint8_t *out, size_t outlen);
+			    const uint64_t extra[USER_REGS_EXTRA], uint8_t *out, size_t outlen);
 	uint32_t kernel_stack_size;     /* THREAD_SIZE */
 	uint32_t prstatus_size, prstatus_reg_off;       /* struct elf_prstatus */
 	/* Walk the kernel's page tables (struct kernel_walk);
@@ -208,6 +215,12 @@ bool pt_index_range(const struct kernel_walk *w, uint64_t base, unsigned shift, 
 void pt_leaf(struct kernel_walk *w, uint64_t vaddr, uint64_t paddr, uint64_t len);
 /* Translate @vaddr with a one-page walk; false if nothing maps it. */
 bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr);
+/* user_vtop and user_next made of the architecture's user_walk (user
+ * pages are counted in 4 KiB steps whatever the page size, as umem.c
+ * reads them). */
+#define PT_USER_PAGE_MASK 4095u
+bool pt_user_vtop(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *paddr);
+bool pt_user_next(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *next);
 
 /* The architectures (arch.c lists them) */
 extern const struct arch_ops x86_64_arch, i386_arch, aarch64_arch, ppc64_arch, s390x_arch;

@@ -1,5 +1,6 @@
 /*
- * ppc64.c - the ppc64 machine (either byte order): register text.
+ * ppc64.c - the ppc64 machine (either byte order): register text, the
+ * kernel's and a process's page tables, a process's user registers.
  *
  * NT_PRSTATUS is the kernel's struct elf_prstatus: pr_pid at 32, pr_reg at
  * 112, ELF_NGREG = 48 registers of 8 bytes laid out as the user_pt_regs of
@@ -74,18 +75,21 @@ static enum dumpfs_status ppc64_vtop_init(struct vtop *t, const struct machine *
 
 static const struct endian BIG = { true };
 
+/* Only the entries [first, last] of a table are read. */
 static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
 		       unsigned bits, unsigned shift, uint64_t base)
 {
 	unsigned first, last;
-	uint8_t *t = malloc((size_t)8 << bits);
-	if (!t || !pt_index_range(w, base, shift, bits, &first, &last) ||
-	    !pt_read_table(m, w, table, t, (size_t)8 << bits)) {
+	if (!pt_index_range(w, base, shift, bits, &first, &last))
+		return;
+	size_t n = (size_t)last - first + 1;
+	uint8_t *t = malloc(n * 8);
+	if (!t || !pt_read_table(m, w, table + (uint64_t)first * 8, t, n * 8)) {
 		free(t);
 		return;
 	}
 	for (unsigned i = first; i <= last && !w->stopped && !w->truncated; i++) {
-		uint64_t e = get64(BIG, t + (size_t)i * 8), va = base + ((uint64_t)i << shift);
+		uint64_t e = get64(BIG, t + (size_t)(i - first) * 8), va = base + ((uint64_t)i << shift);
 		unsigned nls = (unsigned)(e & PTE_NLS);
 		if (!(e & PTE_VALID))
 			continue;
@@ -97,32 +101,94 @@ static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t 
 	free(t);
 }
 
-static enum dumpfs_status ppc64_kernel_pages(const struct machine *m, struct kernel_walk *w)
+/* The top table's geometry, the same for the kernel's tables and a
+ * process's: its index bits and the bytes an entry maps as a shift; 0 with
+ * @why if swapper_pg_dir does not tell. */
+static unsigned top_table(const struct machine *m, uint64_t *root, unsigned *shift,
+			  char *why, size_t whylen)
 {
 	char v[32];
 	uint8_t e[8];
 	if (!vmcoreinfo_get(m->notes, "SYMBOL(swapper_pg_dir)", v, sizeof(v))) {
-		snprintf(w->why, sizeof(w->why), "no SYMBOL(swapper_pg_dir) in VMCOREINFO");
-		return DUMPFS_ERR_UNSUPPORTED;
+		snprintf(why, whylen, "no SYMBOL(swapper_pg_dir) in VMCOREINFO");
+		return 0;
 	}
-	uint64_t root = strtoull(v, NULL, 16) - LINEAR_BASE;
+	*root = strtoull(v, NULL, 16) - LINEAR_BASE;
 	/* Entry 0 maps the start of the linear map, on every kernel. */
-	if (space_read(m->phys, e, 8, root) != 8 || !(get64(BIG, e) & PTE_VALID)) {
-		snprintf(w->why, sizeof(w->why), "swapper_pg_dir's first entry (at %#" PRIx64 ") is not in the dump or not valid",
-			 root);
-		return DUMPFS_ERR_UNSUPPORTED;
+	if (space_read(m->phys, e, 8, *root) != 8 || !(get64(BIG, e) & PTE_VALID)) {
+		snprintf(why, whylen, "swapper_pg_dir's first entry (at %#" PRIx64 ") is not in the dump or not valid",
+			 *root);
+		return 0;
 	}
 	unsigned next = (unsigned)(get64(BIG, e) & PTE_NLS);
-	if (next == 9)
-		walk_table(m, w, root, 13, 39, LINEAR_BASE);
-	else if (next == 10)
-		walk_table(m, w, root, 8, 44, LINEAR_BASE);
-	else {
-		snprintf(w->why, sizeof(w->why), "swapper_pg_dir's entries point to %u-bit tables: neither radix nor hash with 64 KiB pages",
-			 next);
+	*shift = next == 9 ? 39 : 44;
+	if (next == 9 || next == 10)
+		return next == 9 ? 13 : 8;
+	snprintf(why, whylen, "swapper_pg_dir's entries point to %u-bit tables: neither radix nor hash with 64 KiB pages",
+		 next);
+	return 0;
+}
+
+static enum dumpfs_status ppc64_kernel_pages(const struct machine *m, struct kernel_walk *w)
+{
+	uint64_t root;
+	unsigned shift, bits = top_table(m, &root, &shift, w->why, sizeof(w->why));
+	if (!bits)
 		return DUMPFS_ERR_UNSUPPORTED;
-	}
+	walk_table(m, w, root, bits, shift, LINEAR_BASE);
 	return DUMPFS_OK;
+}
+
+/*
+ * User space: quadrant 0, [0, TASK_SIZE_USER64) through mm->pgd, a top
+ * table like swapper_pg_dir's.  TASK_SIZE_USER64 is 4 PiB with 64 KiB
+ * pages and 64 TiB with 4 KiB ones (asm/task_size_64.h); the page size is
+ * VMCOREINFO's PAGESIZE (64 KiB, Debian's, where it is missing).
+ */
+static uint64_t ppc64_user_limit(const struct machine *m)
+{
+	uint64_t page_size;
+	if (vmcoreinfo_u64(m->notes, "PAGESIZE", 10, &page_size) && page_size == 4096)
+		return 1ull << 46;
+	return 1ull << 52;
+}
+
+static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk *w)
+{
+	uint64_t root;
+	unsigned shift, bits = top_table(m, &root, &shift, w->why, sizeof(w->why));
+	if (!bits)
+		return false;
+	walk_table(m, w, pgd, bits, shift, 0);
+	return true;
+}
+
+
+
+/*
+ * The user registers: pt_regs begins with user_pt_regs (44 words, the
+ * gpr, nip, msr ... result above), which ptrace's and a core dump's
+ * NT_PRSTATUS have in their first 44 of 48 words, the rest zero.  A frame
+ * saved from user space has MSR_PR (problem state) set; a 64-bit task's
+ * also MSR_SF (a 32-bit task's pr_reg is another layout: not decoded).
+ */
+#define USER_PT_REGS 44
+#define MSR_PR (1ull << 14)
+#define MSR_SF (1ull << 63)
+
+static size_t ppc64_user_regs(const struct machine *m, const uint8_t *pt_regs, size_t len,
+			      const uint64_t extra[USER_REGS_EXTRA], uint8_t *out, size_t outlen)
+{
+	(void)extra;
+	if (len < USER_PT_REGS * 8 || outlen < NGREG * 8)
+		return 0;
+	uint64_t nip = get64(m->mem_endian, pt_regs + 32 * 8), msr = get64(m->mem_endian, pt_regs + 33 * 8);
+	uint64_t sp = get64(m->mem_endian, pt_regs + 1 * 8), limit = ppc64_user_limit(m);
+	if (!(msr & MSR_PR) || !(msr & MSR_SF) || nip >= limit || sp >= limit)
+		return 0;
+	memcpy(out, pt_regs, USER_PT_REGS * 8);
+	memset(out + USER_PT_REGS * 8, 0, (NGREG - USER_PT_REGS) * 8);
+	return NGREG * 8;
 }
 
 /* The linear map by its formula; vmalloc and the rest by the tables. */
@@ -231,6 +297,16 @@ const struct arch_ops ppc64_arch = {
 	.vtop_init = ppc64_vtop_init,
 	.vtop = ppc64_vtop,
 	.kernel_pages = ppc64_kernel_pages,
+	.user_vtop = pt_user_vtop,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
+	.user_limit = ppc64_user_limit,
+	.user_regs = ppc64_user_regs,
+	/* THREAD_SIZE (16 KiB on 64-bit), not in BTF; thread.regs, which BTF
+	 * has, points at the frame itself */
+	.kernel_stack_size = 16384,
+	.prstatus_size = 504,           /* struct elf_prstatus: 112 + 48 * 8 + pr_fpvalid, padded */
+	.prstatus_reg_off = 112,
 	.elf_maps_kernel_pages = true,
 	.elf_needs_vaddr = true,
 	.ram_vaddr = ppc64_ram_vaddr,

@@ -1,7 +1,8 @@
 /*
  * ptwalk.c - what the page-table walkers of the architectures share: a
- * bounded read of one table, and a translation of one address by a walk
- * over one page.
+ * bounded read of one table, a translation of one address by a walk over
+ * one page, and the user-space hooks (user_vtop, user_next) made of a walk
+ * from a process's top table.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "arch/arch.h"
@@ -59,5 +60,45 @@ bool pt_walk_vtop(const struct machine *m, uint64_t vaddr, uint64_t *paddr)
 	if (!m->arch->kernel_pages || m->arch->kernel_pages(m, &w) != DUMPFS_OK || !o.found)
 		return false;
 	*paddr = o.paddr;
+	return true;
+}
+
+bool pt_user_vtop(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *paddr)
+{
+	struct one_page o = { .vaddr = vaddr };
+	struct kernel_walk w = { .lo = vaddr, .hi = vaddr, .fn = take_one, .arg = &o };
+	if (!m->arch->user_limit || !m->arch->user_walk || vaddr >= m->arch->user_limit(m) ||
+	    !m->arch->user_walk(m, top, &w) || !o.found)
+		return false;
+	*paddr = o.paddr;
+	return true;
+}
+
+struct first_page {
+	uint64_t from, at;
+	bool found;
+};
+
+static bool take_first(void *arg, uint64_t vaddr, uint64_t paddr, uint64_t len)
+{
+	struct first_page *f = arg;
+	(void)paddr;
+	if (vaddr + len <= f->from)
+		return true;    /* below: a walk hands out whole leaves */
+	f->at = vaddr > f->from ? vaddr : f->from & ~(uint64_t)PT_USER_PAGE_MASK;
+	f->found = true;
+	return false;
+}
+
+bool pt_user_next(const struct machine *m, uint64_t top, uint64_t vaddr, uint64_t *next)
+{
+	struct first_page f = { .from = vaddr };
+	uint64_t limit = m->arch->user_limit ? m->arch->user_limit(m) : 0;
+	if (vaddr >= limit || !m->arch->user_walk)
+		return false;
+	struct kernel_walk w = { .lo = vaddr, .hi = limit - 1, .fn = take_first, .arg = &f };
+	if (!m->arch->user_walk(m, top, &w) || !f.found)
+		return false;
+	*next = f.at;
 	return true;
 }

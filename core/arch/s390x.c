@@ -1,5 +1,6 @@
 /*
- * s390x.c - the s390x machine: register text.
+ * s390x.c - the s390x machine: register text, the kernel's and a
+ * process's page tables, a process's user registers.
  *
  * NT_PRSTATUS is the kernel's struct elf_prstatus: pr_pid at 32, pr_reg at
  * 112 holding s390_regs (arch/s390/include/uapi/asm/ptrace.h): the PSW
@@ -235,44 +236,65 @@ static enum dumpfs_status s390x_vtop_init(struct vtop *t, const struct machine *
 static const unsigned dat_shift[] = { 20, 31, 42, 53 };         /* by TT */
 static const struct endian BIG = { true };
 
+/* Linux's software bits (asm/pgtable.h): a user page-table entry is
+ * present by _PAGE_PRESENT, whatever its invalid bit, which Linux also
+ * sets on present pages it wants to see referenced (young tracking); a
+ * large segment or region-third entry (FC set) is present whenever it is
+ * not the empty entry, which has no FC (its software bits are read and
+ * write, not present).  The kernel's walk, whose entries are always
+ * young, keeps to the hardware's bits. */
+#define SW_PRESENT 0x1ull
+
+static bool leaf_present(uint64_t e, bool user, bool large, uint64_t invalid)
+{
+	if (!user)
+		return !(e & invalid);
+	return large || (e & SW_PRESENT) != 0;
+}
+
+/* Only the entries [first, last] of a table are read. */
 static void walk_page_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
-			    uint64_t base)
+			    uint64_t base, bool user)
 {
 	uint8_t t[DAT_PT_ENTRIES * 8];
 	unsigned first, last;
 	if (!pt_index_range(w, base, 12, 8, &first, &last) ||
-	    !pt_read_table(m, w, table, t, sizeof(t)))
+	    !pt_read_table(m, w, table + first * 8, t, (last - first + 1) * 8))
 		return;
 	for (unsigned i = first; i <= last && !w->stopped; i++) {
-		uint64_t e = get64(BIG, t + i * 8);
-		if (!(e & DAT_PTE_INVALID))
+		uint64_t e = get64(BIG, t + (i - first) * 8);
+		if (leaf_present(e, user, false, DAT_PTE_INVALID))
 			pt_leaf(w, base + ((uint64_t)i << 12), e & DAT_ORIGIN, 1u << 12);
 	}
 }
 
 static void walk_table(const struct machine *m, struct kernel_walk *w, uint64_t table,
-		       unsigned tt, uint64_t base)
+		       unsigned tt, uint64_t base, bool user)
 {
 	const unsigned shift = dat_shift[tt];
 	unsigned first, last;
-	uint8_t *t = malloc(DAT_ENTRIES * 8);
-	if (!t || !pt_index_range(w, base, shift, 11, &first, &last) ||
-	    !pt_read_table(m, w, table, t, DAT_ENTRIES * 8)) {
+	if (!pt_index_range(w, base, shift, 11, &first, &last))
+		return;
+	uint8_t *t = malloc((size_t)(last - first + 1) * 8);
+	if (!t || !pt_read_table(m, w, table + first * 8, t, (size_t)(last - first + 1) * 8)) {
 		free(t);
 		return;
 	}
 	for (unsigned i = first; i <= last && !w->stopped && !w->truncated; i++) {
-		uint64_t e = get64(BIG, t + i * 8), va = base + ((uint64_t)i << shift);
-		if ((e & DAT_INVALID) || DAT_TT(e) != tt)
-			continue;       /* invalid, or not an entry of this table */
-		if (tt == 0 && (e & DAT_FC))
-			pt_leaf(w, va, e & ~((1ull << 20) - 1), 1ull << 20);
-		else if (tt == 0)
-			walk_page_table(m, w, e & DAT_PT_ORIGIN, va);
-		else if (tt == 1 && (e & DAT_FC))
-			pt_leaf(w, va, e & ~((1ull << 31) - 1), 1ull << 31);
-		else
-			walk_table(m, w, e & DAT_ORIGIN, tt - 1, va);
+		uint64_t e = get64(BIG, t + (size_t)(i - first) * 8), va = base + ((uint64_t)i << shift);
+		if (DAT_TT(e) != tt)
+			continue;       /* not an entry of this table */
+		if ((tt == 0 || tt == 1) && (e & DAT_FC)) {
+			unsigned large = tt == 0 ? 20 : 31;
+			if (leaf_present(e, user, true, DAT_INVALID))
+				pt_leaf(w, va, e & ~((1ull << large) - 1), 1ull << large);
+		} else if (e & DAT_INVALID) {
+			continue;
+		} else if (tt == 0) {
+			walk_page_table(m, w, e & DAT_PT_ORIGIN, va, user);
+		} else {
+			walk_table(m, w, e & DAT_ORIGIN, tt - 1, va, user);
+		}
 	}
 	free(t);
 }
@@ -299,12 +321,75 @@ static enum dumpfs_status s390x_kernel_pages(const struct machine *m, struct ker
 			break;
 		uint64_t x = get64(BIG, e);
 		if (!(x & DAT_INVALID)) {
-			walk_table(m, w, root, DAT_TT(x), 0);
+			walk_table(m, w, root, DAT_TT(x), 0, false);
 			return DUMPFS_OK;
 		}
 	}
 	snprintf(w->why, sizeof(w->why), "swapper_pg_dir at %#" PRIx64 " has no valid entry in the dump", root);
 	return DUMPFS_ERR_UNSUPPORTED;
+}
+
+/*
+ * User space: mm->pgd is the top table of the process's ASCE, a
+ * region-third table (4 TiB, mm->context.asce_limit _REGION2_SIZE) until
+ * a mapping above makes Linux add a level.  Its type is in the TT bits of
+ * its first entry, which Linux sets in empty entries too.  TASK_SIZE_MAX
+ * is -PAGE_SIZE, but a file cannot be that long: /tasks/PID/mem ends at
+ * 8 PiB, what a region-second table reaches; the mm's own asce_limit,
+ * where BTF has it, makes it shorter.
+ */
+#define USER_LIMIT (1ull << 53)
+
+static uint64_t s390x_user_limit(const struct machine *m)
+{
+	(void)m;
+	return USER_LIMIT;
+}
+
+static bool user_walk(const struct machine *m, uint64_t pgd, struct kernel_walk *w)
+{
+	uint64_t e;
+	if (!space_read_u64(m->phys, pgd, BIG, &e)) {
+		snprintf(w->why, sizeof(w->why), "the top table at %#" PRIx64 " is not in the dump", pgd);
+		return false;
+	}
+	walk_table(m, w, pgd, DAT_TT(e), 0, true);
+	return true;
+}
+
+
+
+/*
+ * The user registers: pt_regs begins with user_pt_regs (args[1], the PSW,
+ * gprs[16]), orig_gpr2 follows at 152; NT_PRSTATUS's s390_regs is the
+ * PSW, the gprs, the access registers (which the thread struct keeps:
+ * threads.c hands them over) and orig_gpr2.  A frame saved from user
+ * space has the PSW's problem-state bit; a 64-bit task's also EA and BA
+ * (a 31-bit task's pr_reg is another layout: not decoded).
+ */
+#define PT_PSW 8
+#define PT_GPRS 24
+#define PT_ORIG_GPR2 152
+#define PSW_MASK_PSTATE 0x0001000000000000ull
+#define PSW_MASK_EA 0x0000000100000000ull
+#define PSW_MASK_BA 0x0000000080000000ull
+
+static size_t s390x_user_regs(const struct machine *m, const uint8_t *pt_regs, size_t len,
+			      const uint64_t extra[USER_REGS_EXTRA], uint8_t *out, size_t outlen)
+{
+	if (len < PT_ORIG_GPR2 + 8 || outlen < REGS_SIZE)
+		return 0;
+	uint64_t mask = get64(m->mem_endian, pt_regs + PT_PSW);
+	uint64_t addr = get64(m->mem_endian, pt_regs + PT_PSW + 8);
+	uint64_t sp = get64(m->mem_endian, pt_regs + PT_GPRS + 15 * 8);
+	if (!(mask & PSW_MASK_PSTATE) || (mask & (PSW_MASK_EA | PSW_MASK_BA)) != (PSW_MASK_EA | PSW_MASK_BA) ||
+	    addr >= USER_LIMIT || sp >= USER_LIMIT)
+		return 0;
+	memcpy(out, pt_regs + PT_PSW, 16 + 16 * 8);
+	for (int i = 0; i < USER_REGS_EXTRA; i++)       /* acrs[16], 4 bytes each */
+		put64(m->mem_endian, out + 144 + i * 8, extra[i]);
+	memcpy(out + 208, pt_regs + PT_ORIG_GPR2, 8);
+	return REGS_SIZE;
 }
 
 /* RAM at its identity address; the rest (vmalloc, modules) through the
@@ -333,6 +418,14 @@ const struct arch_ops s390x_arch = {
 	.vtop_init = s390x_vtop_init,
 	.vtop = s390x_vtop,
 	.kernel_pages = s390x_kernel_pages,
+	.user_vtop = pt_user_vtop,
+	.user_next = pt_user_next,
+	.user_walk = user_walk,
+	.user_limit = s390x_user_limit,
+	.user_regs = s390x_user_regs,
+	.kernel_stack_size = 16384,     /* THREAD_SIZE, not in BTF */
+	.prstatus_size = 336,           /* struct elf_prstatus: 112 + s390_regs + pr_fpvalid, padded */
+	.prstatus_reg_off = 112,
 	.elf_maps_kernel_pages = true,
 	.elf_needs_vaddr = true,
 	.ram_vaddr = s390x_ram_vaddr,

@@ -318,7 +318,7 @@ static bool x86_64_kernel_text_load(const struct machine *m, uint64_t *vaddr,
 /* pt_regs is user_regs_struct's first 21 words; __USER_CS and
  * __USER_DS (0x33, 0x2b) tell a frame saved from user mode. */
 static size_t x86_64_user_regs(const struct machine *m, const uint8_t *pt_regs, size_t len,
-			       const uint64_t extra[6], uint8_t *out, size_t outlen)
+			       const uint64_t extra[USER_REGS_EXTRA], uint8_t *out, size_t outlen)
 {
 	const size_t words = 21;
 	if (len < words * 8 || outlen < 27 * 8)

@@ -141,6 +141,8 @@ struct ktask {
 	uint64_t rss[4];                /* file, anon, swap entries, shmem pages */
 	/* of its mm: the page tables (kernel virtual), argv and environment */
 	uint64_t pgd, arg_start, arg_end, env_start, env_end;
+	uint64_t user_limit;            /* the mm's own top of user space
+					 * (s390x's context.asce_limit); 0 if none */
 	uint64_t auxv_at;               /* mm->saved_auxv, kernel virtual */
 	uint32_t auxv_size;             /* its bytes */
 };

@@ -30,8 +30,8 @@ struct layout {
 	struct kfield tasks, pid, tgid, comm, state, exit_state, flags, mm, real_parent, cred,
 		signal, on_cpu, cpu;
 	struct kfield uid[4], gid[4], nr_threads, total_vm, rss;
-	struct kfield pgd, arg_start, arg_end, env_start, env_end, saved_auxv;
-	bool have_on_cpu, have_cpu, have_rss;
+	struct kfield pgd, arg_start, arg_end, env_start, env_end, saved_auxv, asce_limit;
+	bool have_on_cpu, have_cpu, have_rss, have_asce_limit;
 };
 
 static bool layout_get(const struct ktypes *kt, struct layout *l, char *why, size_t whylen)
@@ -82,6 +82,9 @@ static bool layout_get(const struct ktypes *kt, struct layout *l, char *why, siz
 		      ktypes_member(kt, "task_struct", "thread_info.cpu", &l->cpu);
 	/* 6.1: atomic_long_t count[NR_MM_COUNTERS] (6.2 made them percpu) */
 	l->have_rss = ktypes_member(kt, "mm_struct", "rss_stat.count", &l->rss);
+	/* s390x: the mm's own top of user space */
+	l->have_asce_limit = ktypes_member(kt, "mm_struct", "context.asce_limit", &l->asce_limit) &&
+			     l->asce_limit.size == 8;
 	return true;
 }
 
@@ -150,6 +153,9 @@ static void task_fill(struct kmem *km, const struct layout *l, uint64_t addr, co
 	for (size_t i = 0; t->mm && i < sizeof(mmf) / sizeof(mmf[0]); i++)
 		if (mmf[i]->size <= 8 && read_struct(km, t->mm + mmf[i]->offset, buf, mmf[i]->size))
 			*mmv[i] = value(km, buf, mmf[i]->size);
+	t->user_limit = 0;
+	if (t->mm && l->have_asce_limit && read_struct(km, t->mm + l->asce_limit.offset, buf, 8))
+		t->user_limit = value(km, buf, 8);
 	if (t->mm) {
 		t->auxv_at = t->mm + l->saved_auxv.offset;
 		t->auxv_size = (uint32_t)l->saved_auxv.size;

@@ -8,7 +8,11 @@
  * THREAD_SIZE - sizeof(pt_regs)); the architecture turns them into its
  * NT_PRSTATUS layout and says whether they are a user frame.  THREAD_SIZE
  * is not in BTF: the architecture's value is tried, then twice it (KASAN
- * doubles the stack).
+ * doubles the stack).  Where the thread struct points at the frame itself
+ * (ppc64's thread.regs, below a red zone and a stack frame rather than at
+ * the very top), that pointer is taken first.  Beside pt_regs, what the
+ * thread struct keeps of the user registers: x86_64's segment bases and
+ * selectors, s390x's access registers.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -24,9 +28,9 @@
 
 struct thread_layout {
 	struct kfield thread_node, thread_head, signal, pid, comm, stack, on_cpu, cpu;
-	struct kfield fsbase, gsbase, es, ds, fsindex, gsindex;
+	struct kfield fsbase, gsbase, es, ds, fsindex, gsindex, regs, acrs;
 	uint64_t pt_regs_size;
-	bool have_on_cpu, have_cpu, have_x86_thread;
+	bool have_on_cpu, have_cpu, have_x86_thread, have_regs_pointer, have_acrs;
 };
 
 static bool layout_get(const struct ktypes *kt, struct thread_layout *l, char *why, size_t whylen)
@@ -56,6 +60,10 @@ static bool layout_get(const struct ktypes *kt, struct thread_layout *l, char *w
 			     ktypes_member(kt, "task_struct", "thread.ds", &l->ds) &&
 			     ktypes_member(kt, "task_struct", "thread.fsindex", &l->fsindex) &&
 			     ktypes_member(kt, "task_struct", "thread.gsindex", &l->gsindex);
+	l->have_regs_pointer = ktypes_member(kt, "task_struct", "thread.regs", &l->regs) &&
+			       (l->regs.size == 4 || l->regs.size == 8);
+	l->have_acrs = ktypes_member(kt, "task_struct", "thread.acrs", &l->acrs) &&
+		       l->acrs.size == USER_REGS_EXTRA * 8;
 	return true;
 }
 
@@ -75,37 +83,58 @@ static uint64_t read_field(struct kmem *km, uint64_t base, const struct kfield *
 	}
 }
 
+/* The architecture's pr_reg from the pt_regs at @at, into th->prstatus;
+ * false if they cannot be read or are no user frame. */
+static bool regs_at(struct kmem *km, const struct thread_layout *l, const struct ktask *t,
+		    uint64_t at, const uint64_t extra[USER_REGS_EXTRA], struct kthread *th)
+{
+	const struct machine *m = km->m;
+	uint8_t regs[1024];
+	if (!at || !kmem_read(km, at, regs, l->pt_regs_size))
+		return false;
+	size_t n = m->arch->user_regs(m, regs, l->pt_regs_size, extra,
+				      th->prstatus + m->arch->prstatus_reg_off,
+				      sizeof(th->prstatus) - m->arch->prstatus_reg_off);
+	if (!n)
+		return false;
+	/* the rest of struct elf_prstatus: the ids */
+	put32(m->mem_endian, th->prstatus + 32, (uint32_t)th->tid);
+	put32(m->mem_endian, th->prstatus + 36, (uint32_t)t->ppid);
+	put32(m->mem_endian, th->prstatus + 40, (uint32_t)t->tgid);
+	put32(m->mem_endian, th->prstatus + 44, (uint32_t)t->tgid);
+	th->prstatus_len = m->arch->prstatus_size;
+	return true;
+}
+
 /* The user registers of the thread at @task, into th->prstatus. */
 static void thread_regs(struct kmem *km, const struct thread_layout *l, const struct ktask *t,
 			uint64_t task, struct kthread *th)
 {
 	const struct machine *m = km->m;
-	uint8_t regs[1024];
 	bool ok = true;
 	uint64_t stack = read_field(km, task, &l->stack, &ok);
-	uint64_t extra[6] = {0};
+	uint64_t extra[USER_REGS_EXTRA] = {0};
 	const struct kfield *x[6] = { &l->fsbase, &l->gsbase, &l->ds, &l->es, &l->fsindex, &l->gsindex };
 	for (int i = 0; l->have_x86_thread && i < 6; i++)
 		extra[i] = read_field(km, task, x[i], &ok);
-	if (!ok || !stack || !l->pt_regs_size || !m->arch->user_regs || !m->arch->kernel_stack_size)
-		return;
-	for (uint64_t size = m->arch->kernel_stack_size; size <= 2 * m->arch->kernel_stack_size; size *= 2) {
-		uint64_t at = stack + size - l->pt_regs_size;
-		if (!kmem_read(km, at, regs, l->pt_regs_size))
-			continue;
-		size_t n = m->arch->user_regs(m, regs, l->pt_regs_size, extra,
-					      th->prstatus + m->arch->prstatus_reg_off,
-					      sizeof(th->prstatus) - m->arch->prstatus_reg_off);
-		if (!n)
-			continue;
-		/* the rest of struct elf_prstatus: the ids */
-		put32(m->mem_endian, th->prstatus + 32, (uint32_t)th->tid);
-		put32(m->mem_endian, th->prstatus + 36, (uint32_t)t->ppid);
-		put32(m->mem_endian, th->prstatus + 40, (uint32_t)t->tgid);
-		put32(m->mem_endian, th->prstatus + 44, (uint32_t)t->tgid);
-		th->prstatus_len = m->arch->prstatus_size;
-		return;
+	uint8_t acrs[USER_REGS_EXTRA * 8];
+	if (l->have_acrs) {     /* as they lie in memory, a word for two */
+		ok = ok && kmem_read(km, task + l->acrs.offset, acrs, sizeof(acrs));
+		for (int i = 0; ok && i < USER_REGS_EXTRA; i++)
+			extra[i] = get64(m->mem_endian, acrs + i * 8);
 	}
+	if (!ok || !l->pt_regs_size || !m->arch->user_regs || !m->arch->prstatus_size ||
+	    m->arch->prstatus_size > sizeof(th->prstatus) ||
+	    m->arch->prstatus_reg_off >= m->arch->prstatus_size)
+		return;
+	if (l->have_regs_pointer &&
+	    regs_at(km, l, t, read_field(km, task, &l->regs, &ok), extra, th))
+		return;
+	if (!stack || !m->arch->kernel_stack_size)
+		return;
+	for (uint64_t size = m->arch->kernel_stack_size; size <= 2 * m->arch->kernel_stack_size; size *= 2)
+		if (regs_at(km, l, t, stack + size - l->pt_regs_size, extra, th))
+			return;
 }
 
 enum dumpfs_status task_threads(const struct machine *m, struct ktask_list *tl, const struct ktask *t,

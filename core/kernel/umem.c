@@ -106,6 +106,8 @@ enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, stru
 	u->walk.phys = tables;
 	u->space.ops = &umem_ops;
 	u->space.size = m->arch->user_limit(m);
+	if (t->user_limit && t->user_limit < u->space.size)
+		u->space.size = t->user_limit;
 	u->space.stored = t->have_mm_figures ? (t->rss[0] + t->rss[1] + t->rss[3]) * PAGE : 0;
 	return DUMPFS_OK;
 }

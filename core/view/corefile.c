@@ -30,7 +30,7 @@
 #define NT_PRPSINFO 3
 #define NT_AUXV 6
 #define NT_FILE 0x46494c45u
-#define PRPSINFO_SIZE 136               /* x86_64's struct elf_prpsinfo */
+#define PRPSINFO_SIZE 136               /* struct elf_prpsinfo of the 64-bit arches */
 #define PAGE 4096ull
 
 struct core {
@@ -66,7 +66,8 @@ static bool note(struct core *c, struct endian e, uint32_t type, const void *des
 	return notes_append(&c->notes, e, "CORE", type, desc, len) == DUMPFS_OK;
 }
 
-/* struct elf_prpsinfo of x86_64. */
+/* struct elf_prpsinfo of x86_64, aarch64, ppc64 and s390x: the same
+ * layout, with 32-bit uids and gids and an 8-byte pr_flag. */
 static void prpsinfo(const struct machine *m, const struct ktask *t, const char *args, uint8_t *p)
 {
 	static const char states[] = "RSDTZW";

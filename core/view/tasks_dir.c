@@ -110,8 +110,12 @@ static void render_thread_regs(const struct view *v, size_t arg, struct strbuf *
 		sb_printf(sb, "on_cpu: %d (the registers below are those it saved entering the "
 			  "kernel; /cpus/%d has the CPU's own)\n", th->cpu, th->cpu);
 	sb_printf(sb, "[user registers, from pt_regs at the top of the kernel stack]\n");
+	/* made in the byte order of the kernel's memory, which the dump's own
+	 * notes need not have (QEMU's ppc64le dumps) */
+	struct machine in_memory = *m;
+	in_memory.endian = m->mem_endian;
 	if (m->arch->prstatus_text)
-		m->arch->prstatus_text(m, &n, sb);
+		m->arch->prstatus_text(&in_memory, &n, sb);
 }
 
 /* task/: a directory per thread, with regs where it saved a user frame. */

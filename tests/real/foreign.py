@@ -41,7 +41,15 @@ dumpfs already does right on them:
   - /kernel/symbols (kallsyms decoded from memory): sorted, and every
     symbol VMCOREINFO names at the address it gives (common.kernel_symbols);
   - every architecture: /dmesg is the same in both mounts and holds every
-    kernel line of the guest's serial console.
+    kernel line of the guest's serial console;
+  - with the debug package's System.map (and pahole's BTF where the kernel
+    has none), in both mounts: every page /tasks/1/mem holds in busybox's
+    r-xp and r--p mappings equals the busybox file at the mapping's offset
+    (pid 1 is the static busybox of the build tree; pages of PT_GNU_RELRO
+    that start-up relocated are counted apart), and some do; the regs of
+    pid 1's thread are a user frame (pc in busybox's text, sp in [stack],
+    the architecture's user-mode bits); gdb-multiarch on /tasks/1/core with
+    busybox gives a backtrace whose frame #0 is at that pc.
 
 What is not done yet is printed, not asserted ("known gap: ...").
 
@@ -600,6 +608,135 @@ def check_vmlinux_symbols(dumpfs, path, opts):
         len(a), "/kernel/btf its .BTF (%d bytes)" % len(section) if section else "no .BTF in it")
 
 
+def busybox_binary(cache, arch):
+    """The guest's /bin/busybox (pid 1), from the recipe's build tree."""
+    path = os.path.join(cache, "build", arch, "root", "bin", "busybox")
+    return path if os.path.isfile(path) else None
+
+
+def parse_maps(text):
+    out = []
+    for line in text.splitlines():
+        f = line.split(None, 5)
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        out.append((lo, hi, f[1], int(f[2], 16), f[5] if len(f) > 5 else ""))
+    return out
+
+
+def relro(image):
+    """[start, end) of an ELF executable's PT_GNU_RELRO (virtual), or None."""
+    c64, e = image[4] == 2, "<" if image[5] == 1 else ">"
+    if not c64:
+        return None
+    phoff, = struct.unpack_from(e + "Q", image, 32)
+    phentsize, phnum = struct.unpack_from(e + "HH", image, 54)
+    for i in range(phnum):
+        p_type, _, _, vaddr, _, _, memsz, _ = struct.unpack_from(e + "IIQQQQQQ", image,
+                                                                 phoff + i * phentsize)
+        if p_type == 0x6474e552:
+            return vaddr, vaddr + memsz
+    return None
+
+
+def check_user_memory(mnt, busybox):
+    """/tasks/1/mem against the busybox file: in every file-backed r-xp or
+    r--p mapping of /bin/busybox at offset X, each page /tasks/1/mem holds
+    (SEEK_DATA lands on it) equals the file's bytes at X; some must.  The
+    exception: pages of PT_GNU_RELRO (the r--p mapping), which the static
+    binary's start-up relocates (IRELATIVE entries of its GOT) before
+    sealing them, so the process has its own copy; counted apart."""
+    maps = parse_maps(open(os.path.join(mnt, "tasks", "1", "maps")).read())
+    with open(busybox, "rb") as f:
+        image = f.read()
+    sealed = relro(image) or (0, 0)
+    equal = differ = holes = relocated = 0
+    bad = []
+    fd = os.open(os.path.join(mnt, "tasks", "1", "mem"), os.O_RDONLY)
+    try:
+        for lo, hi, perms, off, name in maps:
+            if name != "/bin/busybox" or perms not in ("r-xp", "r--p"):
+                continue
+            for va in range(lo, hi, PAGE):
+                try:
+                    data_at = os.lseek(fd, va, os.SEEK_DATA)
+                except OSError:
+                    data_at = -1
+                if data_at != va:
+                    holes += 1
+                    continue
+                got = os.pread(fd, PAGE, va)
+                want = image[off + va - lo:off + va - lo + PAGE]
+                want += bytes(PAGE - len(want))
+                if got == want:
+                    equal += 1
+                elif perms == "r--p" and va < sealed[1] and va + PAGE > sealed[0]:
+                    relocated += 1
+                else:
+                    differ += 1
+                    bad.append("%#x (%s)" % (va, perms))
+    finally:
+        os.close(fd)
+    if differ or not equal:
+        raise Fail("/tasks/1/mem: %d pages equal busybox, %d differ (%s), %d holes"
+                   % (equal, differ, ", ".join(bad[:4]), holes))
+    return "%d pages of busybox's r-xp/r--p mappings equal the file, %d holes, %d relocated RELRO pages" % (
+        equal, holes, relocated)
+
+
+USER_PC_SP = {"arm64": ("pc", "sp"), "ppc64el": ("nip", "r1"), "s390x": ("psw_addr", "r15")}
+
+
+def user_regs(mnt, arch):
+    """pid 1's thread's pc and sp from /tasks/1/task/1/regs."""
+    text = open(os.path.join(mnt, "tasks", "1", "task", "1", "regs")).read()
+    vals = regs_values(text)
+    pc, sp = (vals.get(name) for name in USER_PC_SP[arch])
+    if pc is None or sp is None:
+        raise Fail("/tasks/1/task/1/regs has no pc or sp: %r" % text[:200])
+    return pc, sp, vals
+
+
+def check_user_regs(mnt, arch):
+    """pid 1's registers are a user frame: pc in a busybox r-xp mapping, sp
+    in [stack], and the mode bits of user mode."""
+    maps = parse_maps(open(os.path.join(mnt, "tasks", "1", "maps")).read())
+    pc, sp, vals = user_regs(mnt, arch)
+    if not any(lo <= pc < hi and perms == "r-xp" and name == "/bin/busybox"
+               for lo, hi, perms, _, name in maps):
+        raise Fail("pc %#x is in no r-xp mapping of /bin/busybox" % pc)
+    if not any(lo <= sp < hi and name == "[stack]" for lo, hi, _, _, name in maps):
+        raise Fail("sp %#x is not in [stack]" % sp)
+    if arch == "arm64" and vals["pstate"] & 0x1f:
+        raise Fail("pstate %#x: not EL0t" % vals["pstate"])
+    if arch == "ppc64el" and not vals["msr"] & (1 << 14):
+        raise Fail("msr %#x: MSR_PR clear" % vals["msr"])
+    if arch == "s390x" and not vals["psw_mask"] & (1 << 48):
+        raise Fail("psw_mask %#x: problem state clear" % vals["psw_mask"])
+    return "pc %#x in busybox text, sp %#x in [stack]" % (pc, sp)
+
+
+def check_core_gdb(mnt, arch, busybox):
+    """gdb-multiarch on /tasks/1/core with busybox: a backtrace whose frame
+    #0 is at the regs' pc."""
+    if not shutil.which("gdb-multiarch"):
+        raise Fail("no gdb-multiarch")
+    pc, _, _ = user_regs(mnt, arch)
+    core = os.path.join(mnt, "tasks", "1", "core")
+    r = subprocess.run(["gdb-multiarch", "-nx", "-batch", busybox, core, "-ex", "info registers",
+                        "-ex", "bt"], capture_output=True, text=True, timeout=600)
+    m = re.search(r"^#0\s+(0x[0-9a-f]+)", r.stdout, re.M)
+    frame0 = int(m.group(1), 16) if m else None
+    if frame0 is None:
+        # gdb leaves out the address of frame #0 when it is at a line's start
+        m = re.search(r"^(?:pc|nip|pswa)\s+(0x[0-9a-f]+)", r.stdout, re.M)
+        frame0 = int(m.group(1), 16) if m and re.search(r"^#0\s", r.stdout, re.M) else None
+    if frame0 != pc:
+        raise Fail("gdb: frame #0 at %s, regs pc %#x; stdout %r stderr %r" % (
+            frame0 and hex(frame0), pc, r.stdout[-600:], r.stderr[-300:]))
+    frames = len(re.findall(r"^#\d+", r.stdout, re.M))
+    return "gdb: %d frames, #0 at %#x" % (frames, pc)
+
+
 def kernel_image(cache, arch):
     """The guest kernel as a file that holds its BTF: the debug vmlinux
     tests/interop/install-foreign.sh unpacks, else the package's own
@@ -695,6 +832,18 @@ def main(dumpfs, arg):
                               dumpfs, kpath, opts)
                     run.check("%s ELF /tasks with -o %s" % (arch, ",".join(vmlx)), check_tasks_overrides,
                               dumpfs, epath, vmlx)
+                    busybox = busybox_binary(cache, arch)
+                    for what, path in (("ELF", epath), ("kdump", kpath)):
+                        if not busybox:
+                            print("info: %s: no busybox in the build tree: /tasks/1/mem not checked" % arch)
+                            break
+                        with mounted(dumpfs, [path], opts=smap) as tmnt:
+                            run.check("%s %s /tasks/1/mem vs busybox" % (arch, what), check_user_memory,
+                                      tmnt, busybox)
+                            run.check("%s %s /tasks/1/task/1/regs" % (arch, what), check_user_regs,
+                                      tmnt, arch)
+                            run.check("%s %s gdb /tasks/1/core" % (arch, what), check_core_gdb,
+                                      tmnt, arch, busybox)
                 else:
                     print("info: %s: no debug System.map (install-foreign.sh) or pahole: /tasks not checked" % arch)
                 run.check("%s /dmesg" % arch, check_dmesg, emnt, kmnt,
