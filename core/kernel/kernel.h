@@ -144,6 +144,10 @@ struct ktask {
 	uint64_t user_limit;            /* the mm's own top of user space
 					 * (s390x's context.asce_limit); 0 if none */
 	uint64_t auxv_at;               /* mm->saved_auxv, kernel virtual */
+	/* x86: the vDSO's user address, and the kernel's image of it
+	 * (kernel virtual, bytes): what its pages hold before they are
+	 * first touched; 0 if unknown */
+	uint64_t vdso_base, vdso_data, vdso_size;
 	uint32_t auxv_size;             /* its bytes */
 };
 struct vma_layout;
@@ -197,11 +201,18 @@ enum dumpfs_status task_threads(const struct machine *m, struct ktask_list *tl, 
  * V; unmapped pages and pages the dump lacks are holes (zeros).  Its page
  * tables are read through @tables (physical memory, cached: see
  * cached_space), its pages from the machine's physical memory. */
+#define UMEM_VDSO_PAGES 8
 struct umem_space {
 	struct space space;
 	const struct machine *m;
 	struct machine walk;            /* *m, its physical memory @tables */
 	uint64_t pgd;                   /* physical */
+	/* the vDSO's pages: user address, and where their bytes lie in
+	 * physical memory (the kernel's image), for pages the page tables
+	 * do not map yet: /proc/PID/mem and a core show them too */
+	uint64_t vdso_base;
+	uint64_t vdso_pages[UMEM_VDSO_PAGES];
+	unsigned vdso_npages;
 };
 enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, struct space *tables,
 			     const struct ktask *t, char *why, size_t whylen);

@@ -31,7 +31,8 @@ struct layout {
 		signal, on_cpu, cpu;
 	struct kfield uid[4], gid[4], nr_threads, total_vm, rss;
 	struct kfield pgd, arg_start, arg_end, env_start, env_end, saved_auxv, asce_limit;
-	bool have_on_cpu, have_cpu, have_rss, have_asce_limit;
+	struct kfield vdso, vdso_image, image_data, image_size;
+	bool have_on_cpu, have_cpu, have_rss, have_asce_limit, have_vdso;
 };
 
 static bool layout_get(const struct ktypes *kt, struct layout *l, char *why, size_t whylen)
@@ -85,6 +86,13 @@ static bool layout_get(const struct ktypes *kt, struct layout *l, char *why, siz
 	/* s390x: the mm's own top of user space */
 	l->have_asce_limit = ktypes_member(kt, "mm_struct", "context.asce_limit", &l->asce_limit) &&
 			     l->asce_limit.size == 8;
+	/* x86: where the vDSO is mapped and the kernel's image of it */
+	l->have_vdso = ktypes_member(kt, "mm_struct", "context.vdso", &l->vdso) &&
+		       ktypes_member(kt, "mm_struct", "context.vdso_image", &l->vdso_image) &&
+		       ktypes_member(kt, "vdso_image", "data", &l->image_data) &&
+		       ktypes_member(kt, "vdso_image", "size", &l->image_size) &&
+		       l->vdso.size == 8 && l->vdso_image.size == 8 && l->image_data.size == 8 &&
+		       l->image_size.size == 8;
 	return true;
 }
 
@@ -156,6 +164,14 @@ static void task_fill(struct kmem *km, const struct layout *l, uint64_t addr, co
 	t->user_limit = 0;
 	if (t->mm && l->have_asce_limit && read_struct(km, t->mm + l->asce_limit.offset, buf, 8))
 		t->user_limit = value(km, buf, 8);
+	uint64_t image;
+	if (t->mm && l->have_vdso && read_struct(km, t->mm + l->vdso.offset, buf, 8) &&
+	    (t->vdso_base = value(km, buf, 8)) && read_struct(km, t->mm + l->vdso_image.offset, buf, 8) &&
+	    (image = value(km, buf, 8)) && read_struct(km, image + l->image_data.offset, buf, 8)) {
+		t->vdso_data = value(km, buf, 8);
+		if (read_struct(km, image + l->image_size.offset, buf, 8))
+			t->vdso_size = value(km, buf, 8);
+	}
 	if (t->mm) {
 		t->auxv_at = t->mm + l->saved_auxv.offset;
 		t->auxv_size = (uint32_t)l->saved_auxv.size;

@@ -16,13 +16,32 @@
 
 #define PAGE 4096ull
 
+/* The vDSO page at @vaddr from the kernel's image of it, where the page
+ * tables do not map it (a page the process never touched). */
+static bool vdso_page(const struct umem_space *u, uint64_t vaddr, uint64_t *paddr)
+{
+	if (vaddr < u->vdso_base || vaddr - u->vdso_base >= (uint64_t)u->vdso_npages * PAGE)
+		return false;
+	*paddr = u->vdso_pages[(vaddr - u->vdso_base) / PAGE] + (vaddr & (PAGE - 1));
+	return true;
+}
+
 /* The physical page behind user page @vaddr, if it is mapped and held. */
 static bool held(const struct umem_space *u, uint64_t vaddr, uint64_t *paddr)
 {
-	if (!u->m->arch->user_vtop(&u->walk, u->pgd, vaddr, paddr))
+	if (!u->m->arch->user_vtop(&u->walk, u->pgd, vaddr, paddr) && !vdso_page(u, vaddr, paddr))
 		return false;
 	uint64_t page = *paddr & ~(PAGE - 1);
 	return space_next(u->m->phys, page, true) == page;
+}
+
+/* The first vDSO page at or above @vaddr, UINT64_MAX if none. */
+static uint64_t next_vdso(const struct umem_space *u, uint64_t vaddr)
+{
+	uint64_t end = u->vdso_base + (uint64_t)u->vdso_npages * PAGE;
+	if (!u->vdso_npages || vaddr >= end)
+		return UINT64_MAX;
+	return vaddr > u->vdso_base ? vaddr : u->vdso_base;
 }
 
 static ssize_t umem_read(struct space *s, void *buf, size_t len, uint64_t off)
@@ -56,8 +75,12 @@ static uint64_t umem_next(struct space *s, uint64_t off, bool data)
 	uint64_t paddr, at = off;
 	while (at < s->size) {
 		if (data) {
-			/* the next mapped page, then whether the dump holds it */
-			if (!m->arch->user_next(m, u->pgd, at, &at))
+			/* the next mapped page (or vDSO page), then whether the
+			 * dump holds it */
+			uint64_t mapped, vdso = next_vdso(u, at);
+			if (!m->arch->user_next(m, u->pgd, at, &mapped))
+				mapped = UINT64_MAX;
+			if ((at = mapped < vdso ? mapped : vdso) == UINT64_MAX)
 				return s->size;
 			if (held(u, at, &paddr))
 				return at > off ? at : off;
@@ -100,6 +123,15 @@ enum dumpfs_status umem_init(struct umem_space *u, const struct machine *m, stru
 	if (!t->pgd || !kmem_vtop(&km, t->pgd, &u->pgd)) {
 		snprintf(why, whylen, "pid %d's page tables (mm->pgd %#" PRIx64 ") are not mapped", t->pid, t->pgd);
 		return DUMPFS_ERR_NODATA;
+	}
+	/* the vDSO's pages, from the kernel's image of it (its data lies in
+	 * the kernel image, page-aligned) */
+	uint64_t npages = t->vdso_size / PAGE;
+	if (t->vdso_base && t->vdso_data && !(t->vdso_base % PAGE) && !(t->vdso_data % PAGE) &&
+	    npages && npages <= UMEM_VDSO_PAGES) {
+		u->vdso_base = t->vdso_base;
+		for (unsigned i = 0; i < npages && kmem_vtop(&km, t->vdso_data + i * PAGE, &u->vdso_pages[i]); i++)
+			u->vdso_npages = i + 1;
 	}
 	u->m = m;
 	u->walk = *m;

@@ -77,7 +77,15 @@ if [ -n "$PROBE" ]; then
     pages=$(tr ' ' '\n' < /tmp/probe.out | sed -n 's/^\(heap\|anon\|shared\|file\|hole\)=0x//p')
     holeend=$(printf '%x' $((0x$(sed -n 's/.* hole=0x\([0-9a-f]*\).*/\1/p' /tmp/probe.out) + 8192)))
     text=$(awk '$2 ~ /^r-x/ {split($1, r, "-"); print r[1]; exit}' /proc/$PROBE/maps)
-    truth "$PROBE" $pages "$holeend" $text
+    # and every page of its vDSO (reading /proc/PID/mem faults in those it
+    # never touched, as a core dump does)
+    vdso=
+    range=$(awk '$6 == "[vdso]" {print $1}' /proc/$PROBE/maps)
+    if [ -n "$range" ]; then
+        a=$((0x${range%-*}))
+        while [ $a -lt $((0x${range#*-})) ]; do vdso="$vdso $(printf '%x' $a)"; a=$((a + 4096)); done
+    fi
+    truth "$PROBE" $pages "$holeend" $text $vdso
 fi
 
 if has dfs.kdump=1; then
