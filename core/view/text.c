@@ -119,11 +119,17 @@ void text_header(const struct view *v, struct strbuf *sb)
 	if (in->machine->system_map_path)
 		sb_printf(sb, "symbols: /kernel/symbols, from %s (-o system_map; checked against VMCOREINFO when read)\n",
 			  in->machine->system_map_path);
-	else
-		sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
-			  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
-			  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it: "
-			    "-o system_map=FILE)");
+	else if (vmcoreinfo_u64(in->machine->notes, "SYMBOL(kallsyms_names)", 16, &(uint64_t){0}))
+		sb_printf(sb, "symbols: /kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)\n");
+	else if (kallsyms_scannable(in->machine)) {
+		char origin[512];
+		bool found = kallsyms_origin(in->machine, origin, sizeof(origin));
+		sb_printf(sb, "symbols: %s%s%s\n", found ? "/kernel/symbols, from " : "none (VMCOREINFO has no "
+			  "SYMBOL(kallsyms_names), as before 6.0, and ", origin, found ? "" : ": -o system_map=FILE)");
+	} else
+		sb_printf(sb, "symbols: none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not "
+			  "give it, and no SYMBOL(_stext) or address translation to scan the image from: "
+			  "-o system_map=FILE)\n");
 	if (in->machine->btf_path)
 		sb_printf(sb, "types: /kernel/btf, from %s (-o btf)\n", in->machine->btf_path);
 	else
