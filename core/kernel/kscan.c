@@ -26,7 +26,9 @@
  * VMCOREINFO is where the decoded table puts it.
  *
  * Bounded: KSCAN_MAX bytes of the image from _stext, read a page at a time;
- * KSCAN_CANDIDATES token indexes looked at closely; 64 MiB of names.
+ * KSCAN_CANDIDATES token indexes looked at closely; 64 MiB of names, and
+ * KSCAN_NAMES_BUDGET bytes of names read and walked by the whole search
+ * (decoys claiming 64 MiB each cost bounded time).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -47,6 +49,8 @@
 #define MAX_NAMES_BYTES (64u << 20)
 /* The names of the last (at most 256) symbols, after the last marker. */
 #define MAX_TAIL (256u * (2 + 255))
+/* The names bytes a whole search reads and walks, decoys included. */
+#define KSCAN_NAMES_BUDGET (256ull << 20)
 
 static uint64_t align_up(uint64_t v, unsigned a)
 {
@@ -162,13 +166,15 @@ static bool markers_before(struct kmem *km, uint64_t table, unsigned es, unsigne
 }
 
 /* kallsyms_names and kallsyms_num_syms before the markers in @f. */
-static bool names_before(struct kmem *km, struct kscan *f, const uint32_t *markers, unsigned a)
+static bool names_before(struct kmem *km, struct kscan *f, const uint32_t *markers, unsigned a,
+			 uint64_t *budget)
 {
 	const struct endian e = km->m->mem_endian;
 	uint64_t last = markers[f->nmarkers - 1];
-	if (last >= MAX_NAMES_BYTES)
-		return false;
 	size_t span = (size_t)(last + MAX_TAIL + 2 * a);
+	if (last >= MAX_NAMES_BYTES || span > *budget)
+		return false;
+	*budget -= span;
 	uint8_t *buf = malloc(span);
 	bool ok = false;
 	if (!buf)
@@ -179,13 +185,19 @@ static bool names_before(struct kmem *km, struct kscan *f, const uint32_t *marke
 	uint64_t hi = (f->markers - last - 2) & ~(uint64_t)(a - 1);
 	for (uint64_t n = hi; !ok && f->markers - n + a <= got && f->markers - n <= last + MAX_TAIL + a; n -= a) {
 		const uint8_t *names = end - (f->markers - n);
-		uint64_t count = get32(e, names - a);
-		if (a == 8 && get32(e, names - 4) != 0)
+		/* a .long and padding, or (before 4.20) a word */
+		uint64_t count = get32(e, names - a), other = a == 8 ? get32(e, names - 4) : 0;
+		if (other && !count && e.big)
+			count = other;
+		else if (other)
 			continue;
 		if (count <= (f->nmarkers - 1) * 256 || count > f->nmarkers * 256)
 			continue;
 		size_t pos = 0, limit = (size_t)(f->markers - n);
-		bool fits = true;
+		bool fits = *budget >= limit;
+		if (!fits)
+			break;
+		*budget -= limit;       /* a walk costs at most the names it may cross */
 		for (uint64_t s = 0; s < count && fits; s++) {
 			if (s % 256 == 0 && pos != markers[s / 256]) {
 				fits = false;
@@ -226,7 +238,8 @@ bool kallsyms_scannable(const struct machine *m)
 }
 
 /* The tables around the plausible index at @at, read into @idx. */
-static bool tables_around(struct kmem *km, uint64_t at, const uint16_t idx[TOKENS], struct kscan *f)
+static bool tables_around(struct kmem *km, uint64_t at, const uint16_t idx[TOKENS], struct kscan *f,
+			  uint64_t *budget)
 {
 	const unsigned a = machine_word_size(km->m);
 	uint32_t *markers = malloc(MAX_MARKERS * sizeof(*markers));
@@ -234,7 +247,7 @@ static bool tables_around(struct kmem *km, uint64_t at, const uint16_t idx[TOKEN
 	*f = (struct kscan){ .token_index = at };
 	if (markers && (f->token_table = table_before(km, at, idx, a)) != 0) {
 		for (unsigned es = 4; es <= a && !ok; es += 4)
-			ok = markers_before(km, f->token_table, es, a, f, markers) && names_before(km, f, markers, a);
+			ok = markers_before(km, f->token_table, es, a, f, markers) && names_before(km, f, markers, a, budget);
 	}
 	free(markers);
 	if (ok) {
@@ -258,6 +271,7 @@ enum dumpfs_status kallsyms_scan(struct kmem *km, uint64_t after, struct kscan *
 	}
 	uint64_t start = stext & ~(uint64_t)(KSCAN_PAGE - 1), pages_read = 0;
 	unsigned candidates = 0;
+	uint64_t budget = KSCAN_NAMES_BUDGET;
 	size_t carry = 0;       /* bytes of the previous page kept in front */
 	for (uint64_t at = start; at - start < KSCAN_MAX && at >= start; at += KSCAN_PAGE) {
 		if (!kmem_read(km, at, buf + carry, KSCAN_PAGE)) {
@@ -273,9 +287,9 @@ enum dumpfs_status kallsyms_scan(struct kmem *km, uint64_t after, struct kscan *
 			uint16_t idx[TOKENS];
 			for (int t = 0; t < TOKENS; t++)
 				idx[t] = get16(e, buf + i + 2 * t);
-			if (tables_around(km, base + i, idx, f))
+			if (tables_around(km, base + i, idx, f, &budget))
 				return DUMPFS_OK;
-			if (++candidates >= KSCAN_CANDIDATES) {
+			if (++candidates >= KSCAN_CANDIDATES || !budget) {
 				snprintf(why, whylen, "no kallsyms tables found scanning the kernel image: "
 					 "%u token index candidates from _stext %#" PRIx64 ", none with a token "
 					 "table, markers and names that agree (the search stops there)", candidates, stext);
