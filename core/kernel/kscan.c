@@ -12,8 +12,14 @@
  *   kallsyms_names       per symbol a length byte and that many tokens
  *   kallsyms_markers     where every 256th symbol starts in names, the
  *                        first 0 (.long; a word before 4.20)
+ *   (kallsyms_seqs_of_names, 3 bytes a symbol: 6.2, and 6.1.y's backport)
  *   kallsyms_token_table 256 NUL-terminated tokens
  *   kallsyms_token_index 256 u16: where each token starts
+ *
+ * (Kernels from 6.0 name the tables in VMCOREINFO, so the orders that came
+ * later do not matter here.)  On the 6.1 dumps of the corpora
+ * (x86_64, i386, arm64, ppc64el, s390x) a scan, forced for the check,
+ * finds the very tables VMCOREINFO names.
  *
  * The search looks for the token index (0 first, then 255 increasing
  * offsets, a token a few bytes each), puts the token table right before it
@@ -49,6 +55,8 @@
 #define MAX_NAMES_BYTES (64u << 20)
 /* The names of the last (at most 256) symbols, after the last marker. */
 #define MAX_TAIL (256u * (2 + 255))
+/* kallsyms_seqs_of_names looked behind for: symbols. */
+#define SEQS_MAX_SYMS (1u << 20)
 /* The names bytes a whole search reads and walks, decoys included. */
 #define KSCAN_NAMES_BUDGET (256ull << 20)
 
@@ -126,19 +134,13 @@ static uint64_t table_before(struct kmem *km, uint64_t at, const uint16_t idx[TO
 	return found;
 }
 
-/* kallsyms_markers, ending (with padding) at the token table @table:
- * entries of @es bytes, 0 first, increasing; fills @f's markers. */
-static bool markers_before(struct kmem *km, uint64_t table, unsigned es, unsigned a, struct kscan *f,
-			   uint32_t *markers)
+/* kallsyms_markers, ending (with padding) at @table, the vaddr of @end,
+ * with @got bytes readable before it: entries of @es bytes, 0 first,
+ * increasing; fills @f's markers. */
+static bool markers_in(struct endian e, const uint8_t *end, size_t got, uint64_t table, unsigned es,
+		       unsigned a, struct kscan *f, uint32_t *markers)
 {
-	const struct endian e = km->m->mem_endian;
-	size_t span = (size_t)MAX_MARKERS * es + a;
-	uint8_t *buf = malloc(span);
-	bool ok = false;
-	if (!buf)
-		return false;
-	size_t got = read_before(km, table, buf, span), k = 0, n = 0;
-	const uint8_t *end = buf + span;
+	size_t k = 0, n = 0;
 #define ENTRY(j) (es == 4 ? get32(e, end - 4 * ((j) + 1)) : get64(e, end - 8 * ((j) + 1)))
 	while ((k + 1) * es < a && (k + 1) * es <= got && ENTRY(k) == 0)
 		k++;                    /* the .balign padding */
@@ -153,7 +155,7 @@ static bool markers_before(struct kmem *km, uint64_t table, unsigned es, unsigne
 		zero = v == 0;
 	}
 	uint64_t start = table - (k + n) * es;
-	ok = zero && n >= 2 && start % a == 0 && align_up(start + n * es, a) == table;
+	bool ok = zero && n >= 2 && start % a == 0 && align_up(start + n * es, a) == table;
 	for (size_t j = 0; ok && j < n; j++)
 		markers[j] = (uint32_t)ENTRY(k + n - 1 - j);
 #undef ENTRY
@@ -161,6 +163,17 @@ static bool markers_before(struct kmem *km, uint64_t table, unsigned es, unsigne
 		f->markers = start;
 		f->nmarkers = n;
 	}
+	return ok;
+}
+
+/* The same, read from the dump. */
+static bool markers_before(struct kmem *km, uint64_t table, unsigned es, unsigned a, struct kscan *f,
+			   uint32_t *markers)
+{
+	size_t span = (size_t)MAX_MARKERS * es + a;
+	uint8_t *buf = malloc(span);
+	bool ok = buf && markers_in(km->m->mem_endian, buf + span, read_before(km, table, buf, span), table,
+				    es, a, f, markers);
 	free(buf);
 	return ok;
 }
@@ -231,6 +244,36 @@ static bool names_before(struct kmem *km, struct kscan *f, const uint32_t *marke
 	return ok;
 }
 
+/* Where stable kernels have kallsyms_seqs_of_names (6.1.y: three bytes a
+ * symbol, between the markers and the token table): markers (u32) ending
+ * at some @a-aligned point before @table, as far before it as the seqs of
+ * the symbols they count take, then names before them. */
+static bool markers_under_seqs(struct kmem *km, uint64_t table, unsigned a, struct kscan *f,
+			       uint32_t *markers, uint64_t *budget)
+{
+	size_t span = (size_t)SEQS_MAX_SYMS * 3 + MAX_MARKERS * 4 + 2 * a;
+	if (span > *budget)
+		return false;
+	*budget -= span;
+	uint8_t *buf = malloc(span);
+	bool ok = false;
+	if (!buf)
+		return false;
+	size_t got = read_before(km, table, buf, span);
+	for (uint64_t seqs = table - a; !ok && table - seqs <= (uint64_t)SEQS_MAX_SYMS * 3 + a &&
+	     table - seqs < got; seqs -= a) {
+		size_t before = got - (size_t)(table - seqs);
+		if (!markers_in(km->m->mem_endian, buf + span - (table - seqs), before, seqs, 4, a, f, markers))
+			continue;
+		uint64_t lo = (f->nmarkers - 1) * 256 + 1, hi = f->nmarkers * 256;
+		if (table - seqs < align_up(3 * lo, a) || table - seqs > align_up(3 * hi, a))
+			continue;
+		ok = names_before(km, f, markers, a, budget) && align_up(seqs + 3 * f->count, a) == table;
+	}
+	free(buf);
+	return ok;
+}
+
 bool kallsyms_scannable(const struct machine *m)
 {
 	uint64_t stext;
@@ -248,6 +291,7 @@ static bool tables_around(struct kmem *km, uint64_t at, const uint16_t idx[TOKEN
 	if (markers && (f->token_table = table_before(km, at, idx, a)) != 0) {
 		for (unsigned es = 4; es <= a && !ok; es += 4)
 			ok = markers_before(km, f->token_table, es, a, f, markers) && names_before(km, f, markers, a, budget);
+		ok = ok || markers_under_seqs(km, f->token_table, a, f, markers, budget);
 	}
 	free(markers);
 	if (ok) {

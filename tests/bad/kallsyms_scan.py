@@ -10,6 +10,8 @@ must find them by scanning the image (kscan.c):
 
   found            the symbols exactly as put in; /header says "kallsyms
                    found by scanning the kernel image at" the token table
+  seqs-of-names    kallsyms_seqs_of_names (3 bytes a symbol) between the
+                   markers and the token table, as 6.1.y has it: found
   decoy-first      a whole second set of tables before the real one whose
                    symbols put _stext elsewhere: rejected, the real one found
   decoy-only       only that set: `cat /kernel/symbols` fails saying no
@@ -80,6 +82,11 @@ def tables(mem, at, syms, damage=None):
     mk = align(na + len(names))
     struct.pack_into(E + "%dI" % len(markers), mem, mk, *markers)
     tt = align(mk + 4 * len(markers))
+    if damage == "seqs-of-names":   # 6.1.y: the symbols by name, 3 bytes each, big-endian
+        order = sorted(range(len(syms)), key=lambda i: syms[i][2])
+        seqs = b"".join(i.to_bytes(3, "big") for i in order)
+        mem[tt:tt + len(seqs)] = seqs
+        tt = align(tt + len(seqs))
     table, index = b"", []
     for t in toks:
         index.append(len(table))
@@ -129,7 +136,7 @@ def expect_found(dumpfs, path, case):
 def main(dumpfs, work):
     os.makedirs(work, exist_ok=True)
     p = lambda n: os.path.join(work, n + ".elf")
-    cases = [(c, lambda c=c: expect_found(dumpfs, p(c), c)) for c in ("found", "decoy-first")]
+    cases = [(c, lambda c=c: expect_found(dumpfs, p(c), c)) for c in ("found", "decoy-first", "seqs-of-names")]
     for case, words in (("decoy-only", "rejected: no kallsyms address encoding puts _stext"),
                         ("decoy-other", "rejected: it puts vmap_area_list at %#x, VMCOREINFO says %#x" % (VMAP + 8, VMAP)),
                         ("index-broken", "no kallsyms tables found scanning"),
