@@ -22,6 +22,8 @@ must find them by scanning the image (kscan.c):
   index-broken     the token index does not match where the tokens start
                    (one entry one byte off): no tables found, said so
   markers-broken   a marker that does not match where its symbol starts
+  many-decoys      120 token tables with their indexes and nothing before
+                   them: the search gives up after 64, saying so
 """
 import os
 import struct
@@ -102,11 +104,19 @@ def make(path, case):
     mem = bytearray(MEM)
     syms = symbols()
     token_table = None
+    if case == "many-decoys":       # token tables and indexes, nothing before them
+        table, index = b"", []
+        for t in tokens():
+            index.append(len(table))
+            table += t.encode() + b"\0"
+        for at in range(0x20000, MEM - 0x4000, 0x4000):
+            mem[at:at + len(table)] = table
+            struct.pack_into(E + "256H", mem, align(at + len(table)), *index)
     if case in ("decoy-first", "decoy-only"):
         token_table = tables(mem, DECOY_AT, symbols(0x40))
     if case == "decoy-other":
         token_table = tables(mem, DECOY_AT, symbols(0, 0x8))
-    if case not in ("decoy-only", "decoy-other"):
+    if case not in ("decoy-only", "decoy-other", "many-decoys"):
         token_table = tables(mem, REAL_AT, syms, case)
     vmci = b"OSRELEASE=5.10.0-synth\nPAGESIZE=4096\n"
     vmci += b"SYMBOL(_stext)=%x\nSYMBOL(init_uts_ns)=%x\nSYMBOL(vmap_area_list)=%x\n" % (STEXT, UTS, VMAP)
@@ -140,6 +150,7 @@ def main(dumpfs, work):
     for case, words in (("decoy-only", "rejected: no kallsyms address encoding puts _stext"),
                         ("decoy-other", "rejected: it puts vmap_area_list at %#x, VMCOREINFO says %#x" % (VMAP + 8, VMAP)),
                         ("index-broken", "no kallsyms tables found scanning"),
+                        ("many-decoys", "64 token index candidates from _stext 0xc000000000010000, none"),
                         ("markers-broken", "no kallsyms tables found scanning")):
         cases.append((case, lambda c=case, w=words: (make(p(c), c),
                                                      expect_read_failure(dumpfs, p(c), "/kernel/symbols", w, work))))
