@@ -425,8 +425,13 @@ static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsy
 bool kallsyms_named(const struct machine *m)
 {
 	uint64_t v;
-	return m->system_map_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v) ||
-	       kallsyms_scannable(m);
+	struct kmem km;
+	struct kscan f;
+	char why[8];
+	if (m->system_map_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v))
+		return true;
+	return kallsyms_scannable(m) && kmem_init(&km, m, why, sizeof(why)) == DUMPFS_OK &&
+	       kallsyms_scan(&km, 0, &f, why, sizeof(why)) == DUMPFS_OK;
 }
 
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)

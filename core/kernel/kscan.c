@@ -348,6 +348,6 @@ enum dumpfs_status kallsyms_scan(struct kmem *km, uint64_t after, struct kscan *
 	else
 		snprintf(why, whylen, "no kallsyms tables found scanning %" PRIu64 " pages of the kernel image "
 			 "from _stext %#" PRIx64 " (%u token index candidates, none with a token table, "
-			 "markers and names that agree; -o system_map=FILE)", pages_read, stext, candidates);
+			 "markers and names that agree)", pages_read, stext, candidates);
 	return DUMPFS_ERR_UNSUPPORTED;
 }

@@ -16,11 +16,14 @@ must find them by scanning the image (kscan.c):
                    symbols put _stext elsewhere: rejected, the real one found
   decoy-only       only that set: `cat /kernel/symbols` fails saying no
                    encoding puts _stext where VMCOREINFO does; a read: EIO
+                   (tables found at mount, rejected when decoded)
   decoy-other      only a set right about _stext and init_uts_ns but not
                    about vmap_area_list, another SYMBOL() of VMCOREINFO:
                    rejected, saying so
   index-broken     the token index does not match where the tokens start
-                   (one entry one byte off): no tables found, said so
+                   (one entry one byte off): no tables found, so neither
+                   /kernel/symbols nor /tasks, and /header's symbols line
+                   says why
   markers-broken   a marker that does not match where its symbol starts
   many-decoys      120 token tables with their indexes and nothing before
                    them: the search gives up after 64, saying so
@@ -143,17 +146,31 @@ def expect_found(dumpfs, path, case):
     return line[0]
 
 
+def expect_absent(dumpfs, path, words):
+    """No tables found: no /kernel/symbols, no /tasks, /header says why."""
+    h = subprocess.run([dumpfs, "cat", path, "/header"], capture_output=True, timeout=60).stdout.decode()
+    line = [l for l in h.splitlines() if l.startswith("symbols:")]
+    if not line or not line[0].startswith("symbols: none") or words not in line[0]:
+        raise AssertionError("/header %r: expected none, saying %r" % (line, words))
+    for node in ("/kernel/symbols", "/tasks"):
+        r = subprocess.run([dumpfs, "cat", path, node], capture_output=True, timeout=60)
+        if r.returncode == 0 or b"no such file" not in r.stderr:
+            raise AssertionError("%s: exit %d %r, expected absent" % (node, r.returncode, r.stderr[-200:]))
+    return line[0]
+
+
 def main(dumpfs, work):
     os.makedirs(work, exist_ok=True)
     p = lambda n: os.path.join(work, n + ".elf")
     cases = [(c, lambda c=c: expect_found(dumpfs, p(c), c)) for c in ("found", "decoy-first", "seqs-of-names")]
     for case, words in (("decoy-only", "rejected: no kallsyms address encoding puts _stext"),
-                        ("decoy-other", "rejected: it puts vmap_area_list at %#x, VMCOREINFO says %#x" % (VMAP + 8, VMAP)),
-                        ("index-broken", "no kallsyms tables found scanning"),
-                        ("many-decoys", "64 token index candidates from _stext 0xc000000000010000, none"),
-                        ("markers-broken", "no kallsyms tables found scanning")):
+                        ("decoy-other", "rejected: it puts vmap_area_list at %#x, VMCOREINFO says %#x" % (VMAP + 8, VMAP))):
         cases.append((case, lambda c=case, w=words: (make(p(c), c),
                                                      expect_read_failure(dumpfs, p(c), "/kernel/symbols", w, work))))
+    for case, words in (("index-broken", "no kallsyms tables found scanning"),
+                        ("many-decoys", "64 token index candidates from _stext 0xc000000000010000, none"),
+                        ("markers-broken", "no kallsyms tables found scanning")):
+        cases.append((case, lambda c=case, w=words: (make(p(c), c), expect_absent(dumpfs, p(c), w))[1]))
     return run_cases(cases)
 
 
