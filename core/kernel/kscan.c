@@ -325,7 +325,8 @@ enum dumpfs_status kallsyms_scan(struct kmem *km, uint64_t after, struct kscan *
 		pages_read++;
 		size_t len = carry + KSCAN_PAGE;
 		uint64_t base = at - carry;     /* vaddr of buf[0], a's multiple */
-		for (size_t i = 0; i + INDEX_BYTES <= len; i += a) {
+		/* buf[0] was looked at as the previous page's last place */
+		for (size_t i = carry ? a : 0; i + INDEX_BYTES <= len; i += a) {
 			if (base + i <= after || buf[i] || buf[i + 1] || !index_plausible(e, buf + i))
 				continue;
 			uint16_t idx[TOKENS];
