@@ -1,6 +1,8 @@
 /*
  * kallsyms.c - the kernel's own symbol table, decoded from the dump: the
- * tables kernels >= 6.0 name in VMCOREINFO (kallsyms_names and the rest).
+ * tables kernels >= 6.0 name in VMCOREINFO (kallsyms_names and the rest),
+ * or, before 6.0, those kscan.c finds in the image, taken only if every
+ * SYMBOL() VMCOREINFO gives is where they put it.
  *
  * kallsyms_names holds each symbol as a length (one byte; since 6.1 two
  * when the first has bit 7 set, the second giving bits 7 and up) and that
@@ -275,32 +277,25 @@ out:
 	return ok;
 }
 
-/* The tables in memory. */
-static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsyms *ks, char *why,
-					  size_t whylen)
+/* The tables at @t, in memory. */
+static enum dumpfs_status tables_decode(struct kmem *km, struct tables *t, struct kallsyms *ks, char *why,
+					size_t whylen)
 {
-	struct tables t = {0};
-	struct kmem km;
 	uint8_t raw[4], *table = NULL;
 	uint16_t idx[TOKENS];
 	enum dumpfs_status st = DUMPFS_ERR_UNSUPPORTED;
-
-	*ks = (struct kallsyms){0};
-	why[0] = '\0';
-	if (!tables_get(m, &t, why, whylen) || kmem_init(&km, m, why, whylen) != DUMPFS_OK)
-		return DUMPFS_ERR_UNSUPPORTED;
-	if (!kmem_read(&km, t.num_syms, raw, 4)) {
-		snprintf(why, whylen, "kallsyms_num_syms at %#" PRIx64 " is not in the dump", t.num_syms);
+	if (!kmem_read(km, t->num_syms, raw, 4)) {
+		snprintf(why, whylen, "kallsyms_num_syms at %#" PRIx64 " is not in the dump", t->num_syms);
 		return DUMPFS_ERR_NODATA;
 	}
-	ks->count = get32(m->mem_endian, raw);
+	ks->count = get32(km->m->mem_endian, raw);
 	if (ks->count == 0 || ks->count > MAX_SYMS) {
 		snprintf(why, whylen, "kallsyms_num_syms is %zu", ks->count);
 		return DUMPFS_ERR_CORRUPT;
 	}
-	if (tokens_get(&km, &t, &table, idx, why, whylen) &&
-	    names_get(&km, &t, ks, table, idx, why, whylen) &&
-	    addresses_get(&km, &t, ks, why, whylen))
+	if (tokens_get(km, t, &table, idx, why, whylen) &&
+	    names_get(km, t, ks, table, idx, why, whylen) &&
+	    addresses_get(km, t, ks, why, whylen))
 		st = DUMPFS_OK;
 	free(table);
 	if (st != DUMPFS_OK)
@@ -308,10 +303,135 @@ static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsy
 	return st;
 }
 
+/* Whether @ks puts symbol @name at @want: false, with @found set, if it
+ * lists the name only elsewhere. */
+static bool symbol_at(const struct kallsyms *ks, const char *name, uint64_t want, bool *found,
+		      uint64_t *other)
+{
+	*found = false;
+	for (size_t i = 0; i < ks->count; i++) {
+		if (strcmp(ks->names + ks->name[i] + 1, name))
+			continue;
+		*found = true;
+		*other = ks->addr[i];
+		if (ks->addr[i] == want)
+			return true;
+	}
+	return !*found;
+}
+
+/* Every SYMBOL() of VMCOREINFO that @ks lists is where VMCOREINFO says
+ * (not mem_section: with SPARSEMEM_EXTREME it is the pointer's value), and
+ * _stext is among them; how many in @checked. */
+static bool symbols_agree(const struct machine *m, const struct kallsyms *ks, unsigned *checked,
+			  char *why, size_t whylen)
+{
+	const char *p = m->notes->vmcoreinfo, *end = p ? p + m->notes->vmcoreinfo_len : NULL;
+	bool stext = false;
+	*checked = 0;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end;
+		const char *close = eol - p > 7 && !memcmp(p, "SYMBOL(", 7) ? memchr(p + 7, ')', (size_t)(eol - p - 7)) : NULL;
+		char name[128], value[32];
+		size_t n = close ? (size_t)(close - p - 7) : 0, vlen = close ? (size_t)(eol - close - 2) : 0;
+		if (n && n < sizeof(name) && close + 1 < eol && close[1] == '=' && vlen && vlen < sizeof(value)) {
+			memcpy(name, p + 7, n);
+			name[n] = '\0';
+			memcpy(value, close + 2, vlen);
+			value[vlen] = '\0';
+			char *stop;
+			uint64_t want = strtoull(value, &stop, 16), other = 0;
+			bool found;
+			if (*stop == '\0' && strcmp(name, "mem_section")) {
+				if (!symbol_at(ks, name, want, &found, &other)) {
+					snprintf(why, whylen, "it puts %s at %#" PRIx64 ", VMCOREINFO says %#" PRIx64,
+						 name, other, want);
+					return false;
+				}
+				*checked += found;
+				stext |= found && !strcmp(name, "_stext");
+			}
+		}
+		p = eol + 1;
+	}
+	if (!stext)
+		snprintf(why, whylen, "it does not list _stext, which VMCOREINFO names");
+	return stext;
+}
+
+/* Candidate tables a scan decodes before it gives up. */
+#define SCAN_TRIES 8
+
+/* The tables a scan of the image finds (kernels before 6.0). */
+static enum dumpfs_status kallsyms_find(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
+{
+	struct kmem km;
+	struct kscan f;
+	uint64_t after = 0;
+	char reject[400] = "";
+	enum dumpfs_status st = kmem_init(&km, m, why, whylen);
+	if (st != DUMPFS_OK)
+		return st;
+	for (unsigned tries = 0; tries < SCAN_TRIES; tries++) {
+		if ((st = kallsyms_scan(&km, after, &f, why, whylen)) != DUMPFS_OK)
+			break;
+		struct tables t = {
+			.num_syms = f.num_syms, .names = f.names, .token_table = f.token_table,
+			.token_index = f.token_index, .offsets = f.offsets,
+			.relative_base_at = f.relative_base_at, .addresses = f.addresses,
+			.have_offsets = true, .have_addresses = true,
+		};
+		char w[256] = "";
+		unsigned checked;
+		if (tables_decode(&km, &t, ks, w, sizeof(w)) == DUMPFS_OK) {
+			if (symbols_agree(m, ks, &checked, w, sizeof(w))) {
+				ks->anchors = checked;
+				snprintf(ks->origin, sizeof(ks->origin), "kallsyms found by scanning the kernel image "
+					 "at %#" PRIx64 " (kallsyms_token_table)", f.token_table);
+				return DUMPFS_OK;
+			}
+			kallsyms_free(ks);
+		}
+		snprintf(reject, sizeof(reject), "kallsyms tables found scanning the kernel image at %#" PRIx64
+			 " (kallsyms_token_table) rejected: %s", f.token_table, w);
+		after = f.token_index;
+		st = DUMPFS_ERR_UNSUPPORTED;
+	}
+	if (reject[0])
+		snprintf(why, whylen, "%s; %s", reject, st == DUMPFS_OK ? "no more tried" : "no other found");
+	return DUMPFS_ERR_UNSUPPORTED;
+}
+
+/* The tables in memory: those VMCOREINFO names, else those a scan finds. */
+static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsyms *ks, char *why,
+					  size_t whylen)
+{
+	struct tables t = {0};
+	struct kmem km;
+	uint64_t names;
+
+	*ks = (struct kallsyms){0};
+	why[0] = '\0';
+	if (!vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &names) && kallsyms_scannable(m))
+		return kallsyms_find(m, ks, why, whylen);
+	if (!tables_get(m, &t, why, whylen) || kmem_init(&km, m, why, whylen) != DUMPFS_OK)
+		return DUMPFS_ERR_UNSUPPORTED;
+	enum dumpfs_status st = tables_decode(&km, &t, ks, why, whylen);
+	if (st == DUMPFS_OK)
+		snprintf(ks->origin, sizeof(ks->origin), "the kallsyms tables VMCOREINFO names");
+	return st;
+}
+
 bool kallsyms_named(const struct machine *m)
 {
 	uint64_t v;
-	return m->system_map_path || m->vmlinux_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v);
+	struct kmem km;
+	struct kscan f;
+	char why[8];
+	if (m->system_map_path || m->vmlinux_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v))
+		return true;
+	return kallsyms_scannable(m) && kmem_init(&km, m, why, sizeof(why)) == DUMPFS_OK &&
+	       kallsyms_scan(&km, 0, &f, why, sizeof(why)) == DUMPFS_OK;
 }
 
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)
@@ -321,6 +441,16 @@ enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, c
 	if (m->vmlinux_path)
 		return vmlinux_symbols(m, m->vmlinux_path, ks, why, whylen);
 	return kallsyms_decode(m, ks, why, whylen);
+}
+
+bool kallsyms_origin(const struct machine *m, char *out, size_t outlen)
+{
+	struct kallsyms ks;
+	if (kallsyms_load(m, &ks, out, outlen) != DUMPFS_OK)
+		return false;
+	snprintf(out, outlen, "%s (%zu symbols, %u checked against VMCOREINFO)", ks.origin, ks.count, ks.anchors);
+	kallsyms_free(&ks);
+	return true;
 }
 
 void kallsyms_free(struct kallsyms *ks)
@@ -359,7 +489,7 @@ enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, c
 	}
 	snprintf(why, whylen, "%zu symbols from %s (%s addresses, %u checked against VMCOREINFO)",
 		 ks.count, m->system_map_path ? m->system_map_path : m->vmlinux_path ? m->vmlinux_path
-		 : "kallsyms in memory",
+		 : ks.origin,
 		 ks.encoding, ks.anchors);
 	free(order);
 	kallsyms_free(&ks);

@@ -6,6 +6,7 @@
  *   kmem.c      reads at kernel virtual addresses (the arch translates)
  *   dmesg.c     the kernel log
  *   kallsyms.c  the symbol table, from the kallsyms tables in memory
+ *   kscan.c     those tables found by scanning the image (before 6.0)
  *   sysmap.c    the same from a System.map the user gives
  *   vmlinux.c   symbols and BTF from the kernel's vmlinux the user gives
  *   btf.c       the type information (BTF), found in the kernel image
@@ -53,7 +54,22 @@ struct kallsyms {
 	char *names;
 	const char *encoding;           /* how the addresses were stored */
 	unsigned anchors;               /* symbols checked against VMCOREINFO */
+	char origin[128];               /* where they came from, for /header */
 };
+
+/* kscan.c: the kallsyms tables found in the kernel image (kernels before
+ * 6.0, whose VMCOREINFO does not name them): their addresses, and the
+ * symbol count kallsyms_num_syms holds. */
+struct kscan {
+	uint64_t num_syms, names, markers, token_table, token_index;
+	uint64_t offsets, relative_base_at, addresses;  /* the two candidates */
+	size_t count, nmarkers;
+};
+/* Whether the image can be scanned for them (cheap: no memory read). */
+bool kallsyms_scannable(const struct machine *m);
+/* The first tables whose token index lies past @after (0: from _stext);
+ * on failure @why says what the scan saw. */
+enum dumpfs_status kallsyms_scan(struct kmem *km, uint64_t after, struct kscan *f, char *why, size_t whylen);
 
 /* sysmap.c: the symbols of the System.map at @path, moved by the KASLR
  * offset and checked against VMCOREINFO. */
@@ -84,12 +100,18 @@ enum dumpfs_status vmlinux_symbols(const struct machine *m, const char *path, st
 /* Its .BTF section, appended to @sb; DUMPFS_ERR_UNSUPPORTED if it has
  * none (or the file cannot be read as ELF). */
 enum dumpfs_status vmlinux_btf(const char *path, struct strbuf *sb, char *why, size_t whylen);
-/* Whether VMCOREINFO names the kallsyms tables, or a System.map was given
- * (cheap: no memory read). */
+/* Whether VMCOREINFO names the kallsyms tables or a System.map was given
+ * (cheap: no memory read), or else a scan of the image finds tables (not
+ * yet decoded nor checked: about 20 ms where they are 17 MiB past _stext;
+ * bounded as kallsyms_scan() is where there are none). */
 bool kallsyms_named(const struct machine *m);
-/* Decode the tables the dump's VMCOREINFO names; @why says what failed. */
+/* Decode the tables the dump's VMCOREINFO names, or those a scan of the
+ * image finds; @why says what failed. */
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen);
 void kallsyms_free(struct kallsyms *ks);
+/* Decode them (a scan, where VMCOREINFO does not name them) to say where
+ * they come from, for /header; false, with why in @out, if they do not. */
+bool kallsyms_origin(const struct machine *m, char *out, size_t outlen);
 /* The symbols as System.map has them ("ADDRESS TYPE NAME", by address);
  * on success @why says what was decoded, on failure why not. */
 enum dumpfs_status kallsyms_render(const struct machine *m, struct strbuf *sb, char *why, size_t whylen);

@@ -122,11 +122,22 @@ void text_header(const struct view *v, struct strbuf *sb)
 	else if (in->machine->vmlinux_path)
 		sb_printf(sb, "symbols: /kernel/symbols, from %s (-o vmlinux; build ID checked at open)\n",
 			  in->machine->vmlinux_path);
-	else
-		sb_printf(sb, "symbols: %s\n", kallsyms_named(in->machine)
-			  ? "/kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)"
-			  : "none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not give it: "
-			    "-o system_map=FILE or vmlinux=FILE)");
+	else if (vmcoreinfo_u64(in->machine->notes, "SYMBOL(kallsyms_names)", 16, &(uint64_t){0}))
+		sb_printf(sb, "symbols: /kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)\n");
+	else if (kallsyms_scannable(in->machine)) {
+		/* what the tree shows: /kernel/symbols where tables are found */
+		char origin[512];
+		bool found = kallsyms_origin(in->machine, origin, sizeof(origin)), listed = found ||
+			kallsyms_named(in->machine);
+		sb_printf(sb, "symbols: %s%s%s\n", found ? "/kernel/symbols, from " : listed ?
+			  "/kernel/symbols, from kallsyms tables found by scanning the kernel image that "
+			  "fail (a read fails with EIO): " : "none (VMCOREINFO has no SYMBOL(kallsyms_names), "
+			  "as before 6.0, and ", origin, found ? "" : listed ? " (-o system_map=FILE or vmlinux=FILE)" :
+			  ": -o system_map=FILE or vmlinux=FILE)");
+	} else
+		sb_printf(sb, "symbols: none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not "
+			  "give it, and no SYMBOL(_stext) or address translation to scan the image from: "
+			  "-o system_map=FILE or vmlinux=FILE)\n");
 	if (in->machine->btf_path)
 		sb_printf(sb, "types: /kernel/btf, from %s (-o btf)\n", in->machine->btf_path);
 	else if (in->machine->vmlinux_path)
@@ -141,7 +152,7 @@ void text_header(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "tasks: %s\n", syms && types
 		  ? "/tasks, the thread groups on init_task.tasks (walked when first listed)"
 		  : syms ? "none (no BTF to search for: see types)"
-			 : "none (no kallsyms in VMCOREINFO to find init_task by: see symbols)");
+			 : "none (no kallsyms tables to find init_task by: see symbols)");
 	sb_printf(sb, "vmcore.elf: %" PRIu64 " bytes%s", v->elf->size,
 		  v->elf_as_is ? " (the input ELF as is)" : "");
 	if (v->elf_reordered)

@@ -3,6 +3,7 @@ with our own small parser (independent of dumpfs), and walking /mem's data
 extents with SEEK_DATA/SEEK_HOLE."""
 import atexit
 import contextlib
+import errno
 import functools
 import lzma
 import os
@@ -135,7 +136,9 @@ def kernel_symbols(mnt):
     TYPE NAME" line per symbol, sorted by address, and every symbol that
     VMCOREINFO names by SYMBOL() (but mem_section, the pointer's value with
     SPARSEMEM_EXTREME) at the address it gives.  Returns a summary; None
-    when VMCOREINFO names no kallsyms tables (then the file must be absent)."""
+    when VMCOREINFO names no kallsyms tables and scanning the image from
+    _stext finds none (a read fails with EIO), or there is no _stext (then
+    the file must be absent)."""
     vmci = {}
     path = os.path.join(mnt, "vmcoreinfo")
     if os.path.exists(path):
@@ -145,9 +148,20 @@ def kernel_symbols(mnt):
                 vmci[k] = v
     syms = os.path.join(mnt, "kernel", "symbols")
     if "SYMBOL(kallsyms_names)" not in vmci:
-        if os.path.exists(syms):
-            raise Fail("/kernel/symbols exists, but VMCOREINFO names no kallsyms tables")
-        return None
+        if "SYMBOL(_stext)" not in vmci:
+            if os.path.exists(syms):
+                raise Fail("/kernel/symbols exists, but VMCOREINFO names neither kallsyms tables "
+                           "nor _stext to scan the image from")
+            return None
+        if not os.path.exists(syms):    # no address translation to scan with
+            return None
+        try:            # before 6.0: the tables found by scanning the image, or none
+            with open(syms) as f:
+                f.read(1)
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            return None
     addrs, by_name, last = 0, {}, -1
     with open(syms) as f:
         for line in f:
