@@ -422,16 +422,22 @@ static enum dumpfs_status kallsyms_decode(const struct machine *m, struct kallsy
 	return st;
 }
 
+/* Whether VMCOREINFO's OSRELEASE is of a kernel before 6.0, which names
+ * no kallsyms tables: those are scanned for. */
+static bool before_6_0(const struct machine *m)
+{
+	char rel[64];
+	unsigned major;
+	return vmcoreinfo_get(m->notes, "OSRELEASE", rel, sizeof(rel)) && sscanf(rel, "%u.", &major) == 1 &&
+	       major < 6;
+}
+
 bool kallsyms_named(const struct machine *m)
 {
 	uint64_t v;
-	struct kmem km;
-	struct kscan f;
-	char why[8];
-	if (m->system_map_path || m->vmlinux_path || vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v))
-		return true;
-	return kallsyms_scannable(m) && kmem_init(&km, m, why, sizeof(why)) == DUMPFS_OK &&
-	       kallsyms_scan(&km, 0, &f, why, sizeof(why)) == DUMPFS_OK;
+	return m->system_map_path || m->vmlinux_path ||
+	       vmcoreinfo_u64(m->notes, "SYMBOL(kallsyms_names)", 16, &v) ||
+	       (kallsyms_scannable(m) && before_6_0(m));
 }
 
 enum dumpfs_status kallsyms_load(const struct machine *m, struct kallsyms *ks, char *why, size_t whylen)

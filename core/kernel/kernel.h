@@ -100,10 +100,10 @@ enum dumpfs_status vmlinux_symbols(const struct machine *m, const char *path, st
 /* Its .BTF section, appended to @sb; DUMPFS_ERR_UNSUPPORTED if it has
  * none (or the file cannot be read as ELF). */
 enum dumpfs_status vmlinux_btf(const char *path, struct strbuf *sb, char *why, size_t whylen);
-/* Whether VMCOREINFO names the kallsyms tables or a System.map was given
- * (cheap: no memory read), or else a scan of the image finds tables (not
- * yet decoded nor checked: about 20 ms where they are 17 MiB past _stext;
- * bounded as kallsyms_scan() is where there are none). */
+/* Whether VMCOREINFO names the kallsyms tables or a System.map or vmlinux
+ * was given, or the kernel is older than 6.0 and its image can be scanned
+ * for them (cheap: no memory read; the scan runs when they are first
+ * read, and a failed one fails that read). */
 bool kallsyms_named(const struct machine *m);
 /* Decode the tables the dump's VMCOREINFO names, or those a scan of the
  * image finds; @why says what failed. */

@@ -125,15 +125,16 @@ void text_header(const struct view *v, struct strbuf *sb)
 	else if (vmcoreinfo_u64(in->machine->notes, "SYMBOL(kallsyms_names)", 16, &(uint64_t){0}))
 		sb_printf(sb, "symbols: /kernel/symbols, from the kallsyms tables VMCOREINFO names (decoded when read)\n");
 	else if (kallsyms_scannable(in->machine)) {
-		/* what the tree shows: /kernel/symbols where tables are found */
+		/* before 6.0 the image is scanned (here, when /header is read) */
 		char origin[512];
-		bool found = kallsyms_origin(in->machine, origin, sizeof(origin)), listed = found ||
-			kallsyms_named(in->machine);
-		sb_printf(sb, "symbols: %s%s%s\n", found ? "/kernel/symbols, from " : listed ?
-			  "/kernel/symbols, from kallsyms tables found by scanning the kernel image that "
-			  "fail (a read fails with EIO): " : "none (VMCOREINFO has no SYMBOL(kallsyms_names), "
-			  "as before 6.0, and ", origin, found ? "" : listed ? " (-o system_map=FILE or vmlinux=FILE)" :
-			  ": -o system_map=FILE or vmlinux=FILE)");
+		if (!kallsyms_named(in->machine))
+			sb_printf(sb, "symbols: none (VMCOREINFO has no SYMBOL(kallsyms_names), though its "
+				  "OSRELEASE is not before 6.0: -o system_map=FILE or vmlinux=FILE)\n");
+		else if (kallsyms_origin(in->machine, origin, sizeof(origin)))
+			sb_printf(sb, "symbols: /kernel/symbols, from %s\n", origin);
+		else
+			sb_printf(sb, "symbols: /kernel/symbols, whose reads fail with EIO: %s "
+				  "(-o system_map=FILE or vmlinux=FILE)\n", origin);
 	} else
 		sb_printf(sb, "symbols: none (VMCOREINFO has no SYMBOL(kallsyms_names); kernels before 6.0 do not "
 			  "give it, and no SYMBOL(_stext) or address translation to scan the image from: "
