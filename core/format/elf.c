@@ -33,11 +33,6 @@
 
 static const struct format_ops elf_ops;
 
-struct segment {
-	uint64_t paddr, memsz, filesz, offset;
-	uint64_t vaddr;
-};
-
 struct elf {
 	bool is64;
 	uint16_t type, machine;
@@ -45,8 +40,7 @@ struct elf {
 	uint64_t phoff, phnum;
 	bool pn_xnum;
 	size_t nloads, nnotes_segs;
-	struct segment *segs;           /* sorted by paddr, disjoint */
-	size_t nsegs;
+	struct segments segs;           /* sorted by paddr, disjoint */
 	bool has_excluded_tails;
 	bool has_kernel_text_segment;
 	size_t noverlaps;               /* PT_LOADs clipped against another */
@@ -186,8 +180,8 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 	size_t n = 0;
 	bool truncated = false;
 
-	x->segs = calloc(x->phnum ? x->phnum : 1, sizeof(*x->segs));
-	if (!x->segs)
+	x->segs.list = calloc(x->phnum ? x->phnum : 1, sizeof(*x->segs.list));
+	if (!x->segs.list)
 		return DUMPFS_ERR_NOMEM;
 	for (uint64_t i = 0; i < x->phnum; i++) {
 		struct phdr p;
@@ -222,19 +216,19 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 			x->has_excluded_tails = true;
 		if (p.offset + p.filesz > src->size || p.offset + p.filesz < p.offset)
 			truncated = true;
-		x->segs[n++] = (struct segment){ p.paddr, p.memsz, p.filesz, p.offset, p.vaddr };
+		x->segs.list[n++] = (struct segment){ p.paddr, p.memsz, p.filesz, p.offset, p.vaddr };
 	}
 	if (truncated)
 		diag_warn(f->diag, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",
 			  src->path, (unsigned long long)src->size);
 	if (n)
-		qsort(x->segs, n, sizeof(*x->segs), cmp_segment);
+		qsort(x->segs.list, n, sizeof(*x->segs.list), cmp_segment);
 
 	/* Clip overlaps so that each physical byte has one source. */
 	size_t out = 0;
 	uint64_t prev_end = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct segment s = x->segs[i];
+		struct segment s = x->segs.list[i];
 		if (out && s.paddr < prev_end) {
 			uint64_t cut = prev_end - s.paddr;
 			x->noverlaps++;
@@ -245,34 +239,10 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 			s.memsz -= cut;
 			s.filesz = s.filesz > cut ? s.filesz - cut : 0;
 		}
-		x->segs[out++] = s;
+		x->segs.list[out++] = s;
 		prev_end = s.paddr + s.memsz;
 	}
-	x->nsegs = out;
-	return DUMPFS_OK;
-}
-
-static enum dumpfs_status build_memory_map(struct format *f, struct elf *x)
-{
-	uint64_t ps = f->page_size;
-	for (size_t i = 0; i < x->nsegs; i++) {
-		const struct segment *s = &x->segs[i];
-		uint64_t first = s->paddr / ps, last = (s->paddr + s->memsz - 1) / ps;
-		uint64_t data_end = s->paddr + s->filesz;
-		if (f->nram && f->ram[f->nram - 1].start + f->ram[f->nram - 1].count > first)
-			first = f->ram[f->nram - 1].start + f->ram[f->nram - 1].count;
-		if (first <= last) {
-			enum dumpfs_status st = format_add_ram(f, first, last - first + 1);
-			if (st != DUMPFS_OK)
-				return st;
-		}
-		if (last + 1 > f->max_pfn)
-			f->max_pfn = last + 1;
-		if (s->filesz)
-			f->dumped_pages += (data_end - 1) / ps - s->paddr / ps + 1;
-	}
-	for (size_t i = 0; i < f->nram; i++)
-		f->ram_pages += f->ram[i].count;
+	x->segs.count = out;
 	return DUMPFS_OK;
 }
 
@@ -350,136 +320,34 @@ enum dumpfs_status elf_probe(struct format *f, bool *matched)
 	}
 	free(ph);
 	if (st == DUMPFS_OK)
-		st = build_memory_map(f, x);
+		st = segments_memory_map(f, &x->segs);
 	if (st == DUMPFS_OK)
 		f->producer = producer_of(f, x);
 	return st;
 }
 
-/* Index of the first segment whose data (file-backed) part ends after @addr. */
-static size_t first_data_after(const struct elf *x, uint64_t addr)
-{
-	size_t lo = 0, hi = x->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->segs[mid].paddr + x->segs[mid].memsz <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static enum dumpfs_status elf_read_page(struct format *f, uint64_t pfn, void *buf)
 {
 	const struct elf *x = f->priv;
-	uint64_t ps = f->page_size, start = pfn * ps, end = start + ps;
-	uint8_t *out = buf;
-	bool any = false;
-
-	for (size_t i = first_data_after(x, start); i < x->nsegs && x->segs[i].paddr < end; i++) {
-		const struct segment *s = &x->segs[i];
-		uint64_t a = s->paddr > start ? s->paddr : start;
-		uint64_t data_end = s->paddr + s->filesz;
-		uint64_t b = data_end < end ? data_end : end;
-		if (a >= b)
-			continue;
-		if (!any)
-			memset(out, 0, ps);     /* bytes no segment holds */
-		any = true;
-		if (source_read(&f->files[0], out + (a - start), (size_t)(b - a),
-				s->offset + (a - s->paddr)) != DUMPFS_OK)
-			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
-					"%s: offset %llu: data of physical address %#llx is past the end of the file",
-					f->files[0].path, (unsigned long long)(s->offset + (a - s->paddr)),
-					(unsigned long long)a);
-	}
-	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
+	return segments_read_page(f, &x->segs, pfn, buf);
 }
 
 static bool elf_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
 {
 	const struct elf *x = f->priv;
-	size_t i = first_data_after(x, paddr);
-	if (i == x->nsegs || x->segs[i].paddr > paddr)
-		return false;
-	const struct segment *s = &x->segs[i];
-	uint64_t in = paddr - s->paddr;
-	if (in >= s->filesz)
-		return false;
-	uint64_t n = s->filesz - in;
-	return source_extent(&f->files[0], s->offset + in, n < len ? (size_t)n : len, e);
+	return segments_extent(f, &x->segs, paddr, len, e);
 }
 
 static uint64_t elf_find_pfn(struct format *f, uint64_t pfn, bool dumped)
 {
 	const struct elf *x = f->priv;
-	uint64_t ps = f->page_size;
-
-	while (pfn < f->max_pfn) {
-		size_t i = first_data_after(x, pfn * ps);
-		/* Skip segments whose data ends before the page, and those with
-		 * no data at all (p_filesz 0: all of it excluded): SEEK_DATA must
-		 * not stop where a read finds nothing, or SEEK_HOLE answers the
-		 * same offset and a sparse copy loops there. */
-		while (i < x->nsegs && (x->segs[i].filesz == 0 ||
-					x->segs[i].paddr + x->segs[i].filesz <= pfn * ps))
-			i++;
-		if (i == x->nsegs)
-			return dumped ? f->max_pfn : pfn;
-		const struct segment *s = &x->segs[i];
-		uint64_t first = (s->paddr > pfn * ps ? s->paddr : pfn * ps) / ps;
-		if (dumped)
-			return first;
-		if (first > pfn)
-			return pfn;
-		pfn = (s->paddr + s->filesz + ps - 1) / ps;
-	}
-	return f->max_pfn;
+	return segments_find_pfn(f, &x->segs, pfn, dumped);
 }
 
-/* Pages of @s that a byte of the file's gaps falls in, walked gap by gap
- * so that a segment claiming more than the file holds costs nothing. */
-static uint64_t unreadable_in_segment(const struct source *src, const struct segment *s,
-				      uint64_t ps)
-{
-	uint64_t n = 0, counted = UINT64_MAX;   /* the last page counted */
-	uint64_t end = s->offset + s->filesz, run_end;
-
-	for (uint64_t off = s->offset; off < end; off = run_end) {
-		bool readable = source_run(src, off, &run_end);
-		if (run_end > end)
-			run_end = end;
-		if (readable)
-			continue;
-		uint64_t first = (s->paddr + (off - s->offset)) / ps;
-		uint64_t last = (s->paddr + (run_end - s->offset) - 1) / ps;
-		if (first == counted)
-			first++;
-		if (first <= last)
-			n += last - first + 1;
-		counted = last;
-	}
-	return n;
-}
-
-/* Where the data should end, and the pages a short file cannot give:
- * those with a byte of segment data it does not hold. */
 static void elf_census(struct format *f, struct census *c)
 {
 	const struct elf *x = f->priv;
-	const struct source *src = &f->files[0];
-
-	c->zero = ZERO_NOT_SHARED;
-	for (size_t i = 0; i < x->nsegs; i++) {
-		const struct segment *s = &x->segs[i];
-		uint64_t end;
-		if (!s->filesz || !add_ok(s->offset, s->filesz, &end))
-			continue;
-		if (end > c->files[0].data_end)
-			c->files[0].data_end = end;
-		c->unreadable_pages += unreadable_in_segment(src, s, f->page_size);
-	}
+	segments_census(f, &x->segs, c);
 }
 
 static void elf_describe(struct format *f, struct strbuf *sb)
@@ -501,7 +369,7 @@ static void elf_close(struct format *f)
 	struct elf *x = f->priv;
 	if (!x)
 		return;
-	free(x->segs);
+	free(x->segs.list);
 	free(x);
 	f->priv = NULL;
 }

@@ -7,6 +7,8 @@
  *   common.c    what every reader shares: errors, page size, RAM runs
  *   kdump.c     kdump-compressed (single or split), with bitmap.c's index
  *   elf.c       ELF vmcores
+ *   lime.c      LiME memory images
+ *   segments.c  reads of memory stored as runs of file bytes (both)
  *   notes.c     ELF notes and VMCOREINFO
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -140,6 +142,25 @@ struct format_ops {
 };
 
 struct page_run { uint64_t start, count; };   /* in pfns */
+
+/* segments.c: memory stored as runs of the first file's bytes (ELF
+ * PT_LOADs, LiME ranges), sorted by paddr and disjoint. */
+struct segment {
+	uint64_t paddr, memsz, filesz, offset;
+	uint64_t vaddr;
+};
+struct segments {
+	struct segment *list;
+	size_t count;
+};
+/* f->ram, max_pfn, ram_pages and dumped_pages from @s. */
+enum dumpfs_status segments_memory_map(struct format *f, const struct segments *s);
+/* format_ops' read_page, extent, find_pfn and census over @s. */
+enum dumpfs_status segments_read_page(struct format *f, const struct segments *s, uint64_t pfn, void *buf);
+bool segments_extent(struct format *f, const struct segments *s, uint64_t paddr, size_t len,
+		     struct dumpfs_extent *e);
+uint64_t segments_find_pfn(struct format *f, const struct segments *s, uint64_t pfn, bool dumped);
+void segments_census(struct format *f, const struct segments *s, struct census *c);
 
 /* An open dump format: the reader's private state behind @ops, and what it
  * found, which the layers above read and never write. */
