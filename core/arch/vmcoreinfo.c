@@ -1,7 +1,8 @@
 /*
  * vmcoreinfo.c - the kernel's VMCOREINFO note found in memory, for dumps
  * that do not carry it (QEMU's of ppc64 and s390x guests: its
- * -device vmcoreinfo exists for x86 and arm only).
+ * -device vmcoreinfo exists for x86 and arm only), and for images of no
+ * known machine (LiME): what the note says tells the machine then.
  *
  * The kernel keeps the note in pages of its own (kernel/crash_core.c:
  * vmcoreinfo_note, page-aligned): an ELF note header, the name
@@ -113,7 +114,7 @@ bool vmcoreinfo_from_memory(struct machine *m, struct format *f)
 	if (m->arch->vmcoreinfo_pointer && m->arch->vmcoreinfo_pointer(m, &at) &&
 	    (text = note_at(m, at, &len)))
 		how = "the lowcore's pointer";
-	else if (m->arch->vmcoreinfo_search && (text = search(m, &at, &len)))
+	else if ((m->arch->vmcoreinfo_search || !m->elf_machine) && (text = search(m, &at, &len)))
 		how = "a search of memory";
 	if (!text)
 		return false;

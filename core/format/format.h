@@ -222,5 +222,6 @@ void format_phys_base_from_vmcoreinfo(struct format *f);
 /* The readers: each recognises its own signature (*matched) and opens. */
 enum dumpfs_status kdump_probe(struct format *f, bool *matched);
 enum dumpfs_status elf_probe(struct format *f, bool *matched);
+enum dumpfs_status lime_probe(struct format *f, bool *matched);
 
 #endif /* DUMPFS_FORMAT_H */

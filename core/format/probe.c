@@ -11,7 +11,7 @@
 static enum dumpfs_status probe(struct format *f)
 {
 	static enum dumpfs_status (*const probes[])(struct format *, bool *) = {
-		kdump_probe, elf_probe,
+		kdump_probe, elf_probe, lime_probe,
 	};
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		bool matched;
@@ -22,10 +22,10 @@ static enum dumpfs_status probe(struct format *f)
 	const struct source *src = &f->files[0];
 	if (src->ops->wrapper)
 		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
-				 "%s: offset 0: %s file holds neither a kdump nor an ELF dump",
+				 "%s: offset 0: %s file holds no kdump, ELF dump or LiME image",
 				 src->path, src->ops->wrapper);
 	return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
-			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile or ELF signature)",
+			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature)",
 			 src->path);
 }
 

@@ -10,6 +10,7 @@
  *   elf        starts with "\177ELF"
  *   split      u32 little-endian length L, then L bytes of part 1, then
  *              part 2 (two files of a makedumpfile --split set)
+ *   lime       starts with LiME's magic "EMiL"
  *   vmlinux    starts with "\177ELF": a kernel's vmlinux, given as
  *              -o vmlinux= to the sample dump (FUZZ_SAMPLE), whose
  *              /header, /kernel/symbols, /kernel/btf and /tasks are read
@@ -36,7 +37,7 @@
 #include "dumpfs.h"
 
 #ifndef FUZZ_FORMAT
-#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|vmlinux"
+#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|lime|vmlinux"
 #endif
 #define FUZZ_STR2(x) #x
 #define FUZZ_STR(x) FUZZ_STR2(x)
@@ -272,6 +273,8 @@ static bool wanted(const uint8_t *data, size_t len)
 		return has_prefix(data, len, "KDUMP   ", 8) || has_prefix(data, len, "DISKDUMP", 8);
 	if (!strcmp(fmt, "flat"))
 		return has_prefix(data, len, "makedumpfile", 13);
+	if (!strcmp(fmt, "lime"))
+		return has_prefix(data, len, "EMiL", 4);
 	if (!strcmp(fmt, "elf") || !strcmp(fmt, "vmlinux"))
 		return has_prefix(data, len, "\177ELF", 4);
 	return !strcmp(fmt, "split") && len >= 4;
