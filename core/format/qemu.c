@@ -14,8 +14,8 @@
  *
  * The legacy VGA window [0xa0000, 0xc0000) is left out: the guest sees
  * VGA memory there, not its RAM (and QEMU's own dumps leave it out too).
- * No QEMU debug information is needed; guest CPU registers are not found
- * (they live in QEMU's heap, at offsets only its DWARF gives).
+ * No QEMU debug information is needed.  The vCPUs' registers come from
+ * QEMU's `cpus` list (qemu_cpus.c), for x86_64 guests.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <elf.h>
@@ -70,6 +70,8 @@ struct qemu_core {
 	size_t nruns;
 	bool guessed;                   /* the layout is the defaults' */
 	char symbols_why[200];          /* why QEMU's symbols were not used */
+	char vcpus[200];                /* where the vCPU registers came from, or why none */
+	size_t nvcpus;
 	char ram_origin[160], layout_origin[200];
 	struct segments segs;
 	size_t unreadable_runs;         /* parts of the RAM the core lacks */
@@ -274,9 +276,14 @@ static void guess_layout(struct qemu_core *q)
 
 static void find_layout(struct format *f, struct qemu_core *q)
 {
-	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" } };
-	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 2, q->symbols_why,
+	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
+	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
 					       sizeof(q->symbols_why));
+	if (have_syms && syms[2].found && f->elf_machine == 62)
+		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, q->vcpus, sizeof(q->vcpus));
+	else
+		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", have_syms ? "no cpus symbol, or not an "
+			 "x86_64 guest" : "QEMU's symbols are not used");
 	if (!q->exe)
 		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
 	else if (have_syms && !syms[0].found)
@@ -436,8 +443,11 @@ static void qemu_describe(struct format *f, struct strbuf *sb)
 	sb_printf(sb, "layout_origin: %s\n", q->layout_origin);
 	if (q->unreadable_runs)
 		sb_printf(sb, "guest_ram_missing: parts of the block lie in no mapping of the core\n");
-	sb_printf(sb, "cpu_registers: none (QEMU keeps them in its heap, at offsets only its debug "
-		  "information gives: the active tasks' backtraces are unavailable in crash)\n");
+	if (q->nvcpus)
+		sb_printf(sb, "cpu_registers: %s\n", q->vcpus);
+	else
+		sb_printf(sb, "cpu_registers: %s (the active tasks' backtraces are unavailable in crash)\n",
+			  q->vcpus);
 }
 
 static void qemu_close(struct format *f)
