@@ -41,7 +41,7 @@ import struct
 import subprocess
 import sys
 
-from synth import PAGE, expect_read_failure, note, run_cases
+from synth import PAGE, expect_read_failure, note, refused_at_open, run_cases
 
 GiB = 1 << 30
 EXE_BASE = 0x555555554000
@@ -321,14 +321,6 @@ def marker_page():
     return (b"DUMPFS-HIGH-MARKER" * 256)[:PAGE]
 
 
-def refused(dumpfs, path, words):
-    r = subprocess.run([dumpfs, "info", path], capture_output=True, timeout=60)
-    err = r.stderr.decode(errors="replace")
-    if r.returncode == 0 or words not in err or path not in err:
-        raise AssertionError("exit %d, %r; expected a refusal saying %r" % (r.returncode, err[-300:], words))
-    return err.strip()[:170]
-
-
 def case_core(work, base, name, change):
     c = Core(base.exe, base.raw, base.ram_size)
     change(c)
@@ -418,14 +410,14 @@ def main(dumpfs, sample, work):
         ("bad-e820", lambda: guessed(lambda c: setattr(c, "e820", [(0, size // 2, 1), (4 * GiB, size // 4, 1)]),
                                      ["guest_ram_origin: QEMU's RAM block", "layout_origin: a guess"])),
         ("truncated", truncated),
-        ("not-qemu", lambda: refused(dumpfs, case_core(work, base, "sleep", lambda c: setattr(c, "fname", "sleep")),
+        ("not-qemu", lambda: refused_at_open(dumpfs, case_core(work, base, "sleep", lambda c: setattr(c, "fname", "sleep")),
                                      "a core of process 4242 (sleep), not a QEMU process core")),
-        ("target", lambda: refused(dumpfs, case_core(work, base, "ppc", lambda c: (
+        ("target", lambda: refused_at_open(dumpfs, case_core(work, base, "ppc", lambda c: (
             setattr(c, "fname", "qemu-system-ppc"), setattr(c, "exe_path", "/usr/bin/qemu-system-ppc64"))),
             "a core of qemu-system-ppc64: dumpfs reads the guests of x86 PC machines")),
-        ("overlap", lambda: refused(dumpfs, case_core(work, base, "overlap", lambda c: setattr(
+        ("overlap", lambda: refused_at_open(dumpfs, case_core(work, base, "overlap", lambda c: setattr(
             c, "extra_maps", [(RAM - PAGE, RAM + PAGE, 6)])), "overlaps the one before it")),
-        ("no-ram", lambda: refused(dumpfs, case_core(work, base, "noram", lambda c: (
+        ("no-ram", lambda: refused_at_open(dumpfs, case_core(work, base, "noram", lambda c: (
             setattr(c, "ram_size", 0), setattr(c, "anon_flags", 4), noexe(c))),
             "no mapping of the QEMU process holds guest RAM")),
     ]
