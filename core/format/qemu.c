@@ -100,9 +100,9 @@ static const struct host_map *find_exe(const struct process_core *pc)
 static const char *pc_target(const char *name, uint16_t *em)
 {
 	static const struct { const char *prefix, *target; uint16_t em; } targets[] = {
-		{ "qemu-system-x86_64", "x86_64", 62 },
-		{ "qemu-system-x86", "x86_64", 62 },    /* pr_fname cuts at 15 */
-		{ "qemu-system-i386", "i386", 3 },
+		{ "qemu-system-x86_64", "x86_64", EM_X86_64 },
+		{ "qemu-system-x86", "x86_64", EM_X86_64 },     /* pr_fname cuts at 15 */
+		{ "qemu-system-i386", "i386", EM_386 },
 	};
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
 		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix))) {
@@ -279,9 +279,15 @@ static void find_layout(struct format *f, struct qemu_core *q)
 	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
 	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
 					       sizeof(q->symbols_why));
-	if (have_syms && syms[2].found && f->elf_machine == 62)
-		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, q->vcpus, sizeof(q->vcpus));
-	else
+	if (have_syms && syms[2].found && f->elf_machine == EM_X86_64) {
+		enum vcpu_mode mode;
+		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, &mode, q->vcpus, sizeof(q->vcpus));
+		/* qemu-system-x86_64 runs 32-bit guests too: vCPU 0's mode tells */
+		if (mode != VCPU_UNREAD) {
+			f->elf_machine = mode == VCPU_LONG_MODE ? EM_X86_64 : EM_386;
+			f->machine_origin = mode == VCPU_LONG_MODE ? "vCPU 0, in long mode" : "vCPU 0, not in long mode";
+		}
+	} else
 		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", have_syms ? "no cpus symbol, or not an "
 			 "x86_64 guest" : "QEMU's symbols are not used");
 	if (!q->exe)

@@ -33,6 +33,8 @@
 #define ENV_REGS 0
 #define ENV_EIP 128
 #define ENV_EFLAGS 136
+#define ENV_HFLAGS 176
+#define HF_LMA (1u << 14)                /* long mode active */
 #define ENV_SEGS 184                    /* SegmentCache: selector, base, limit, flags */
 #define ENV_SEG_SIZE 24
 #define ENV_CR 424
@@ -150,8 +152,9 @@ static void make_cpustate(const struct vcpu_env *v, uint8_t *p)
 }
 
 size_t qemu_vcpu_notes(struct format *f, const struct process_core *pc, uint64_t cpus_head,
-		       char *why, size_t whylen)
+		       enum vcpu_mode *mode, char *why, size_t whylen)
 {
+	*mode = VCPU_UNREAD;
 	const struct source *src = &f->files[0];
 	uint64_t cpu, link, env, list[MAX_VCPUS];
 	size_t n = 0;
@@ -191,6 +194,13 @@ size_t qemu_vcpu_notes(struct format *f, const struct process_core *pc, uint64_t
 			free(envs);
 			return 0;
 		}
+	*mode = env32(&envs[0], ENV_HFLAGS) & HF_LMA ? VCPU_LONG_MODE : VCPU_32BIT;
+	if (*mode == VCPU_32BIT) {
+		snprintf(why, whylen, "none: vCPU 0 is not in long mode (a 32-bit guest, whose i386 notes "
+			 "are not written)");
+		free(envs);
+		return 0;
+	}
 	/* dump-guest-memory's order: every NT_PRSTATUS, then every QEMU note;
 	 * pr_pid is the CPU's index + 1, as QEMU writes it */
 	uint8_t desc[PRSTATUS_SIZE > CPUSTATE_SIZE ? PRSTATUS_SIZE : CPUSTATE_SIZE];
