@@ -285,13 +285,6 @@ void format_phys_base_from_vmcoreinfo(struct format *f);
 enum dumpfs_status kdump_probe(struct format *f, bool *matched);
 enum dumpfs_status elf_probe(struct format *f, bool *matched);
 enum dumpfs_status lime_probe(struct format *f, bool *matched);
-/* qemu_cpus.c: the vCPUs on QEMU's list at @cpus_head, appended to
- * f->notes as dump-guest-memory writes them (x86_64 guests); their count,
- * 0 if none were; @mode: whether vCPU 0 was read, in long mode or not
- * (then no notes: a 32-bit guest); @why says which, or why not. */
-enum vcpu_mode { VCPU_UNREAD, VCPU_LONG_MODE, VCPU_32BIT };
-size_t qemu_vcpu_notes(struct format *f, const struct process_core *pc, uint64_t cpus_head,
-		       enum vcpu_mode *mode, char *why, size_t whylen);
 /* elf.c hands a process core (@maps: its PT_LOADs, owned; @sections: the
  * file has section headers, as gdb writes them) to qemu.c. */
 enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_t nmaps, bool sections);

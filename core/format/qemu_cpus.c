@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/format.h"
+#include "format/qemu.h"
 
 #define MAX_VCPUS 4096             /* QEMU's limit is lower */
 #define CPUSTATE_SCAN 4096              /* where the link and env_ptr lie */
