@@ -58,9 +58,9 @@ static const struct host_map *find_exe(const struct process_core *pc)
 static const struct qemu_target *find_target(const char *name)
 {
 	static const struct qemu_target targets[] = {
-		{ "qemu-system-x86_64", EM_X86_64, "pc.ram", qemu_pc_layout },
-		{ "qemu-system-x86", EM_X86_64, "pc.ram", qemu_pc_layout },    /* pr_fname cuts at 15 */
-		{ "qemu-system-i386", EM_386, "pc.ram", qemu_pc_layout },
+		{ "qemu-system-x86_64", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout },
+		{ "qemu-system-x86", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout }, /* pr_fname cuts at 15 */
+		{ "qemu-system-i386", EM_386, "pc.ram", NULL, qemu_pc_layout },
 	};
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
 		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix)))
@@ -161,17 +161,20 @@ static void find_layout(struct format *f, struct qemu_core *q)
 	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
 	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
 					       sizeof(q->symbols_why));
-	if (have_syms && syms[2].found && f->elf_machine == EM_X86_64) {
+	if (have_syms && syms[2].found && q->target->vcpu) {
 		enum vcpu_mode mode;
-		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, &mode, q->vcpus, sizeof(q->vcpus));
+		q->nvcpus = qemu_vcpu_notes(f, &q->pc, q->target->vcpu, syms[2].addr, &mode, q->vcpus,
+					    sizeof(q->vcpus));
 		/* qemu-system-x86_64 runs 32-bit guests too: vCPU 0's mode tells */
-		if (mode != VCPU_UNREAD) {
-			f->elf_machine = mode == VCPU_LONG_MODE ? EM_X86_64 : EM_386;
-			f->machine_origin = mode == VCPU_LONG_MODE ? "vCPU 0, in long mode" : "vCPU 0, not in long mode";
+		if (mode == VCPU_32BIT && f->elf_machine == EM_X86_64) {
+			f->elf_machine = EM_386;
+			f->machine_origin = "vCPU 0, not in long mode";
+		} else if (mode == VCPU_64BIT && f->elf_machine == EM_X86_64) {
+			f->machine_origin = "vCPU 0, in long mode";
 		}
 	} else
-		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", have_syms ? "no cpus symbol, or not an "
-			 "x86_64 guest" : "QEMU's symbols are not used");
+		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", !have_syms ? "QEMU's symbols are not used" :
+			 q->target->vcpu ? "QEMU exports no cpus" : "vCPUs of this target are not read");
 	if (!q->exe)
 		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
 	else if (have_syms && !syms[0].found)

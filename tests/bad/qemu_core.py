@@ -400,7 +400,7 @@ def main(dumpfs, sample, work):
         ("guest", lambda: check_guest(dumpfs, core, sample, raw, work, size)),
         ("registers", lambda: check_registers(dumpfs, core)),
         ("32-bit", lambda: (has(header(dumpfs, case_core(work, base, "i386", lambda c: setattr(c, "long_mode", False))),
-                                "arch: i386 (vCPU 0, not in long mode)", "cpu_registers: none: vCPU 0 is not in long mode"),
+                                "arch: i386 (vCPU 0, not in long mode)", "cpu_registers: none: vCPU 0 is not in a 64-bit mode"),
                             "arch i386, no registers")[1]),
         ("host", lambda: check_host(dumpfs, core, work)),
         ("split-e820", lambda: split_case("split", 3 * GiB, "layout_origin: QEMU's e820 table", lambda c: None)),
