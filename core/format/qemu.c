@@ -61,6 +61,8 @@ static const struct qemu_target *find_target(const char *name)
 		{ "qemu-system-x86_64", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout },
 		{ "qemu-system-x86", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout }, /* pr_fname cuts at 15 */
 		{ "qemu-system-i386", EM_386, "pc.ram", NULL, qemu_pc_layout },
+		{ "qemu-system-aarch64", EM_AARCH64, "mach-virt.ram", &qemu_aarch64_vcpu, qemu_virt_layout },
+		{ "qemu-system-aar", EM_AARCH64, "mach-virt.ram", &qemu_aarch64_vcpu, qemu_virt_layout },
 	};
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
 		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix)))
@@ -85,7 +87,8 @@ static enum dumpfs_status identify(struct format *f, struct qemu_core *q)
 	q->target = find_target(base);
 	if (!q->target)
 		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED, "%s: offset 0: a core of %s: dumpfs reads "
-				 "the guests of x86 PC machines (qemu-system-x86_64, qemu-system-i386) only",
+				 "the guests of x86 PC machines (qemu-system-x86_64, qemu-system-i386) and arm virt "
+				 "(qemu-system-aarch64) only",
 				 path, base);
 	f->elf_machine = q->target->em;
 	f->machine_origin = "the QEMU binary's name";

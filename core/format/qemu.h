@@ -5,7 +5,7 @@
  *   qemu_layout.c  where each machine puts the RAM block in guest physical
  *                  memory (PC: e820, below and above 4 GiB; virt: 1 GiB on)
  *   qemu_cpus.c    the vCPUs' registers from QEMU's cpus list, each
- *                  architecture's in qemu_x86cpu.c
+ *                  architecture's in qemu_x86cpu.c, qemu_armcpu.c
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DUMPFS_QEMU_H
@@ -70,7 +70,7 @@ struct vcpu_arch {
 	/* The notes of @n vCPUs (envs: QEMU_ENV_BYTES each) into f->notes. */
 	bool (*append_notes)(struct format *f, const uint8_t *envs, size_t n);
 };
-extern const struct vcpu_arch qemu_x86_64_vcpu;
+extern const struct vcpu_arch qemu_x86_64_vcpu, qemu_aarch64_vcpu;
 
 /* qemu_cpus.c: the vCPUs on QEMU's list at @cpus_head, appended to
  * f->notes as dump-guest-memory writes them; their count, 0 if none

@@ -15,6 +15,8 @@ are tested by tests/real/qemu_core.py; these vary what a real one cannot:
   registers      a vCPU on `cpus` becomes /cpus/0's NT_PRSTATUS and QEMU
                  note with the registers its CPUX86State holds
   32-bit         a vCPU not in long mode: an i386 guest, no notes written
+  aarch64        qemu-system-aarch64's core: RAM block "mach-virt.ram" from
+                 guest physical 1 GiB, the vCPU's x0-x30, sp and pc
   host           /host/core is the file, /host/maps and /host/notes its own
   split-e820     a 4.5 GiB guest whose e820 puts 3 GiB below 4 GiB: the
                  block's byte 3 GiB is guest physical 4 GiB
@@ -111,6 +113,20 @@ def env_bytes(long_mode=True):
     return bytes(e)
 
 
+def arm_env_bytes():
+    """A CPUARMState's first fields: regs[16], xregs[32] (x31: sp), pc,
+    pstate (EL1h), the aarch64 flag."""
+    e = bytearray(0x200)
+    for i in range(32):
+        struct.pack_into("<Q", e, 64 + 8 * i, 0xa000 + i)
+    struct.pack_into("<QI", e, 320, ARM_PC, 0x5)
+    e[332] = 1
+    return bytes(e)
+
+
+ARM_PC = 0xffff800008123450
+
+
 class Core:
     """What one synthetic core holds; main() and the cases change it."""
 
@@ -122,6 +138,7 @@ class Core:
         self.e820 = [(0, ram_size, 1)] if ram_size < 3 * GiB else [(0, 3 * GiB, 1), (4 * GiB, ram_size - 3 * GiB, 1)]
         self.cpus = True
         self.long_mode = True
+        self.arm = False                # an aarch64 guest of qemu-system-aarch64 (virt)
         self.marker = None              # (block offset, page of bytes)
         self.extra_maps = []            # (start, end, flags): anonymous, zero
         self.ram_flags = 6
@@ -139,7 +156,8 @@ class Core:
         c = CPU - HEAP
         struct.pack_into("<Q", h, c + CPU_ENV_PTR, CPU + CPU_ENV)
         struct.pack_into("<QQ", h, c + CPU_LINK, 0, EXE_BASE + syms["cpus"])
-        h[c + CPU_ENV:c + CPU_ENV + 0x200] = env_bytes(self.long_mode)
+        env = arm_env_bytes() if self.arm else env_bytes(self.long_mode)
+        h[c + CPU_ENV:c + CPU_ENV + 0x200] = env
         return bytes(h)
 
     def globals_page(self, syms):
@@ -286,6 +304,29 @@ def check_registers(dumpfs, core):
     return "rip, rsp, rax, r15, cs, rflags, rbx and cr3 as in the CPUX86State"
 
 
+def check_arm(dumpfs, work, raw, size):
+    os.makedirs(os.path.join(work, "arm"), exist_ok=True)
+    c = Core(build_exe(os.path.join(work, "arm"), "qemu-system-aarch64"), raw, size)
+    c.arm, c.fname, c.block_id = True, "qemu-system-aar", b"mach-virt.ram"
+    path = os.path.join(work, "arm.core")
+    c.write(path)
+    h = header(dumpfs, path)
+    has(h, "arch: aarch64 (the QEMU binary's name)", "guest_ram_origin: QEMU's RAM block \"mach-virt.ram\"",
+        "guest_layout: 0x40000000-%#x@0 " % (0x40000000 + size - 1), "layout_origin: QEMU virt's memory map",
+        "cpu_registers: 1 vCPUs from QEMU's cpus list")
+    pr = cat(dumpfs, path, "/cpus/0/prstatus").stdout
+    regs = struct.unpack_from("<34Q", pr, 112) if len(pr) == 392 else ()
+    if regs[:32] != tuple(0xa000 + i for i in range(32)) or regs[32] != ARM_PC or regs[33] != 5:
+        raise AssertionError("aarch64 prstatus (%d bytes) is not the CPUARMState's registers" % len(pr))
+    r = subprocess.run([dumpfs, "cat", "--offset", str(0x40000000 + 0x100000), "--length", str(PAGE), path, "/mem"],
+                       capture_output=True, timeout=60)
+    with open(raw, "rb") as f:
+        f.seek(0x100000)
+        if r.returncode or r.stdout != f.read(PAGE):
+            raise AssertionError("guest physical 1 GiB + 1 MiB is not the block's byte 1 MiB")
+    return "RAM from 1 GiB, x0-x30, sp, pc and pstate of the CPUARMState"
+
+
 def check_host(dumpfs, core, work):
     def look(m):
         with open(os.path.join(m, "host/core"), "rb") as a, open(core, "rb") as b:
@@ -402,6 +443,7 @@ def main(dumpfs, sample, work):
         ("32-bit", lambda: (has(header(dumpfs, case_core(work, base, "i386", lambda c: setattr(c, "long_mode", False))),
                                 "arch: i386 (vCPU 0, not in long mode)", "cpu_registers: none: vCPU 0 is not in a 64-bit mode"),
                             "arch i386, no registers")[1]),
+        ("aarch64", lambda: check_arm(dumpfs, work, raw, size)),
         ("host", lambda: check_host(dumpfs, core, work)),
         ("split-e820", lambda: split_case("split", 3 * GiB, "layout_origin: QEMU's e820 table", lambda c: None)),
         ("guess-i440fx", lambda: split_case("i440fx", 3 * GiB, "layout_origin: a guess: QEMU i440fx's default split", noexe)),
