@@ -334,6 +334,13 @@ static void qemu_describe(struct format *f, struct strbuf *sb)
 			  q->runs[i].paddr + q->runs[i].len - 1, q->runs[i].offset);
 	sb_printf(sb, " (guest physical ranges @ offsets in the block)\n");
 	sb_printf(sb, "layout_origin: %s\n", q->layout_origin);
+	sb_printf(sb, "guest_ram_segments: %zu (guest physical: host address, core file offset)\n", q->segs.count);
+	for (size_t i = 0; i < q->segs.count && i < 16; i++) {
+		const struct segment *g = &q->segs.list[i];
+		sb_printf(sb, "  %#" PRIx64 "-%#" PRIx64 ": host %#" PRIx64 ", offset %" PRIu64 "%s\n", g->paddr,
+			  g->paddr + g->memsz - 1, g->vaddr, g->offset,
+			  g->filesz < g->memsz ? " (not all in the core)" : "");
+	}
 	if (q->unreadable_runs)
 		sb_printf(sb, "guest_ram_missing: parts of the block lie in no mapping of the core\n");
 	if (q->nvcpus)
