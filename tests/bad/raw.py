@@ -30,7 +30,7 @@ import os
 import subprocess
 import sys
 
-from lime import RANGES, cat, check_same, check_tasks
+from lime import RANGES, cat, check_same, check_tasks, copy_sparse
 from synth import run_cases
 
 PIECE = 16 << 20
@@ -45,14 +45,7 @@ def copy_range(src, dst, start, length, at=0):
     with open(src, "rb") as a, open(dst, "r+b" if at else "wb") as b:
         a.seek(start)
         b.seek(at)
-        left = length
-        while left:
-            chunk = a.read(min(left, 1 << 20))
-            if chunk.count(0) == len(chunk):
-                b.seek(len(chunk), os.SEEK_CUR)
-            else:
-                b.write(chunk)
-            left -= len(chunk)
+        copy_sparse(a, b, length)
         b.truncate(b.tell())
 
 
