@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """raw.py DUMPFS SAMPLE WORKDIR
-raw.py --seeds DIR         (ranges= strings for the ranges fuzzer)
+raw.py --seeds DIR         (inputs of the raw fuzz harness)
 
 Raw memory images (no header: read only as the command line says) made
 from the sample dump's /mem, whose first 128 MiB are its whole memory:
@@ -225,13 +225,19 @@ def bad_cases(dumpfs, image, piece, work):
 
 
 def seeds(out):
-    """ranges= strings: good ones, with offsets, and near misses."""
+    """Inputs of the raw fuzz harness: a ranges= text, a NUL byte, then the
+    image (16 KiB at most): good layouts, offsets, and near misses."""
     os.makedirs(out, exist_ok=True)
-    for i, text in enumerate(["0x1000-0x1fff,0x5000-0x6fff", "0-4095:0,8192-12287:4096",
-                              "0x1000-0x17ff,0x10000-0x10fff:0x800", "0x0-0xfffffffffffff",
-                              "4096-8191,", "0x2000-0x1000"]):
-        with open(os.path.join(out, "ranges-%d" % i), "w") as f:
-            f.write(text)
+    mem = bytes(range(256)) * 64
+    for i, (text, size) in enumerate([("0x1000-0x1fff,0x5000-0x6fff", 0x3000),
+                                      ("0-4095:0,8192-12287:4096", 0x2000),
+                                      ("0x1000-0x17ff,0x10000-0x10fff:0x800", 0x1800),
+                                      ("0x0-0xfffffffffffff", 0x1000),
+                                      ("4096-8191,", 0x1000),
+                                      ("0x2000-0x1000", 0x1000),
+                                      ("0x1000-0x1fff,0x1800-0x27ff", 0x2000)]):
+        with open(os.path.join(out, "ranges-%d" % i), "wb") as f:
+            f.write(text.encode() + b"\0" + mem[:size])
     return 0
 
 
