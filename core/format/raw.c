@@ -101,13 +101,18 @@ static bool parse_range(const char **text, uint64_t *start, uint64_t *end, uint6
 	return true;
 }
 
-/* The error of range @n that starts at @at of the option's text. */
+/* The error of range @n that starts at @at of the option's text, quoted up
+ * to QUOTE_MAX characters and to the first one that is not printable: the
+ * message stays one line whatever the text holds. */
 static enum dumpfs_status bad_range_text(struct format *f, size_t n, const char *at)
 {
-	int len = (int)strcspn(at, ",");
+	int len = 0;
+	while (len < QUOTE_MAX && at[len] >= ' ' && at[len] <= '~' && at[len] != ',')
+		len++;
+	bool cut = at[len] && at[len] != ',';
 	return diag_fail(f->diag, DUMPFS_ERR_INVALID, "%s: ranges: range %zu ('%.*s%s') is not "
 			 "START-END[:OFFSET] (hex after 0x, or decimal; END inclusive)", f->files[0].path,
-			 n, len < QUOTE_MAX ? len : QUOTE_MAX, at, len > QUOTE_MAX ? "..." : "");
+			 n, len, at, cut ? "..." : "");
 }
 
 /* Range @n (from 1) against the one before it (in address order, not
