@@ -14,7 +14,8 @@
  * Found text is checked (a note header that agrees with it, printable
  * "KEY=value" lines) and appended to the format's notes in the file's byte
  * order, so /vmcoreinfo, /dmesg, /header and /vmcore.elf see it as if the
- * dump had carried it; /header says where it came from.
+ * dump had carried it; /header says where it came from.  A QEMU process
+ * core names its guest's architecture but carries none of its notes.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -114,7 +115,8 @@ bool vmcoreinfo_from_memory(struct machine *m, struct format *f)
 	if (m->arch->vmcoreinfo_pointer && m->arch->vmcoreinfo_pointer(m, &at) &&
 	    (text = note_at(m, at, &len)))
 		how = "the lowcore's pointer";
-	else if ((m->arch->vmcoreinfo_search || !m->elf_machine) && (text = search(m, &at, &len)))
+	else if ((m->arch->vmcoreinfo_search || !m->elf_machine || f->memory_only) &&
+		 (text = search(m, &at, &len)))
 		how = "a search of memory";
 	if (!text)
 		return false;

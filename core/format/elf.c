@@ -32,12 +32,14 @@
 #define MAX_PHYS_END (1ull << 62)
 
 static const struct format_ops elf_ops;
+static void elf_close(struct format *f);
 
 struct elf {
 	bool is64;
 	uint16_t type, machine;
 	uint32_t flags;
 	uint64_t phoff, phnum;
+	uint16_t shnum;
 	bool pn_xnum;
 	size_t nloads, nnotes_segs;
 	struct segments segs;           /* sorted by paddr, disjoint */
@@ -55,13 +57,14 @@ static int cmp_segment(const void *a, const void *b)
 }
 
 struct phdr {
-	uint32_t type;
+	uint32_t type, flags;
 	uint64_t offset, vaddr, paddr, filesz, memsz;
 };
 
 static void decode_phdr(const struct elf *x, struct endian e, const uint8_t *p, struct phdr *ph)
 {
 	ph->type = get32(e, p);
+	ph->flags = get32(e, p + (x->is64 ? 4 : 24));
 	if (x->is64) {
 		ph->offset = get64(e, p + 8);
 		ph->vaddr = get64(e, p + 16);
@@ -97,6 +100,7 @@ static enum dumpfs_status read_header(struct format *f, struct elf *x, uint16_t 
 		x->flags = get32(e, h + 48);
 		*phentsize = get16(e, h + 54);
 		x->phnum = get16(e, h + 56);
+		x->shnum = get16(e, h + 60);
 	} else {
 		x->phoff = get32(e, h + 28);
 		x->flags = get32(e, h + 36);
@@ -247,6 +251,35 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 	return DUMPFS_OK;
 }
 
+/* A process core's PT_LOADs, by virtual address, for qemu.c. */
+static enum dumpfs_status process_maps(struct format *f, const struct elf *x, const uint8_t *ph,
+				       uint16_t phentsize, struct host_map **out, size_t *nout)
+{
+	struct host_map *maps = calloc(x->phnum ? x->phnum : 1, sizeof(*maps));
+	size_t n = 0;
+	if (!maps)
+		return DUMPFS_ERR_NOMEM;
+	for (uint64_t i = 0; i < x->phnum; i++) {
+		struct phdr p;
+		uint64_t end;
+		decode_phdr(x, f->endian, ph + i * phentsize, &p);
+		if (p.type != PT_LOAD || p.memsz == 0)
+			continue;
+		if (!add_ok(p.vaddr, p.memsz, &end) || !add_ok(p.offset, p.filesz, &end)) {
+			free(maps);
+			return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset %llu: PT_LOAD at %#llx wraps around",
+					 f->files[0].path, (unsigned long long)(x->phoff + i * phentsize),
+					 (unsigned long long)p.vaddr);
+		}
+		maps[n++] = (struct host_map){ .start = p.vaddr, .end = p.vaddr + p.memsz, .offset = p.offset,
+					       .filesz = p.filesz < p.memsz ? p.filesz : p.memsz,
+					       .flags = p.flags, .phdr_at = x->phoff + i * phentsize };
+	}
+	*out = maps;
+	*nout = n;
+	return DUMPFS_OK;
+}
+
 static void pick_page_size(struct format *f)
 {
 	char v[32];
@@ -315,6 +348,18 @@ enum dumpfs_status elf_probe(struct format *f, bool *matched)
 	st = format_read_meta(f, 0, ph, phsize, x->phoff, "program headers");
 	if (st == DUMPFS_OK)
 		st = load_notes(f, x, ph, phentsize);
+	if (st == DUMPFS_OK && pcore_is_process_core(&f->notes)) {
+		/* a process's core: the guest of a QEMU one is served */
+		struct host_map *maps = NULL;
+		size_t nmaps = 0;
+		bool sections = x->shnum != 0;
+		st = process_maps(f, x, ph, phentsize, &maps, &nmaps);
+		free(ph);
+		if (st != DUMPFS_OK)
+			return st;
+		elf_close(f);
+		return qemu_core_open(f, maps, nmaps, sections);
+	}
 	if (st == DUMPFS_OK) {
 		pick_page_size(f);
 		st = load_segments(f, x, ph, phentsize);

@@ -9,7 +9,10 @@
  *   elf.c       ELF vmcores
  *   lime.c      LiME memory images
  *   raw.c       raw memory images (no header: only where the caller says)
- *   segments.c  reads of memory stored as runs of file bytes (all three)
+ *   qemu.c      the guest inside a QEMU process core, over pcore.c (a
+ *               process's core: mappings, notes, reads at its addresses)
+ *               and exesyms.c (its executable's dynamic symbols)
+ *   segments.c  reads of memory stored as runs of file bytes (elf.c, lime.c, raw.c)
  *   notes.c     ELF notes and VMCOREINFO
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -96,6 +99,59 @@ bool vmcoreinfo_get(const struct note_set *ns, const char *key, char *out, size_
 /* KEY's value as a number in @base (16 for SYMBOL(), 10 for most NUMBER()). */
 bool vmcoreinfo_u64(const struct note_set *ns, const char *key, int base, uint64_t *out);
 
+
+/* ---- pcore.c, exesyms.c: the core of a user process -------------------- */
+
+struct format;
+
+/* One PT_LOAD of a process core: a mapping of the process. */
+struct host_map {
+	uint64_t start, end;            /* virtual addresses in the process */
+	uint64_t offset, filesz;        /* its bytes in the core file */
+	uint32_t flags;                 /* PF_R, PF_W, PF_X */
+	uint64_t phdr_at;               /* where its program header is */
+	const char *file;               /* NT_FILE's name; NULL: anonymous */
+	uint64_t file_offset;           /* of start in that file */
+};
+
+struct process_core {
+	struct note_set notes;          /* the process's own (NT_PRSTATUS per thread ...) */
+	struct host_map *maps;          /* sorted by start, disjoint */
+	size_t nmaps;
+	uint32_t pid;
+	char fname[17];                 /* NT_PRPSINFO's command name */
+	char psargs[81];                /* and the first 80 bytes of its arguments */
+	bool has_sections;              /* gdb writes section headers; the kernel does not */
+};
+
+/* Whether @ns holds a NT_PRPSINFO: a process's core, not a machine's. */
+bool pcore_is_process_core(const struct note_set *ns);
+/* Take @f's notes and @maps (owned) as a process core's. */
+enum dumpfs_status pcore_open(struct process_core *pc, struct format *f,
+			      struct host_map *maps, size_t nmaps, bool sections);
+const struct host_map *pcore_map_at(const struct process_core *pc, uint64_t addr);
+/* @len bytes of the process's memory at @addr; false if the core lacks any. */
+bool pcore_read(const struct process_core *pc, const struct source *src, void *buf, size_t len,
+		uint64_t addr);
+bool pcore_read_u64(const struct process_core *pc, const struct source *src, struct endian e,
+		    uint64_t addr, uint64_t *v);
+void pcore_free(struct process_core *pc);
+
+/* The GNU build ID of a file libelf opened (at most @max bytes); 0 if it
+ * has none. */
+struct Elf;
+size_t elf_build_id(struct Elf *elf, uint8_t *id, size_t max);
+
+struct exe_symbol {
+	const char *name;
+	uint64_t addr;                  /* where the process had it */
+	bool found;
+};
+/* Dynamic symbols of the executable mapped at @exe, from the file it names
+ * on this machine if its build ID is the one in the core; false, with
+ * @why, if that file cannot be used. */
+bool exe_symbols(const struct process_core *pc, const struct source *core, const struct host_map *exe,
+		 struct exe_symbol *syms, size_t nsyms, char *why, size_t whylen);
 
 /* ---- the format object and its ops table ------------------------------- */
 
@@ -206,6 +262,12 @@ struct format {
 	/* The file is an ELF core that the ELF view may serve as it is. */
 	bool elf_passthrough;
 	bool elf_has_vaddr;             /* an ELF input has a p_vaddr other than 0 */
+	/* The file carries no notes of the dumped kernel (QEMU process
+	 * cores): its VMCOREINFO is to be looked for in memory. */
+	bool memory_only;
+	/* The process whose core holds the memory (a QEMU process core);
+	 * NULL for dumps of a machine. */
+	const struct process_core *host;
 	struct note_set notes;
 
 	pthread_mutex_t census_lock;
@@ -249,5 +311,13 @@ enum dumpfs_status raw_open(struct format *f, const struct raw_layout *raw);
 /* A number as raw layouts write addresses (hex after 0x, else decimal,
  * below 2^64) at *@text, which then points past it; false if none. */
 bool raw_parse_number(const char **text, uint64_t *out);
+/* qemu_cpus.c: the vCPUs on QEMU's list at @cpus_head, appended to
+ * f->notes as dump-guest-memory writes them (x86_64 guests); their count,
+ * 0 if none could be read; @why says which, or why not. */
+size_t qemu_vcpu_notes(struct format *f, const struct process_core *pc, uint64_t cpus_head,
+		       char *why, size_t whylen);
+/* elf.c hands a process core (@maps: its PT_LOADs, owned; @sections: the
+ * file has section headers, as gdb writes them) to qemu.c. */
+enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_t nmaps, bool sections);
 
 #endif /* DUMPFS_FORMAT_H */

@@ -87,25 +87,13 @@ static Elf_Scn *section_named(struct vmlinux *v, const char *name, GElf_Shdr *sh
 /* The GNU build ID as lowercase hex; false if the file has none. */
 static bool build_id(struct vmlinux *v, char *hex, size_t hexlen)
 {
-	for (Elf_Scn *scn = elf_nextscn(v->elf, NULL); scn; scn = elf_nextscn(v->elf, scn)) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		GElf_Nhdr nh;
-		size_t off = 0, name_at, desc_at;
-		while ((off = gelf_getnote(d, off, &nh, &name_at, &desc_at)) > 0) {
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-			    memcmp((const char *)d->d_buf + name_at, "GNU", 4) ||
-			    nh.n_descsz == 0 || nh.n_descsz > BUILD_ID_MAX || hexlen < 2 * nh.n_descsz + 1)
-				continue;
-			const uint8_t *id = (const uint8_t *)d->d_buf + desc_at;
-			for (size_t i = 0; i < nh.n_descsz; i++)
-				snprintf(hex + 2 * i, 3, "%02x", id[i]);
-			return true;
-		}
-	}
-	return false;
+	uint8_t id[BUILD_ID_MAX];
+	size_t n = elf_build_id(v->elf, id, sizeof(id));
+	if (!n || hexlen < 2 * n + 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	return true;
 }
 
 enum dumpfs_status vmlinux_check(const struct machine *m, const char *path, char *why, size_t whylen)

@@ -3,6 +3,7 @@
  *
  *   /mem  /vmcore.elf  /header  /header.json  /stats  [/vmcoreinfo]  [/dmesg]
  *   /cpus/N/{prstatus,qemu,regs}   /notes/NN-OWNER-TYPE
+ *   [/kernel/{symbols,btf}]  [/tasks/PID/...]  [/host/, host_dir.c]
  *
  * Built once at open; the children of a directory are contiguous, so node
  * numbers double as inode numbers and readdir is an index.  Text files are
@@ -179,22 +180,6 @@ static enum dumpfs_status build_elf(struct tree *t)
 	return st;
 }
 
-/* "03-CORE-NT_PRSTATUS": index, owner and type, safe as a file name. */
-static void note_file_name(const struct note *n, size_t i, size_t count, char *out, size_t len)
-{
-	char owner[24];
-	size_t j = 0;
-	for (const char *s = n->name; *s && j + 1 < sizeof(owner); s++)
-		owner[j++] = (*s == '/' || *s < 0x21 || *s > 0x7e) ? '_' : *s;
-	owner[j] = '\0';
-	int width = count > 1000 ? 4 : count > 100 ? 3 : 2;
-	const char *type = !strcmp(n->name, "CORE") && n->type == 1 ? "PRSTATUS" : NULL;
-	if (type)
-		snprintf(out, len, "%0*zu-%s-%s", width, i, owner[0] ? owner : "_", type);
-	else
-		snprintf(out, len, "%0*zu-%s-%u", width, i, owner[0] ? owner : "_", n->type);
-}
-
 enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 {
 	struct tree *t = calloc(1, sizeof(*t));
@@ -236,6 +221,8 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 		if (ok)
 			tasks->populate = tasks_dir_list;
 	}
+	uint32_t host_dir = atomic_load(&t->count);
+	ok = ok && (!in->fmt->host || tree_add_node(t, 0, "host", NODE_DIR));
 
 	uint32_t first_cpu = atomic_load(&t->count);
 	for (size_t c = 0; ok && c < ncpus; c++) {
@@ -262,6 +249,8 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 		ok = tree_add_text(t, kernel_dir, "symbols", render_symbols, 0);
 	if (ok && btf)
 		ok = tree_add_text(t, kernel_dir, "btf", render_btf, 0);
+	if (ok && in->fmt->host)
+		ok = host_dir_add(t, host_dir);
 	return ok ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 }
 

@@ -48,6 +48,7 @@ struct tree {
 	struct view view;
 	struct elf_view *elf;           /* /vmcore.elf built over /mem, or */
 	struct verbatim_space elf_as_is;        /* the input ELF as it is */
+	struct verbatim_space host_core;        /* /host/core: a process core as it is */
 	struct note_set elf_notes;      /* its notes, where they are turned to
 					 * the memory's byte order */
 	struct node *chunks[MAX_NODES / NODE_CHUNK];
@@ -91,5 +92,10 @@ void cores_free(struct core *c);
 
 /* tasks_dir.c: list /tasks (a populate callback). */
 enum dumpfs_status tasks_dir_list(struct tree *t, uint32_t dir);
+
+/* A note's file name in a notes/ directory: "03-CORE-PRSTATUS". */
+void note_file_name(const struct note *n, size_t i, size_t count, char *out, size_t len);
+/* host_dir.c: the children of /host/ (@dir) of a QEMU process core. */
+bool host_dir_add(struct tree *t, uint32_t dir);
 
 #endif /* DUMPFS_TREE_NODES_H */

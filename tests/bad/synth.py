@@ -64,3 +64,12 @@ def expect_read_failure(dumpfs, path, node, words, work):
             raise AssertionError("reading the mounted %s: %s, expected EIO" % (node, e))
     finally:
         subprocess.run(["fusermount3", "-u", mnt], capture_output=True)
+
+
+def refused_at_open(dumpfs, path, words):
+    """`dumpfs info PATH` fails, naming PATH and saying @words; the message."""
+    r = subprocess.run([dumpfs, "info", path], capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    if r.returncode == 0 or words not in err or path not in err:
+        raise AssertionError("exit %d, %r; expected a refusal saying %r" % (r.returncode, err[-300:], words))
+    return err.strip()[:170]

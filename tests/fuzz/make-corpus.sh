@@ -62,6 +62,9 @@ n=$((n + 1))
 "$mkdump" --format elf --pn-xnum "$work/x" > /dev/null
 head -c 65536 "$work/x" > "$out/elf/seed-$n"
 
+# QEMU process cores (ELF, to the elf harness): 24 KiB of guest RAM with a
+# VMCOREINFO page, QEMU's globals, a vCPU; the executable they name is gone.
+python3 "$(dirname "$0")/../bad/qemu_core.py" --seeds "$out/elf"
 # LiME images: two ranges, one not page-aligned.
 python3 "$(dirname "$0")/../bad/lime.py" --seeds "$out/lime"
 # Raw images: a ranges= text, NUL, the image (good, with offsets, and near misses).

@@ -61,6 +61,9 @@ VARIANTS = {
     "elf64": ["--format", "elf", "--excluded", "--qemu-notes"],
     "elf32": ["--format", "elf", "--layout", "32", "--arch", "i386"],
     "elf64-be": ["--format", "elf", "--endian", "be", "--arch", "ppc64", "--excluded"],
+    # the writer's memory as the guest RAM of a QEMU process core
+    # (tests/bad/qemu_core.py writes it; the VGA window is no RAM)
+    "qemu-core": ["--format", "elf", "--ram", "0-159,256-383"],
     "lime": ["--format", "lime"],
     "raw": ["--format", "raw"],
 }
@@ -229,6 +232,40 @@ def elf_spans(b, info):
             spans.append(Span("load %d data" % i, data, data + ph["p_filesz"],
                               lambda off, d=data, p=paddr: {(p + off - d) // PAGE}))
     return spans
+
+
+# ---- QEMU process core ---------------------------------------------------------
+
+def qemu_core_spans(b, ram_vaddr):
+    """A QEMU core's guest RAM is its mapping at @ram_vaddr, guest physical
+    = offset in it below the VGA window and above; everything else (the
+    headers, the notes, QEMU's globals and heap) may decide every page."""
+    phoff, = struct.unpack_from("<Q", b, 32)
+    phent, phnum = struct.unpack_from("<HH", b, 54)
+    spans = [Span("ELF header", 0, 64, const(ALL))]
+    for i in range(phnum):
+        at = phoff + i * phent
+        typ, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", b, at)
+        spans.append(Span("phdr %d" % i, at, at + 24, const(ALL)))
+        spans.append(Span("phdr %d.p_paddr" % i, at + 24, at + 32, const(set())))
+        spans.append(Span("phdr %d.sizes" % i, at + 32, at + 48, const(ALL)))
+        spans.append(Span("phdr %d.p_align" % i, at + 48, at + 56, const(set())))
+        if typ == 1 and vaddr == ram_vaddr:
+            spans.append(Span("guest RAM", off, off + filesz, lambda o, d=off: {(o - d) // PAGE}))
+        elif filesz:
+            spans.append(Span("%s %d data" % ("notes" if typ == 4 else "load", i), off, off + filesz,
+                              const(ALL)))
+    return spans
+
+
+def make_qemu_core(out, mem, work):
+    """The QEMU core of tests/bad/qemu_core.py around @mem, at @out."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bad"))
+    import qemu_core
+    exe = qemu_core.build_exe(work)
+    core = qemu_core.Core(exe, mem, os.path.getsize(mem))
+    core.write(out)
+    return qemu_core.RAM
 
 
 # ---- flattened ---------------------------------------------------------------
@@ -474,7 +511,7 @@ def sample(spans, per_family=SAMPLES_PER_FAMILY):
 
 def run_variant(name, work):
     out = os.path.join(work, "d")
-    subprocess.run([MKDUMP, *VARIANTS[name], "--ram", RAM, out], check=True,
+    subprocess.run([MKDUMP, "--ram", RAM, *VARIANTS[name], out], check=True,
                    stdout=subprocess.DEVNULL)
     info = dict(l.rstrip("\n").split("=", 1) for l in open(out + ".info") if "=" in l)
     nfiles = int(info["files"])
@@ -482,10 +519,14 @@ def run_variant(name, work):
     mem = out + ".mem"
     maxpfn = int(info["max_pfn"])
     ranges = part_ranges(files, info, maxpfn)
+    ram_vaddr = make_qemu_core(out, mem, work) if name == "qemu-core" else None
     opts = ["--ranges", info["raw_ranges"]] if info["format"] == "raw" else []
     t = Totals()
     for k, path in enumerate(files):
-        spans = file_spans(path, info, ranges[k])
+        if ram_vaddr:
+            spans = qemu_core_spans(open(path, "rb").read(), ram_vaddr)
+        else:
+            spans = file_spans(path, info, ranges[k])
         size = os.path.getsize(path)
         case = os.path.join(work, "case%d" % k)
         others = list(files)

@@ -1,0 +1,473 @@
+/*
+ * qemu.c - the guest inside a core of a QEMU process (gdb's gcore of a
+ * hung qemu-system-*, or the kernel's core of one that died): /mem is the
+ * guest's physical memory, read from the host mapping that holds it.
+ *
+ * QEMU keeps guest RAM in RAM blocks (ram_list.blocks: host pointer,
+ * length, id "pc.ram"); on a PC, guest physical memory below the 4 GiB
+ * split is the block's first bytes and memory from 4 GiB on the rest, as
+ * the e820 table QEMU gives the firmware says.  Both are QEMU globals
+ * with dynamic symbols (ram_list, e820_table), found in the executable on
+ * this machine when it is the build that ran (exesyms.c).  Without them
+ * the layout is a guess, and /header says so: the largest anonymous
+ * writable mapping is the RAM, split as the machine type's defaults do.
+ *
+ * The legacy VGA window [0xa0000, 0xc0000) is left out: the guest sees
+ * VGA memory there, not its RAM (and QEMU's own dumps leave it out too).
+ * No QEMU debug information is needed.  The vCPUs' registers come from
+ * QEMU's `cpus` list (qemu_cpus.c), for x86_64 guests.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <elf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/format.h"
+
+#define MAX_BLOCKS 64
+#define MAX_E820 32
+#define MAX_RUNS 8
+#define GiB (1ull << 30)
+#define VGA_START 0xa0000ull
+#define VGA_END 0xc0000ull
+/* QEMU 2.x-9.x: struct RAMList starts with a QemuMutex (48 bytes on
+ * x86_64 Linux) and the MRU block; the list head follows.  RAMBlock:
+ * host at 24, used_length at 48, max_length at 56, idstr[256] at 76, the
+ * list link at 336.  Each block read is checked (its host pointer must
+ * start a mapping of the core), so another layout is refused, not used. */
+#define RAMLIST_BLOCKS 56
+#define BLOCK_HOST 24
+#define BLOCK_USED 48
+#define BLOCK_MAX 56
+#define BLOCK_IDSTR 76
+#define BLOCK_NEXT 336
+#define BLOCK_SIZE 344
+#define E820_ENTRY 20
+#define E820_RAM 1
+
+static const struct format_ops qemu_ops;
+
+struct ram_block {
+	uint64_t host, used;
+	char id[64];
+};
+
+/* Guest physical [paddr, paddr + len) is the RAM block's bytes at @offset. */
+struct guest_run {
+	uint64_t paddr, len, offset;
+};
+
+struct qemu_core {
+	struct process_core pc;
+	const struct host_map *exe;
+	const char *target;             /* "x86_64", from the binary's name */
+	struct ram_block blocks[MAX_BLOCKS];
+	size_t nblocks;
+	struct ram_block ram;           /* the guest's RAM */
+	struct guest_run runs[MAX_RUNS];
+	size_t nruns;
+	bool guessed;                   /* the layout is the defaults' */
+	char symbols_why[200];          /* why QEMU's symbols were not used */
+	char vcpus[200];                /* where the vCPU registers came from, or why none */
+	size_t nvcpus;
+	char ram_origin[160], layout_origin[200];
+	struct segments segs;
+	size_t unreadable_runs;         /* parts of the RAM the core lacks */
+};
+
+/* ---- which process, which guest ---------------------------------------- */
+
+/* The executable: the mapping at file offset 0 of a file named like the
+ * command (pr_fname is its first 15 bytes). */
+static const struct host_map *find_exe(const struct process_core *pc)
+{
+	for (size_t i = 0; i < pc->nmaps; i++) {
+		const struct host_map *m = &pc->maps[i];
+		if (!m->file || m->file_offset)
+			continue;
+		const char *base = strrchr(m->file, '/');
+		base = base ? base + 1 : m->file;
+		if (pc->fname[0] && !strncmp(base, pc->fname, strlen(pc->fname)))
+			return m;
+	}
+	return NULL;
+}
+
+/* The guest architecture of qemu-system-TARGET; NULL if dumpfs does not
+ * know its machines' memory maps. */
+static const char *pc_target(const char *name, uint16_t *em)
+{
+	static const struct { const char *prefix, *target; uint16_t em; } targets[] = {
+		{ "qemu-system-x86_64", "x86_64", 62 },
+		{ "qemu-system-x86", "x86_64", 62 },    /* pr_fname cuts at 15 */
+		{ "qemu-system-i386", "i386", 3 },
+	};
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix))) {
+			*em = targets[i].em;
+			return targets[i].target;
+		}
+	return NULL;
+}
+
+static enum dumpfs_status identify(struct format *f, struct qemu_core *q)
+{
+	const struct process_core *pc = &q->pc;
+	const char *path = f->files[0].path;
+	if (strncmp(pc->fname, "qemu-system-", 12))
+		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED, "%s: offset 0: a core of process %u (%s), "
+				 "not a QEMU process core (dumpfs reads the guest of qemu-system-* cores)",
+				 path, pc->pid, pc->fname[0] ? pc->fname : "no NT_PRPSINFO name");
+	q->exe = find_exe(pc);
+	const char *base = pc->fname;
+	if (q->exe) {
+		base = strrchr(q->exe->file, '/');
+		base = base ? base + 1 : q->exe->file;
+	}
+	q->target = pc_target(base, &f->elf_machine);
+	if (!q->target)
+		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED, "%s: offset 0: a core of %s: dumpfs reads "
+				 "the guests of x86 PC machines (qemu-system-x86_64, qemu-system-i386) only",
+				 path, base);
+	f->machine_origin = "the QEMU binary's name";
+	return DUMPFS_OK;
+}
+
+/* ---- QEMU's RAM blocks -------------------------------------------------- */
+
+static bool read_u64(const struct format *f, const struct qemu_core *q, uint64_t addr, uint64_t *v)
+{
+	return pcore_read_u64(&q->pc, &f->files[0], f->endian, addr, v);
+}
+
+/* One RAMBlock at @addr, if it reads as one: an id, and a host pointer
+ * that starts a mapping the RAM fits in. */
+static bool read_block(const struct format *f, const struct qemu_core *q, uint64_t addr,
+		       struct ram_block *b, uint64_t *next)
+{
+	uint8_t raw[BLOCK_SIZE];
+	if (!pcore_read(&q->pc, &f->files[0], raw, sizeof(raw), addr))
+		return false;
+	b->host = get64(f->endian, raw + BLOCK_HOST);
+	b->used = get64(f->endian, raw + BLOCK_USED);
+	uint64_t max = get64(f->endian, raw + BLOCK_MAX);
+	*next = get64(f->endian, raw + BLOCK_NEXT);
+	const char *id = (const char *)raw + BLOCK_IDSTR;
+	size_t idlen = strnlen(id, 256);
+	const struct host_map *m = pcore_map_at(&q->pc, b->host);
+	if (idlen == 0 || idlen == 256 || !m || m->start != b->host || !b->used || b->used > max ||
+	    b->used > m->end - m->start)
+		return false;
+	for (size_t i = 0; i < idlen; i++)
+		if (id[i] < 0x20 || id[i] > 0x7e)
+			return false;
+	snprintf(b->id, sizeof(b->id), "%.*s", (int)idlen, id);
+	return true;
+}
+
+static bool read_ram_list(const struct format *f, struct qemu_core *q, uint64_t ram_list)
+{
+	uint64_t at;
+	if (!read_u64(f, q, ram_list + RAMLIST_BLOCKS, &at))
+		return false;
+	while (at && q->nblocks < MAX_BLOCKS) {
+		if (!read_block(f, q, at, &q->blocks[q->nblocks], &at))
+			return false;
+		q->nblocks++;
+	}
+	return q->nblocks && !at;
+}
+
+/* No symbols: the largest anonymous, writable, not executable mapping
+ * (TCG's code buffer is executable; VGA memory and the firmware are far
+ * smaller than any guest's RAM). */
+static bool guess_ram(const struct qemu_core *q, struct ram_block *b)
+{
+	const struct host_map *best = NULL;
+	for (size_t i = 0; i < q->pc.nmaps; i++) {
+		const struct host_map *m = &q->pc.maps[i];
+		if (!m->file && (m->flags & PF_W) && !(m->flags & PF_X) &&
+		    (!best || m->end - m->start > best->end - best->start))
+			best = m;
+	}
+	if (!best)
+		return false;
+	*b = (struct ram_block){ .host = best->start, .used = best->end - best->start };
+	snprintf(b->id, sizeof(b->id), "(largest anonymous mapping)");
+	return true;
+}
+
+/* ---- the guest's physical layout ---------------------------------------- */
+
+static bool add_run(struct qemu_core *q, uint64_t paddr, uint64_t len, uint64_t offset)
+{
+	if (!len)
+		return true;
+	if (q->nruns == MAX_RUNS)
+		return false;
+	q->runs[q->nruns++] = (struct guest_run){ paddr, len, offset };
+	return true;
+}
+
+/* RAM from guest physical 0 for @low bytes, the rest from 4 GiB, leaving
+ * out the VGA window. */
+static bool split_layout(struct qemu_core *q, uint64_t low)
+{
+	uint64_t size = q->ram.used;
+	q->nruns = 0;
+	if (low > VGA_END)
+		return add_run(q, 0, VGA_START, 0) && add_run(q, VGA_END, low - VGA_END, VGA_END) &&
+		       add_run(q, 4 * GiB, size - low, low);
+	return add_run(q, 0, low < VGA_START ? low : VGA_START, 0) && add_run(q, 4 * GiB, size - low, low);
+}
+
+/* QEMU's e820 table for the firmware: its RAM entries, in order, are the
+ * block's bytes in order; they must add up to the block. */
+static bool layout_from_e820(const struct format *f, struct qemu_core *q, uint64_t e820_table)
+{
+	static const struct endian le = { false };
+	uint64_t table, low = 0, seen = 0;
+	uint8_t e[E820_ENTRY];
+	bool split = false;
+	if (!read_u64(f, q, e820_table, &table) || !table)
+		return false;
+	for (unsigned i = 0; i < MAX_E820 && seen < q->ram.used; i++) {
+		if (!pcore_read(&q->pc, &f->files[0], e, sizeof(e), table + i * E820_ENTRY))
+			return false;
+		uint64_t addr = get64(le, e), len = get64(le, e + 8);
+		uint32_t type = get32(le, e + 16);
+		if (type != E820_RAM)
+			continue;
+		if (len > q->ram.used - seen)
+			return false;
+		if (seen == 0 && addr == 0)
+			low = len;
+		else if (seen == low && addr == 4 * GiB && !split)
+			split = true;
+		else
+			return false;   /* not the PC's shape: below 4 GiB, then above */
+		seen += len;
+	}
+	if (seen != q->ram.used || low > 4 * GiB)
+		return false;
+	snprintf(q->layout_origin, sizeof(q->layout_origin),
+		 "QEMU's e820 table for the firmware (e820_table at %#" PRIx64 ")", table);
+	return split_layout(q, low);
+}
+
+/* QEMU's defaults: q35 puts 2 GiB below 4 GiB once RAM reaches 2.75 GiB;
+ * i440fx ("pc") 3 GiB once it reaches 3.5 GiB. */
+static void guess_layout(struct qemu_core *q)
+{
+	bool q35 = strstr(q->pc.psargs, "q35") != NULL;
+	uint64_t size = q->ram.used, low;
+	if (q35)
+		low = size >= 0xb0000000ull ? 2 * GiB : size;
+	else
+		low = size >= 0xe0000000ull ? 3 * GiB : size;
+	q->guessed = true;
+	snprintf(q->layout_origin, sizeof(q->layout_origin),
+		 "a guess: QEMU %s's default split (%s the command line's first 80 bytes name q35)",
+		 q35 ? "q35" : "i440fx", q35 ? "as" : "unless");
+	split_layout(q, low);
+}
+
+static void find_layout(struct format *f, struct qemu_core *q)
+{
+	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
+	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
+					       sizeof(q->symbols_why));
+	if (have_syms && syms[2].found && f->elf_machine == 62)
+		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, q->vcpus, sizeof(q->vcpus));
+	else
+		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", have_syms ? "no cpus symbol, or not an "
+			 "x86_64 guest" : "QEMU's symbols are not used");
+	if (!q->exe)
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
+	else if (have_syms && !syms[0].found)
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "%s exports no ram_list", q->exe->file);
+	if (have_syms && syms[0].found && !read_ram_list(f, q, syms[0].addr)) {
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "ram_list at %#" PRIx64 " does not read as "
+			 "QEMU's list of RAM blocks", syms[0].addr);
+		q->nblocks = 0;
+	}
+	for (size_t i = 0; i < q->nblocks; i++)
+		if (!strcmp(q->blocks[i].id, "pc.ram")) {
+			q->ram = q->blocks[i];
+			snprintf(q->ram_origin, sizeof(q->ram_origin), "QEMU's RAM block \"pc.ram\" (ram_list)");
+		}
+	if (!q->ram.used && guess_ram(q, &q->ram))
+		snprintf(q->ram_origin, sizeof(q->ram_origin), "a guess: the largest anonymous writable mapping%s",
+			 q->nblocks ? " (no block \"pc.ram\" in ram_list)" : "");
+	if (!q->ram.used)
+		return;
+	if (!(syms[1].found && q->nblocks && layout_from_e820(f, q, syms[1].addr)))
+		guess_layout(q);
+}
+
+/* The segments of the runs: each part of a run that a mapping of the core
+ * holds; parts it lacks are holes. */
+static enum dumpfs_status build_segments(struct qemu_core *q)
+{
+	size_t cap = 0;
+	for (size_t r = 0; r < q->nruns; r++) {
+		const struct guest_run *run = &q->runs[r];
+		uint64_t host = q->ram.host + run->offset, end = host + run->len;
+		while (host < end) {
+			const struct host_map *m = pcore_map_at(&q->pc, host);
+			if (!m) {
+				q->unreadable_runs++;
+				/* skip to the next mapping, or the run's end */
+				size_t i = 0;
+				while (i < q->pc.nmaps && q->pc.maps[i].start <= host)
+					i++;
+				host = i < q->pc.nmaps && q->pc.maps[i].start < end ? q->pc.maps[i].start : end;
+				continue;
+			}
+			uint64_t stop = m->end < end ? m->end : end, in = host - m->start;
+			if (q->segs.count == cap) {
+				cap = cap ? cap * 2 : 8;
+				struct segment *n = realloc(q->segs.list, cap * sizeof(*n));
+				if (!n)
+					return DUMPFS_ERR_NOMEM;
+				q->segs.list = n;
+			}
+			uint64_t len = stop - host, filesz = m->filesz > in ? m->filesz - in : 0;
+			q->segs.list[q->segs.count++] = (struct segment){
+				.paddr = run->paddr + (host - q->ram.host - run->offset), .memsz = len,
+				.filesz = filesz < len ? filesz : len, .offset = m->offset + in, .vaddr = host };
+			host = stop;
+		}
+	}
+	return DUMPFS_OK;
+}
+
+static void warn_truncated(struct format *f, const struct qemu_core *q)
+{
+	const struct source *src = &f->files[0];
+	for (size_t i = 0; i < q->segs.count; i++) {
+		const struct segment *s = &q->segs.list[i];
+		if (s->offset + s->filesz > src->size) {
+			uint64_t cut = src->size > s->offset ? src->size - s->offset : 0;
+			diag_warn(f->diag, "%s: offset %" PRIu64 ": the guest's RAM is cut short here: guest "
+				  "physical %#" PRIx64 " onward reads as I/O errors", src->path, src->size,
+				  s->paddr + cut);
+			return;
+		}
+	}
+}
+
+enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_t nmaps, bool sections)
+{
+	struct qemu_core *q = calloc(1, sizeof(*q));
+	if (!q) {
+		free(maps);
+		return DUMPFS_ERR_NOMEM;
+	}
+	f->priv = q;
+	f->ops = &qemu_ops;
+	f->name = "QEMU process core";
+	f->elf_passthrough = false;
+	f->memory_only = true;
+	f->host = &q->pc;
+	enum dumpfs_status st = pcore_open(&q->pc, f, maps, nmaps, sections);
+	if (st == DUMPFS_OK)
+		st = identify(f, q);
+	if (st != DUMPFS_OK)
+		return st;
+	f->producer = q->pc.has_sections ? "gdb gcore" : "the kernel's core dump";
+	st = format_set_page_size(f, 4096, 0, "page size");
+	if (st != DUMPFS_OK)
+		return st;
+	find_layout(f, q);
+	if (!q->ram.used)
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset 0: no mapping of the QEMU process "
+				 "holds guest RAM (no anonymous writable mapping)", f->files[0].path);
+	st = build_segments(q);
+	if (st == DUMPFS_OK && !q->segs.count)
+		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset 0: the core holds none of the "
+				 "guest's RAM", f->files[0].path);
+	if (st == DUMPFS_OK) {
+		warn_truncated(f, q);
+		st = segments_memory_map(f, &q->segs);
+	}
+	return st;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static enum dumpfs_status qemu_read_page(struct format *f, uint64_t pfn, void *buf)
+{
+	const struct qemu_core *q = f->priv;
+	return segments_read_page(f, &q->segs, pfn, buf);
+}
+
+static bool qemu_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
+{
+	const struct qemu_core *q = f->priv;
+	return segments_extent(f, &q->segs, paddr, len, e);
+}
+
+static uint64_t qemu_find_pfn(struct format *f, uint64_t pfn, bool dumped)
+{
+	const struct qemu_core *q = f->priv;
+	return segments_find_pfn(f, &q->segs, pfn, dumped);
+}
+
+static void qemu_census(struct format *f, struct census *c)
+{
+	const struct qemu_core *q = f->priv;
+	segments_census(f, &q->segs, c);
+}
+
+static void qemu_describe(struct format *f, struct strbuf *sb)
+{
+	const struct qemu_core *q = f->priv;
+	sb_printf(sb, "qemu_process: %u (%s)\n", q->pc.pid, q->pc.fname);
+	sb_printf(sb, "qemu_command: %s\n", q->pc.psargs);
+	sb_printf(sb, "qemu_binary: %s\n", q->exe ? q->exe->file : "(not named in the core)");
+	sb_printf(sb, "qemu_symbols: %s\n", q->symbols_why[0] ? q->symbols_why : "used (ram_list, e820_table)");
+	for (size_t i = 0; i < q->nblocks; i++)
+		sb_printf(sb, "  ram_block %s: %" PRIu64 " bytes at host %#" PRIx64 "\n", q->blocks[i].id,
+			  q->blocks[i].used, q->blocks[i].host);
+	sb_printf(sb, "guest_ram_block: %s, %" PRIu64 " bytes at host %#" PRIx64 "\n", q->ram.id, q->ram.used,
+		  q->ram.host);
+	sb_printf(sb, "guest_ram_origin: %s\n", q->ram_origin);
+	sb_printf(sb, "guest_layout:");
+	for (size_t i = 0; i < q->nruns; i++)
+		sb_printf(sb, " %#" PRIx64 "-%#" PRIx64 "@%#" PRIx64, q->runs[i].paddr,
+			  q->runs[i].paddr + q->runs[i].len - 1, q->runs[i].offset);
+	sb_printf(sb, " (guest physical ranges @ offsets in the block)\n");
+	sb_printf(sb, "layout_origin: %s\n", q->layout_origin);
+	if (q->unreadable_runs)
+		sb_printf(sb, "guest_ram_missing: parts of the block lie in no mapping of the core\n");
+	if (q->nvcpus)
+		sb_printf(sb, "cpu_registers: %s\n", q->vcpus);
+	else
+		sb_printf(sb, "cpu_registers: %s (the active tasks' backtraces are unavailable in crash)\n",
+			  q->vcpus);
+}
+
+static void qemu_close(struct format *f)
+{
+	struct qemu_core *q = f->priv;
+	if (!q)
+		return;
+	pcore_free(&q->pc);
+	free(q->segs.list);
+	free(q);
+	f->priv = NULL;
+	f->host = NULL;
+}
+
+static const struct format_ops qemu_ops = {
+	.name = "qemu-core",
+	.read_page = qemu_read_page,
+	.extent = qemu_extent,
+	.find_pfn = qemu_find_pfn,
+	.census = qemu_census,
+	.describe = qemu_describe,
+	.close = qemu_close,
+};
