@@ -26,7 +26,8 @@ static enum dumpfs_status probe(struct format *f)
 				 "%s: offset 0: %s file holds no kdump, ELF dump or LiME image",
 				 src->path, src->ops->wrapper);
 	return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
-			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature)",
+			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature; "
+			 "a raw memory image is read as FILE@ADDRESS or with -o ranges=)",
 			 src->path);
 }
 

@@ -24,7 +24,8 @@ offset, what was wrong) and nothing served:
 
   overlap, backwards, past-file, longer-file, bad-syntax, empty-range,
   bad-address, huge-address, address-overflow, files-overlap,
-  mixed-set, both-placements
+  mixed-set, both-placements, and not-placed (the image without either:
+  probed, and the message says how a raw image is read)
 """
 import os
 import subprocess
@@ -221,6 +222,9 @@ def bad_cases(dumpfs, image, piece, work):
             "%s: no @ADDRESS, beside raw images that have one: every raw image needs its address" % image, 2)),
         ("both-placements", lambda: refused(dumpfs, ["--ranges", RANGES_OPT, piece + "@0"],
             "%s: a raw image is placed by FILE@ADDRESS or by ranges, not both" % piece)),
+        ("not-placed", lambda: refused(dumpfs, [image],
+            "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature; "
+            "a raw memory image is read as FILE@ADDRESS or with -o ranges=)" % image)),
     ]
 
 
