@@ -124,10 +124,13 @@ static int add_raw_image(struct dump_files *df, const char *arg, const char *ite
 	return 0;
 }
 
-/* A name that is no file and has an @: raw images, comma-separated. */
+/* A name that is no file and has an @ in its last component: raw images,
+ * comma-separated (an @ in a directory's name, /home/a@b/dump, is no
+ * address). */
 static bool names_raw_images(const char *arg)
 {
-	return strchr(arg, '@') && access(arg, F_OK) != 0;
+	const char *at = strrchr(arg, '@');
+	return at && !strchr(at, '/') && access(arg, F_OK) != 0;
 }
 
 static int add_raw_images(struct dump_files *df, const char *arg)
