@@ -76,20 +76,23 @@ static bool looks_like_note(const struct machine *m, const uint8_t *p)
 	       !memcmp(p + 12, NOTE_NAME, sizeof(NOTE_NAME)) && !memcmp(p + DESC_OFF, "OSRELEASE=", 10);
 }
 
-/* Page starts of the data of /mem, read a chunk at a time (a read of many
- * pages is batched below); a page that cannot be read is stepped over. */
-static char *search(const struct machine *m, uint64_t *where, size_t *len)
+/* Page starts of the data of /mem in [@from, @to), read a chunk at a time
+ * (a read of many pages is batched below); a page that cannot be read is
+ * stepped over.  @scanned and @unreadable carry the bounds across calls. */
+static char *search_range(const struct machine *m, uint64_t from, uint64_t to, uint64_t *where,
+			  size_t *len, uint64_t *scanned, uint64_t *unreadable)
 {
 	enum { CHUNK = 64 * 1024 };
 	uint8_t *buf = malloc(CHUNK);
-	uint64_t scanned = 0, unreadable = 0;
 	char *text = NULL;
 
-	for (uint64_t at = space_next(m->phys, 0, true); buf && !text && at < m->phys->size &&
-	     scanned < SEARCH_MAX && unreadable < SEARCH_MAX_UNREADABLE; at = space_next(m->phys, at, true)) {
+	for (uint64_t at = space_next(m->phys, from, true); buf && !text && at < to &&
+	     *scanned < SEARCH_MAX && *unreadable < SEARCH_MAX_UNREADABLE; at = space_next(m->phys, at, true)) {
 		at = (at + STEP - 1) & ~(STEP - 1);
 		uint64_t hole = space_next(m->phys, at, false);
-		size_t want = hole - at < CHUNK ? (size_t)(hole - at) : CHUNK;
+		if (hole > to)
+			hole = to;
+		size_t want = hole > at ? (hole - at < CHUNK ? (size_t)(hole - at) : CHUNK) : 0;
 		ssize_t got = want ? space_read(m->phys, buf, want, at) : 0;
 		size_t n = got > 0 ? (size_t)got : 0;
 		for (size_t i = 0; !text && i + DESC_OFF + 10 <= n; i += STEP)
@@ -97,11 +100,28 @@ static char *search(const struct machine *m, uint64_t *where, size_t *len)
 				*where = at + i;
 		/* past what was read, and past a page that could not be */
 		uint64_t next = at + ((n + STEP - 1) & ~(STEP - 1)) + (n < want ? STEP : 0);
-		unreadable += n < want;
-		scanned += next - at;
+		*unreadable += n < want;
+		*scanned += next - at;
 		at = next;
 	}
 	free(buf);
+	return text;
+}
+
+/* From 4 GiB first where memory goes past it: GFP_KERNEL pages, the note's
+ * among them, come from the highest zone, which starts there on x86_64 (a
+ * 4.5 GiB guest keeps it 8 MiB past 4 GiB, after 3 GiB of data below);
+ * then from 0. */
+static char *search(const struct machine *m, uint64_t *where, size_t *len)
+{
+	const uint64_t high = 4ull << 30;
+	uint64_t scanned = 0, unreadable = 0;
+	char *text = NULL;
+	if (m->phys->size > high)
+		text = search_range(m, high, m->phys->size, where, len, &scanned, &unreadable);
+	if (!text)
+		text = search_range(m, 0, m->phys->size < high ? m->phys->size : high, where, len, &scanned,
+				    &unreadable);
 	return text;
 }
 

@@ -12,7 +12,8 @@
  *   qemu.c      the guest inside a QEMU process core, over pcore.c (a
  *               process's core: mappings, notes, reads at its addresses)
  *               and exesyms.c (its executable's dynamic symbols)
- *   segments.c  reads of memory stored as runs of file bytes (elf.c, lime.c, raw.c)
+ *   segments.c  reads of memory stored as runs of file bytes (elf.c, lime.c,
+ *               raw.c, qemu.c)
  *   notes.c     ELF notes and VMCOREINFO
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -311,11 +312,6 @@ enum dumpfs_status raw_open(struct format *f, const struct raw_layout *raw);
 /* A number as raw layouts write addresses (hex after 0x, else decimal,
  * below 2^64) at *@text, which then points past it; false if none. */
 bool raw_parse_number(const char **text, uint64_t *out);
-/* qemu_cpus.c: the vCPUs on QEMU's list at @cpus_head, appended to
- * f->notes as dump-guest-memory writes them (x86_64 guests); their count,
- * 0 if none could be read; @why says which, or why not. */
-size_t qemu_vcpu_notes(struct format *f, const struct process_core *pc, uint64_t cpus_head,
-		       char *why, size_t whylen);
 /* elf.c hands a process core (@maps: its PT_LOADs, owned; @sections: the
  * file has section headers, as gdb writes them) to qemu.c. */
 enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_t nmaps, bool sections);

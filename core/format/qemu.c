@@ -4,18 +4,13 @@
  * guest's physical memory, read from the host mapping that holds it.
  *
  * QEMU keeps guest RAM in RAM blocks (ram_list.blocks: host pointer,
- * length, id "pc.ram"); on a PC, guest physical memory below the 4 GiB
- * split is the block's first bytes and memory from 4 GiB on the rest, as
- * the e820 table QEMU gives the firmware says.  Both are QEMU globals
- * with dynamic symbols (ram_list, e820_table), found in the executable on
- * this machine when it is the build that ran (exesyms.c).  Without them
- * the layout is a guess, and /header says so: the largest anonymous
- * writable mapping is the RAM, split as the machine type's defaults do.
- *
- * The legacy VGA window [0xa0000, 0xc0000) is left out: the guest sees
- * VGA memory there, not its RAM (and QEMU's own dumps leave it out too).
- * No QEMU debug information is needed.  The vCPUs' registers come from
- * QEMU's `cpus` list (qemu_cpus.c), for x86_64 guests.
+ * length, an id: "pc.ram" for -m on a PC); where the machine puts the
+ * block in guest physical memory is qemu_layout.c's.  ram_list (and the
+ * PC's e820_table) are QEMU globals with dynamic symbols, found in the
+ * executable on this machine when it is the build that ran (exesyms.c).
+ * Without them the RAM is a guess, and /header says so: the largest
+ * anonymous writable mapping.  No QEMU debug information is needed.  The
+ * vCPUs' registers come from QEMU's `cpus` list (qemu_cpus.c).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <elf.h>
@@ -24,14 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/format.h"
+#include "format/qemu.h"
 
-#define MAX_BLOCKS 64
-#define MAX_E820 32
-#define MAX_RUNS 8
-#define GiB (1ull << 30)
-#define VGA_START 0xa0000ull
-#define VGA_END 0xc0000ull
 /* QEMU 2.x-9.x: struct RAMList starts with a QemuMutex (48 bytes on
  * x86_64 Linux) and the MRU block; the list head follows.  RAMBlock:
  * host at 24, used_length at 48, max_length at 56, idstr[256] at 76, the
@@ -44,38 +33,8 @@
 #define BLOCK_IDSTR 76
 #define BLOCK_NEXT 336
 #define BLOCK_SIZE 344
-#define E820_ENTRY 20
-#define E820_RAM 1
 
 static const struct format_ops qemu_ops;
-
-struct ram_block {
-	uint64_t host, used;
-	char id[64];
-};
-
-/* Guest physical [paddr, paddr + len) is the RAM block's bytes at @offset. */
-struct guest_run {
-	uint64_t paddr, len, offset;
-};
-
-struct qemu_core {
-	struct process_core pc;
-	const struct host_map *exe;
-	const char *target;             /* "x86_64", from the binary's name */
-	struct ram_block blocks[MAX_BLOCKS];
-	size_t nblocks;
-	struct ram_block ram;           /* the guest's RAM */
-	struct guest_run runs[MAX_RUNS];
-	size_t nruns;
-	bool guessed;                   /* the layout is the defaults' */
-	char symbols_why[200];          /* why QEMU's symbols were not used */
-	char vcpus[200];                /* where the vCPU registers came from, or why none */
-	size_t nvcpus;
-	char ram_origin[160], layout_origin[200];
-	struct segments segs;
-	size_t unreadable_runs;         /* parts of the RAM the core lacks */
-};
 
 /* ---- which process, which guest ---------------------------------------- */
 
@@ -95,20 +54,17 @@ static const struct host_map *find_exe(const struct process_core *pc)
 	return NULL;
 }
 
-/* The guest architecture of qemu-system-TARGET; NULL if dumpfs does not
- * know its machines' memory maps. */
-static const char *pc_target(const char *name, uint16_t *em)
+/* The QEMU binaries whose machines' memory maps dumpfs knows. */
+static const struct qemu_target *find_target(const char *name)
 {
-	static const struct { const char *prefix, *target; uint16_t em; } targets[] = {
-		{ "qemu-system-x86_64", "x86_64", 62 },
-		{ "qemu-system-x86", "x86_64", 62 },    /* pr_fname cuts at 15 */
-		{ "qemu-system-i386", "i386", 3 },
+	static const struct qemu_target targets[] = {
+		{ "qemu-system-x86_64", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout },
+		{ "qemu-system-x86", EM_X86_64, "pc.ram", &qemu_x86_64_vcpu, qemu_pc_layout }, /* pr_fname cuts at 15 */
+		{ "qemu-system-i386", EM_386, "pc.ram", NULL, qemu_pc_layout },
 	};
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix))) {
-			*em = targets[i].em;
-			return targets[i].target;
-		}
+		if (!strncmp(name, targets[i].prefix, strlen(targets[i].prefix)))
+			return &targets[i];
 	return NULL;
 }
 
@@ -126,11 +82,12 @@ static enum dumpfs_status identify(struct format *f, struct qemu_core *q)
 		base = strrchr(q->exe->file, '/');
 		base = base ? base + 1 : q->exe->file;
 	}
-	q->target = pc_target(base, &f->elf_machine);
+	q->target = find_target(base);
 	if (!q->target)
 		return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED, "%s: offset 0: a core of %s: dumpfs reads "
 				 "the guests of x86 PC machines (qemu-system-x86_64, qemu-system-i386) only",
 				 path, base);
+	f->elf_machine = q->target->em;
 	f->machine_origin = "the QEMU binary's name";
 	return DUMPFS_OK;
 }
@@ -172,7 +129,7 @@ static bool read_ram_list(const struct format *f, struct qemu_core *q, uint64_t 
 	uint64_t at;
 	if (!read_u64(f, q, ram_list + RAMLIST_BLOCKS, &at))
 		return false;
-	while (at && q->nblocks < MAX_BLOCKS) {
+	while (at && q->nblocks < QEMU_MAX_BLOCKS) {
 		if (!read_block(f, q, at, &q->blocks[q->nblocks], &at))
 			return false;
 		q->nblocks++;
@@ -199,91 +156,25 @@ static bool guess_ram(const struct qemu_core *q, struct ram_block *b)
 	return true;
 }
 
-/* ---- the guest's physical layout ---------------------------------------- */
-
-static bool add_run(struct qemu_core *q, uint64_t paddr, uint64_t len, uint64_t offset)
-{
-	if (!len)
-		return true;
-	if (q->nruns == MAX_RUNS)
-		return false;
-	q->runs[q->nruns++] = (struct guest_run){ paddr, len, offset };
-	return true;
-}
-
-/* RAM from guest physical 0 for @low bytes, the rest from 4 GiB, leaving
- * out the VGA window. */
-static bool split_layout(struct qemu_core *q, uint64_t low)
-{
-	uint64_t size = q->ram.used;
-	q->nruns = 0;
-	if (low > VGA_END)
-		return add_run(q, 0, VGA_START, 0) && add_run(q, VGA_END, low - VGA_END, VGA_END) &&
-		       add_run(q, 4 * GiB, size - low, low);
-	return add_run(q, 0, low < VGA_START ? low : VGA_START, 0) && add_run(q, 4 * GiB, size - low, low);
-}
-
-/* QEMU's e820 table for the firmware: its RAM entries, in order, are the
- * block's bytes in order; they must add up to the block. */
-static bool layout_from_e820(const struct format *f, struct qemu_core *q, uint64_t e820_table)
-{
-	static const struct endian le = { false };
-	uint64_t table, low = 0, seen = 0;
-	uint8_t e[E820_ENTRY];
-	bool split = false;
-	if (!read_u64(f, q, e820_table, &table) || !table)
-		return false;
-	for (unsigned i = 0; i < MAX_E820 && seen < q->ram.used; i++) {
-		if (!pcore_read(&q->pc, &f->files[0], e, sizeof(e), table + i * E820_ENTRY))
-			return false;
-		uint64_t addr = get64(le, e), len = get64(le, e + 8);
-		uint32_t type = get32(le, e + 16);
-		if (type != E820_RAM)
-			continue;
-		if (len > q->ram.used - seen)
-			return false;
-		if (seen == 0 && addr == 0)
-			low = len;
-		else if (seen == low && addr == 4 * GiB && !split)
-			split = true;
-		else
-			return false;   /* not the PC's shape: below 4 GiB, then above */
-		seen += len;
-	}
-	if (seen != q->ram.used || low > 4 * GiB)
-		return false;
-	snprintf(q->layout_origin, sizeof(q->layout_origin),
-		 "QEMU's e820 table for the firmware (e820_table at %#" PRIx64 ")", table);
-	return split_layout(q, low);
-}
-
-/* QEMU's defaults: q35 puts 2 GiB below 4 GiB once RAM reaches 2.75 GiB;
- * i440fx ("pc") 3 GiB once it reaches 3.5 GiB. */
-static void guess_layout(struct qemu_core *q)
-{
-	bool q35 = strstr(q->pc.psargs, "q35") != NULL;
-	uint64_t size = q->ram.used, low;
-	if (q35)
-		low = size >= 0xb0000000ull ? 2 * GiB : size;
-	else
-		low = size >= 0xe0000000ull ? 3 * GiB : size;
-	q->guessed = true;
-	snprintf(q->layout_origin, sizeof(q->layout_origin),
-		 "a guess: QEMU %s's default split (%s the command line's first 80 bytes name q35)",
-		 q35 ? "q35" : "i440fx", q35 ? "as" : "unless");
-	split_layout(q, low);
-}
-
 static void find_layout(struct format *f, struct qemu_core *q)
 {
 	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
 	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
 					       sizeof(q->symbols_why));
-	if (have_syms && syms[2].found && f->elf_machine == 62)
-		q->nvcpus = qemu_vcpu_notes(f, &q->pc, syms[2].addr, q->vcpus, sizeof(q->vcpus));
-	else
-		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", have_syms ? "no cpus symbol, or not an "
-			 "x86_64 guest" : "QEMU's symbols are not used");
+	if (have_syms && syms[2].found && q->target->vcpu) {
+		enum vcpu_mode mode;
+		q->nvcpus = qemu_vcpu_notes(f, &q->pc, q->target->vcpu, syms[2].addr, &mode, q->vcpus,
+					    sizeof(q->vcpus));
+		/* qemu-system-x86_64 runs 32-bit guests too: vCPU 0's mode tells */
+		if (mode == VCPU_32BIT && f->elf_machine == EM_X86_64) {
+			f->elf_machine = EM_386;
+			f->machine_origin = "vCPU 0, not in long mode";
+		} else if (mode == VCPU_64BIT && f->elf_machine == EM_X86_64) {
+			f->machine_origin = "vCPU 0, in long mode";
+		}
+	} else
+		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", !have_syms ? "QEMU's symbols are not used" :
+			 q->target->vcpu ? "QEMU exports no cpus" : "vCPUs of this target are not read");
 	if (!q->exe)
 		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
 	else if (have_syms && !syms[0].found)
@@ -293,18 +184,17 @@ static void find_layout(struct format *f, struct qemu_core *q)
 			 "QEMU's list of RAM blocks", syms[0].addr);
 		q->nblocks = 0;
 	}
+	const char *id = q->target->ram_id;
 	for (size_t i = 0; i < q->nblocks; i++)
-		if (!strcmp(q->blocks[i].id, "pc.ram")) {
+		if (!strcmp(q->blocks[i].id, id)) {
 			q->ram = q->blocks[i];
-			snprintf(q->ram_origin, sizeof(q->ram_origin), "QEMU's RAM block \"pc.ram\" (ram_list)");
+			snprintf(q->ram_origin, sizeof(q->ram_origin), "QEMU's RAM block \"%s\" (ram_list)", id);
 		}
 	if (!q->ram.used && guess_ram(q, &q->ram))
 		snprintf(q->ram_origin, sizeof(q->ram_origin), "a guess: the largest anonymous writable mapping%s",
-			 q->nblocks ? " (no block \"pc.ram\" in ram_list)" : "");
-	if (!q->ram.used)
-		return;
-	if (!(syms[1].found && q->nblocks && layout_from_e820(f, q, syms[1].addr)))
-		guess_layout(q);
+			 q->nblocks ? " (no such block in ram_list)" : "");
+	if (q->ram.used)
+		q->target->layout(f, q, syms[1].found && q->nblocks ? syms[1].addr : 0);
 }
 
 /* The segments of the runs: each part of a run that a mapping of the core

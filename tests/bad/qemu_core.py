@@ -14,6 +14,7 @@ are tested by tests/real/qemu_core.py; these vary what a real one cannot:
                  ram_list's "pc.ram" and the layout from e820_table
   registers      a vCPU on `cpus` becomes /cpus/0's NT_PRSTATUS and QEMU
                  note with the registers its CPUX86State holds
+  32-bit         a vCPU not in long mode: an i386 guest, no notes written
   host           /host/core is the file, /host/maps and /host/notes its own
   split-e820     a 4.5 GiB guest whose e820 puts 3 GiB below 4 GiB: the
                  block's byte 3 GiB is guest physical 4 GiB
@@ -95,13 +96,14 @@ def nt_file(entries):
     return d + b"".join(n.encode() + b"\0" for _, _, _, n in entries)
 
 
-def env_bytes():
-    """A CPUX86State's first fields: regs, eip, eflags, segs, ldt, tr, gdt,
-    idt, cr[5]."""
+def env_bytes(long_mode=True):
+    """A CPUX86State's first fields: regs, eip, eflags, hflags (long mode
+    active, or not), segs, ldt, tr, gdt, idt, cr[5]."""
     e = bytearray(0x200)
     for i, v in enumerate(MAGIC_REGS):
         struct.pack_into("<Q", e, 8 * i, v)
     struct.pack_into("<QQ", e, 128, RIP, RFLAGS)
+    struct.pack_into("<I", e, 176, (1 << 14) if long_mode else 0)
     for s, (sel, flags) in enumerate([(0, 0), (0x10, 0xaf9b00), (0x18, 0xcf9300), (0, 0), (0, 0), (0, 0),
                                       (0, 0), (0x40, 0x8b00), (0, 0), (0, 0)]):
         struct.pack_into("<IIQII", e, 184 + 24 * s, sel, 0, 0x1000 * s, 0xffff if s >= 8 else 0xfffff, flags)
@@ -119,6 +121,7 @@ class Core:
         self.block_id, self.block_host, self.block_used = b"pc.ram", RAM, ram_size
         self.e820 = [(0, ram_size, 1)] if ram_size < 3 * GiB else [(0, 3 * GiB, 1), (4 * GiB, ram_size - 3 * GiB, 1)]
         self.cpus = True
+        self.long_mode = True
         self.marker = None              # (block offset, page of bytes)
         self.extra_maps = []            # (start, end, flags): anonymous, zero
         self.ram_flags = 6
@@ -136,7 +139,7 @@ class Core:
         c = CPU - HEAP
         struct.pack_into("<Q", h, c + CPU_ENV_PTR, CPU + CPU_ENV)
         struct.pack_into("<QQ", h, c + CPU_LINK, 0, EXE_BASE + syms["cpus"])
-        h[c + CPU_ENV:c + CPU_ENV + 0x200] = env_bytes()
+        h[c + CPU_ENV:c + CPU_ENV + 0x200] = env_bytes(self.long_mode)
         return bytes(h)
 
     def globals_page(self, syms):
@@ -258,7 +261,7 @@ def check_guest(dumpfs, core, sample, raw, work, size):
     n = [same_as_sample(dumpfs, core, sample, node) for node in ("/vmcoreinfo", "/dmesg")]
     has(header(dumpfs, core), "format: QEMU process core", "origin: the kernel's core dump",
         "guest_ram_origin: QEMU's RAM block \"pc.ram\" (ram_list)", "layout_origin: QEMU's e820 table",
-        "arch: x86_64", "vmcoreinfo: yes (found in memory")
+        "arch: x86_64 (vCPU 0, in long mode)", "vmcoreinfo: yes (found in memory")
     pids = lambda p: mounted(dumpfs, p, work, lambda m: sorted(os.listdir(os.path.join(m, "tasks")), key=int))
     a, b = pids(core), pids(sample)
     if a != b or not a:
@@ -396,6 +399,9 @@ def main(dumpfs, sample, work):
     cases = [
         ("guest", lambda: check_guest(dumpfs, core, sample, raw, work, size)),
         ("registers", lambda: check_registers(dumpfs, core)),
+        ("32-bit", lambda: (has(header(dumpfs, case_core(work, base, "i386", lambda c: setattr(c, "long_mode", False))),
+                                "arch: i386 (vCPU 0, not in long mode)", "cpu_registers: none: vCPU 0 is not in a 64-bit mode"),
+                            "arch i386, no registers")[1]),
         ("host", lambda: check_host(dumpfs, core, work)),
         ("split-e820", lambda: split_case("split", 3 * GiB, "layout_origin: QEMU's e820 table", lambda c: None)),
         ("guess-i440fx", lambda: split_case("i440fx", 3 * GiB, "layout_origin: a guess: QEMU i440fx's default split", noexe)),

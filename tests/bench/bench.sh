@@ -278,6 +278,70 @@ EOF
 	done
 fi
 
+# ---- QEMU process cores (images/make-qemu-cores.sh's cache) --------------
+# Mount to the first byte of /dmesg; a cold sequential read of /mem against
+# reading the same bytes of the core file (the RAM mapping, from /host/maps)
+# with the same 1 MiB reads: the page-cache rate of the file; and, with a
+# debug vmlinux, mount + crash to its prompt against the reference dump
+# dump-guest-memory wrote at the same pause.
+qcore=$(ls -d /var/cache/dumpfs/qcore-*/ 2> /dev/null | grep -v trial | tail -1 || true)
+qvmlinux=$(ls /var/cache/dumpfs/x86-dbg/vmlinux-* /usr/lib/debug/boot/vmlinux-* 2> /dev/null | head -1 || true)
+ram_file_rate() {       # MB/s of reading the guest RAM's bytes of the core file
+	python3 - "$mnt" "$1" <<'PY'
+import os, sys, time
+mnt, core = sys.argv[1:3]
+hdr = open(os.path.join(mnt, "header")).read()
+line = [l for l in hdr.splitlines() if l.startswith("guest_ram_block:")][0]
+size, host = int(line.split(", ")[1].split()[0]), int(line.split(" at host ")[1], 16)
+for m in open(os.path.join(mnt, "host", "maps")):
+    f = m.split()
+    if not m.startswith("#") and int(f[0].split("-")[0], 16) == host:
+        off = int(f[3])
+fd = os.open(core, os.O_RDONLY)
+t0, done = time.monotonic(), 0
+while done < size:
+    done += len(os.pread(fd, min(1 << 20, size - done), off + done))
+print("%.0f" % (size / (time.monotonic() - t0) / 1e6))
+PY
+}
+crash_prompt_ms() {     # mount $1, crash to its prompt and quit; ms
+	local t0 t1
+	t0=$(now_ns)
+	mount_dump "$1"
+	echo quit | crash -s "$qvmlinux" "$mnt/vmcore.elf" > /dev/null 2>&1
+	t1=$(now_ns)
+	umount_dump
+	echo $(( (t1 - t0) / 1000000 ))
+}
+if [ -n "$qcore" ]; then
+	cat <<EOF
+
+### QEMU process cores ($qcore)
+
+| core | /mem | mount + /dmesg | /mem cold MB/s | core file MB/s | ratio | crash prompt, core | crash prompt, reference |
+|---|---:|---:|---:|---:|---:|---:|---:|
+EOF
+	for c in "$qcore"/*/qemu.core "$qcore"/*/qemu.gcore; do
+		[ -s "$c" ] || continue
+		ref=$(ls "$(dirname "$c")"/ref* 2> /dev/null | head -1)
+		warm "$c"
+		t0=$(now_ns)
+		mount_dump "$c"
+		cat "$mnt/dmesg" > /dev/null
+		t1=$(now_ns)
+		frate=$(ram_file_rate "$c")
+		msize=$(sed -n 's/^mem_size: //p' "$mnt/header")
+		umount_dump
+		read -r cold _ < <(seq_mem "$c")
+		cp=- rp=-
+		if [ -n "$qvmlinux" ] && command -v crash > /dev/null && [ -n "$ref" ]; then
+			cp=$(median3 "$(crash_prompt_ms "$c")" "$(crash_prompt_ms "$c")" "$(crash_prompt_ms "$c")")
+			rp=$(median3 "$(crash_prompt_ms "$ref")" "$(crash_prompt_ms "$ref")" "$(crash_prompt_ms "$ref")")
+		fi
+		echo "| ${c#"$qcore"} | $((msize >> 20)) MiB | $(( (t1 - t0) / 1000000 )) ms | $(mbps "$msize" "$cold") | $frate | $(echo "scale=2; $(mbps "$msize" "$cold") / $frate" | bc)x | $cp ms | $rp ms |"
+	done
+fi
+
 # ---- scale: 16 TiB sparse, millions of flattened records -----------------
 flat=$dir/gen-zlib.flat
 [ -s "$flat" ] || "$build/tests/bench/flatten" "$dir/gen-zlib" "$flat" 512 > "$flat.records"
