@@ -37,7 +37,9 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 			diag_warn(&d->diag, "%s", d->files[i].warning);
 	}
 	size_t cache_bytes = opts && opts->cache_bytes ? opts->cache_bytes : DEFAULT_CACHE_BYTES;
-	st = format_open(&d->fmt, d->files, d->nfiles, &d->diag, cache_bytes);
+	struct raw_layout raw = { opts ? opts->raw_bases : NULL, opts ? opts->raw_ranges : NULL };
+	st = format_open(&d->fmt, d->files, d->nfiles, raw.bases || raw.ranges ? &raw : NULL,
+			 &d->diag, cache_bytes);
 	if (st != DUMPFS_OK)
 		return st;
 	phys_space_init(&d->phys, &d->fmt,
@@ -171,4 +173,9 @@ int dumpfs_node_extent(struct dumpfs_dump *d, uint32_t node, uint64_t off, size_
 		       struct dumpfs_extent *e)
 {
 	return tree_extent(d->tree, node, off, len, e);
+}
+
+int dumpfs_parse_address(const char *text, uint64_t *out)
+{
+	return raw_parse_number(&text, out) && !*text ? 0 : -1;
 }

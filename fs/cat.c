@@ -224,18 +224,19 @@ struct cat_args {
 	bool json, sparse, progress;
 	uint64_t offset, length;
 	const char *output;
-	struct dumpfs_options opts;     /* --btf, --system-map, --vmlinux */
+	struct dumpfs_options opts;     /* --btf, --system-map, --vmlinux, --ranges */
 };
 
 static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 {
 	enum { OPT_JSON = 256, OPT_OFFSET, OPT_LENGTH, OPT_OUTPUT, OPT_SPARSE, OPT_PROGRESS, OPT_BTF,
-	       OPT_SYSTEM_MAP, OPT_VMLINUX };
+	       OPT_SYSTEM_MAP, OPT_VMLINUX, OPT_RANGES };
 	static const struct option info_opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+		{ "ranges", required_argument, NULL, OPT_RANGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -248,6 +249,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+		{ "ranges", required_argument, NULL, OPT_RANGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -265,6 +267,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		case OPT_BTF: a->opts.btf_path = optarg; break;
 		case OPT_SYSTEM_MAP: a->opts.system_map_path = optarg; break;
 		case OPT_VMLINUX: a->opts.vmlinux_path = optarg; break;
+		case OPT_RANGES: a->opts.raw_ranges = optarg; break;
 		case OPT_OFFSET:
 		case OPT_LENGTH:
 			if (parse_size(optarg, c == OPT_OFFSET ? &a->offset : &a->length) < 0) {
@@ -291,20 +294,27 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 	return EXIT_OK;
 }
 
-static int run(char **files, size_t nfiles, const char *path, const struct cat_args *a)
+static int run(char **names, size_t nnames, const char *path, struct cat_args *a)
 {
+	struct dump_files files;
 	struct copy c = { .path = path, .out = STDOUT_FILENO, .sparse = a->sparse,
 			  .progress = { .forced = a->progress, .on_tty = isatty(STDERR_FILENO) } };
 	int rc = EXIT_FAILED;
 
+	if (dump_files_parse(&files, names, nnames) < 0) {
+		dump_files_free(&files);
+		return EXIT_USAGE;
+	}
 	if (a->output && (c.out = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		fprintf(stderr, "dumpfs: %s: %s\n", a->output, strerror(errno));
+		dump_files_free(&files);
 		return EXIT_FAILED;
 	}
-	if (open_dump(&c.d, files, nfiles, &a->opts) == 0) {
+	if (open_dump(&c.d, &files, &a->opts) == 0) {
 		rc = cat_node(&c, a->offset, a->length);
 		dumpfs_close(c.d);
 	}
+	dump_files_free(&files);
 	if (a->output && close(c.out) < 0 && rc == EXIT_OK) {
 		fprintf(stderr, "dumpfs: %s: %s\n", a->output, strerror(errno));
 		rc = EXIT_FAILED;

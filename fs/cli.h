@@ -16,8 +16,21 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 void usage(FILE *out);
 /* A byte count with an optional K, M or G suffix; -1 if it is not one. */
 int parse_size(const char *s, uint64_t *out);
-/* Open @n files as one dump; on failure print the core's message. */
-int open_dump(struct dumpfs_dump **d, char **paths, size_t n, const struct dumpfs_options *opts);
+/* The dump files named on a command line.  A name that is no file but
+ * has an @ is crash's ramdump syntax, a raw image at a physical address:
+ * FILE@ADDRESS, or several in one argument (A@X,B@Y); then every file
+ * must have its address, kept in @bases (NULL for dumps with headers). */
+struct dump_files {
+	char **paths;           /* the file names, without the @ADDRESS */
+	uint64_t *bases;
+	size_t n;
+};
+/* From the @nargs names at @args; on failure prints why and returns -1.
+ * dump_files_free() either way. */
+int dump_files_parse(struct dump_files *df, char *const *args, size_t nargs);
+void dump_files_free(struct dump_files *df);
+/* Open @df as one dump; on failure print the core's message. */
+int open_dump(struct dumpfs_dump **d, const struct dump_files *df, struct dumpfs_options *opts);
 
 int cmd_mount(int argc, char **argv);
 int cmd_info(int argc, char **argv);

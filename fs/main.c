@@ -12,8 +12,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -24,8 +26,9 @@ void usage(FILE *out)
 		"       dumpfs info [--json] DUMP...\n"
 		"       dumpfs cat [options] DUMP... PATH\n"
 		"\n"
-		"Mount a Linux crash dump (kdump-compressed, makedumpfile flattened, or ELF\n"
-		"vmcore; several files for a makedumpfile --split set) read-only and show it as\n"
+		"Mount a Linux crash dump (kdump-compressed, makedumpfile flattened, ELF vmcore\n"
+		"or LiME; several files for a makedumpfile --split set; FILE@ADDRESS for a raw\n"
+		"memory image whose byte 0 is physical ADDRESS) read-only and show it as\n"
 		"/mem (physical memory), /vmcore.elf, /header, /header.json, /cpus/N/*,\n"
 		"/vmcoreinfo, /dmesg, /kernel/, /tasks/ and /notes/.  Unmount with:\n"
 		"fusermount3 -u MOUNTPOINT\n"
@@ -45,11 +48,15 @@ void usage(FILE *out)
 		"                     VMCOREINFO names no kallsyms (kernels before 6.0)\n"
 		"  -o vmlinux=FILE    the kernel's vmlinux (debug package): its symbols, and its\n"
 		"                     BTF if it has any; refused if its build ID is not the dump's\n"
+		"  -o ranges=START-END[:OFFSET],...\n"
+		"                     DUMP is a raw memory image of these physical ranges, END\n"
+		"                     inclusive, one after the other (LiME format=raw)\n"
 		"  -o ro              the mount is always read-only; rw is ignored\n"
 		"  -o OPT             other options go to FUSE (e.g. allow_other)\n"
 		"\n"
 		"info and cat options:\n"
-		"  --btf FILE, --system-map FILE, --vmlinux FILE   as -o btf=, system_map=, vmlinux=\n"
+		"  --btf FILE, --system-map FILE, --vmlinux FILE, --ranges LIST\n"
+		"                     as -o btf=, system_map=, vmlinux=, ranges=\n"
 		"info options:\n"
 		"  --json             the header as one JSON object (keys in dumpfs(1))\n"
 		"\n"
@@ -84,10 +91,105 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int open_dump(struct dumpfs_dump **d, char **paths, size_t n, const struct dumpfs_options *opts)
+/* Room for @n more names in @df. */
+static int dump_files_grow(struct dump_files *df, size_t n)
+{
+	char **paths = realloc(df->paths, (df->n + n) * sizeof(*paths));
+	if (paths)
+		df->paths = paths;
+	uint64_t *bases = realloc(df->bases, (df->n + n) * sizeof(*bases));
+	if (bases)
+		df->bases = bases;
+	return paths && bases ? 0 : -1;
+}
+
+/* One FILE@ADDRESS of @arg (an item of it) into @df. */
+static int add_raw_image(struct dump_files *df, const char *arg, const char *item)
+{
+	const char *at = strrchr(item, '@');
+	uint64_t base;
+	if (!at || at == item) {
+		fprintf(stderr, "dumpfs: %s: '%s' has no FILE@ADDRESS: in a set of raw images every "
+			"file needs its address\n", arg, item);
+		return -1;
+	}
+	if (dumpfs_parse_address(at + 1, &base) < 0) {
+		fprintf(stderr, "dumpfs: %s: bad address '%s' after @ (hex after 0x, or decimal)\n",
+			arg, at + 1);
+		return -1;
+	}
+	if (!(df->paths[df->n] = strndup(item, (size_t)(at - item))))
+		return -1;
+	df->bases[df->n++] = base;
+	return 0;
+}
+
+/* A name that is no file and has an @ in its last component: raw images,
+ * comma-separated (an @ in a directory's name, /home/a@b/dump, is no
+ * address). */
+static bool names_raw_images(const char *arg)
+{
+	const char *at = strrchr(arg, '@');
+	return at && !strchr(at, '/') && access(arg, F_OK) != 0;
+}
+
+static int add_raw_images(struct dump_files *df, const char *arg)
+{
+	char *list = strdup(arg), *save = NULL;
+	int rc = list ? 0 : -1;
+	for (char *item = list ? strtok_r(list, ",", &save) : NULL; item && rc == 0;
+	     item = strtok_r(NULL, ",", &save))
+		rc = dump_files_grow(df, 1) < 0 ? -1 : add_raw_image(df, arg, item);
+	free(list);
+	return rc;
+}
+
+int dump_files_parse(struct dump_files *df, char *const *args, size_t nargs)
+{
+	size_t raw = 0, plain = 0;
+	const char *first_plain = NULL;
+	*df = (struct dump_files){ 0 };
+	for (size_t i = 0; i < nargs; i++) {
+		int rc;
+		if (names_raw_images(args[i])) {
+			raw++;
+			rc = add_raw_images(df, args[i]);
+		} else {
+			if (!plain++)
+				first_plain = args[i];
+			rc = dump_files_grow(df, 1) < 0 || !(df->paths[df->n] = strdup(args[i])) ? -1 : 0;
+			if (rc == 0)
+				df->bases[df->n++] = 0;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (raw && plain) {
+		fprintf(stderr, "dumpfs: %s: no @ADDRESS, beside raw images that have one: every "
+			"raw image needs its address\n", first_plain);
+		return -1;
+	}
+	if (!raw) {
+		free(df->bases);
+		df->bases = NULL;
+	}
+	return 0;
+}
+
+void dump_files_free(struct dump_files *df)
+{
+	for (size_t i = 0; i < df->n; i++)
+		free(df->paths[i]);
+	free(df->paths);
+	free(df->bases);
+	*df = (struct dump_files){ 0 };
+}
+
+int open_dump(struct dumpfs_dump **d, const struct dump_files *df, struct dumpfs_options *opts)
 {
 	char err[512];
-	if (dumpfs_open(d, (const char *const *)paths, n, opts, err, sizeof(err)) != DUMPFS_OK) {
+	opts->raw_bases = df->bases;
+	if (dumpfs_open(d, (const char *const *)df->paths, df->n, opts, err, sizeof(err)) != DUMPFS_OK) {
 		fprintf(stderr, "dumpfs: %s\n", err);
 		return -1;
 	}

@@ -32,6 +32,7 @@ struct mount_args {
 	char *parts[MAX_PARTS];         /* -o part=FILE, in order */
 	size_t nparts;
 	char *btf, *system_map, *vmlinux;       /* -o btf=, system_map=, vmlinux=FILE: absolute */
+	char *ranges;                           /* -o ranges=, the raw image's ranges */
 };
 
 static uint64_t physical_memory(void)
@@ -51,9 +52,33 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 	return 0;
 }
 
-/* One option of a -o list; -1 after a message if it is bad. */
-static int mount_option(struct mount_args *a, char *o)
+/* ranges=START-END,START-END: the -o list is split at commas too, so a
+ * range is an item that starts with a digit right after ranges= (no
+ * other option does); it is put back on the list. */
+static int add_range(struct mount_args *a, const char *range, bool first)
 {
+	if (first) {
+		free(a->ranges);
+		return (a->ranges = strdup(range)) ? 0 : -1;
+	}
+	size_t had = strlen(a->ranges), len = strlen(range);
+	char *r = realloc(a->ranges, had + len + 2);
+	if (!r)
+		return -1;
+	r[had] = ',';
+	memcpy(r + had + 1, range, len + 1);
+	a->ranges = r;
+	return 0;
+}
+
+/* One option of a -o list; -1 after a message if it is bad.  @in_ranges:
+ * the item before was a range. */
+static int mount_option(struct mount_args *a, char *o, bool *in_ranges)
+{
+	bool range = *in_ranges && *o >= '0' && *o <= '9';
+	*in_ranges = range || !strncmp(o, "ranges=", 7);
+	if (*in_ranges)
+		return add_range(a, range ? o : o + 7, !range);
 	if (!strncmp(o, "cache_size=", 11)) {
 		if (parse_size(o + 11, &a->cache_bytes) < 0) {
 			fprintf(stderr, "dumpfs: bad cache_size '%s'\n", o + 11);
@@ -121,8 +146,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a, char **lists)
 			if (!list)
 				return EXIT_FAILED;
 			lists[nlists++] = list;
+			bool in_ranges = false;
 			for (char *o = strtok_r(list, ",", &save); o; o = strtok_r(NULL, ",", &save))
-				if (mount_option(a, o) < 0)
+				if (mount_option(a, o, &in_ranges) < 0)
 					return EXIT_USAGE;
 			break;
 		}
@@ -266,16 +292,18 @@ out:
 static int open_and_serve(int argc, char **argv, struct mount_args *a)
 {
 	const char *mnt = argv[argc - 1];
-	size_t nfiles = (size_t)(argc - optind - 1) + a->nparts;
-	char **files = calloc(nfiles, sizeof(*files));
+	size_t nargs = (size_t)(argc - optind - 1);
+	char **args = calloc(nargs + a->nparts, sizeof(*args));
+	struct dump_files files;
 	struct dumpfs_dump *d;
 	int rc = EXIT_FAILED;
 
-	if (!files)
+	if (!args)
 		return EXIT_FAILED;
-	for (int i = optind; i < argc - 1; i++)
-		files[i - optind] = argv[i];
-	memcpy(files + (argc - optind - 1), a->parts, a->nparts * sizeof(*files));
+	memcpy(args, argv + optind, nargs * sizeof(*args));
+	memcpy(args + nargs, a->parts, a->nparts * sizeof(*args));
+	if (dump_files_parse(&files, args, nargs + a->nparts) < 0)
+		rc = EXIT_USAGE;
 	/* The kernel keeps about two readahead requests in flight on a FUSE
 	 * mount, served by two FUSE threads: they are the first two cores.
 	 * Workers that share one request only pay beyond that; on two CPUs
@@ -287,15 +315,13 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 	struct dumpfs_options opts = { .cache_bytes = (size_t)a->cache_bytes,
 				       .threads = (unsigned)a->threads,
 				       .btf_path = a->btf, .system_map_path = a->system_map,
-				       .vmlinux_path = a->vmlinux };
-	if (check_mountpoint(mnt) == 0 && open_dump(&d, files, nfiles, &opts) == 0) {
-		rc = serve(d, files[0], mnt, a);
+				       .vmlinux_path = a->vmlinux, .raw_ranges = a->ranges };
+	if (rc != EXIT_USAGE && check_mountpoint(mnt) == 0 && open_dump(&d, &files, &opts) == 0) {
+		rc = serve(d, files.paths[0], mnt, a);
 		dumpfs_close(d);
 	}
-	free(files);
-	free(a->btf);
-	free(a->system_map);
-	free(a->vmlinux);
+	dump_files_free(&files);
+	free(args);
 	return rc;
 }
 
@@ -312,5 +338,9 @@ int cmd_mount(int argc, char **argv)
 	for (int i = 0; lists && i < argc; i++)
 		free(lists[i]);
 	free(lists);
+	free(a.btf);
+	free(a.system_map);
+	free(a.vmlinux);
+	free(a.ranges);
 	return rc;
 }

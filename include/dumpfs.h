@@ -58,18 +58,37 @@ struct dumpfs_options {
 	 * the two above are not given.  dumpfs_open() refuses one whose build
 	 * ID is not VMCOREINFO's BUILD-ID. */
 	const char *vmlinux_path;
+	/* Raw memory images: physical memory as plain bytes, with no header
+	 * to detect, so read as such only when these say where the bytes
+	 * belong (both NULL: the format is detected from content).
+	 * raw_bases: one per path, the physical address of its byte 0
+	 * (crash's FILE@ADDRESS; LiME's format=padded is FILE@0).
+	 * raw_ranges: for a single file holding ranges one after the other
+	 * (LiME's format=raw), "START-END[:OFFSET],..." in address order:
+	 * END inclusive, as /proc/iomem prints it; OFFSET the file offset of
+	 * START, by default where the range before ends in the file.
+	 * dumpfs_open() refuses ranges that overlap, lie past the end of the
+	 * file or above 2^52, and a file longer than its ranges. */
+	const uint64_t *raw_bases;
+	const char *raw_ranges;
 };
 
 /*
  * Open a dump made of @nfiles files (more than one only for a
- * `makedumpfile --split` set, in any order).  The format is detected from
- * content.  On failure *out is NULL and @err holds a one-line message.
+ * `makedumpfile --split` set, or raw images each at its address, in any
+ * order).  The format is detected from content, except a raw image's
+ * (dumpfs_options.raw_*).  On failure *out is NULL and @err holds a
+ * one-line message.
  */
 enum dumpfs_status dumpfs_open(struct dumpfs_dump **out,
 			       const char *const *paths, size_t nfiles,
 			       const struct dumpfs_options *opts,
 			       char *err, size_t errlen);
 void dumpfs_close(struct dumpfs_dump *dump);
+
+/* A physical address as raw_ranges and FILE@ADDRESS write it: all of
+ * @text, hex after 0x or decimal, below 2^64.  0, or -1 if it is not one. */
+int dumpfs_parse_address(const char *text, uint64_t *out);
 
 /*
  * Read physical memory: byte i of @buf is physical address @paddr + i.

@@ -220,7 +220,8 @@ static enum dumpfs_status load_segments(struct format *f, struct elf *x,
 			x->has_excluded_tails = true;
 		if (p.offset + p.filesz > src->size || p.offset + p.filesz < p.offset)
 			truncated = true;
-		x->segs.list[n++] = (struct segment){ p.paddr, p.memsz, p.filesz, p.offset, p.vaddr };
+		x->segs.list[n++] = (struct segment){ .paddr = p.paddr, .memsz = p.memsz, .filesz = p.filesz,
+						       .offset = p.offset, .vaddr = p.vaddr };
 	}
 	if (truncated)
 		diag_warn(f->diag, "%s: some PT_LOAD data lies past the end of the file (%llu bytes): those pages read as I/O errors",

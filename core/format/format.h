@@ -8,10 +8,12 @@
  *   kdump.c     kdump-compressed (single or split), with bitmap.c's index
  *   elf.c       ELF vmcores
  *   lime.c      LiME memory images
+ *   raw.c       raw memory images (no header: only where the caller says)
  *   qemu.c      the guest inside a QEMU process core, over pcore.c (a
  *               process's core: mappings, notes, reads at its addresses)
  *               and exesyms.c (its executable's dynamic symbols)
- *   segments.c  reads of memory stored as runs of file bytes (both)
+ *   segments.c  reads of memory stored as runs of file bytes (elf.c, lime.c,
+ *               raw.c, qemu.c)
  *   notes.c     ELF notes and VMCOREINFO
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -199,11 +201,12 @@ struct format_ops {
 
 struct page_run { uint64_t start, count; };   /* in pfns */
 
-/* segments.c: memory stored as runs of the first file's bytes (ELF
- * PT_LOADs, LiME ranges), sorted by paddr and disjoint. */
+/* segments.c: memory stored as runs of file bytes (ELF PT_LOADs, LiME
+ * and raw ranges), sorted by paddr and disjoint. */
 struct segment {
 	uint64_t paddr, memsz, filesz, offset;
 	uint64_t vaddr;
+	size_t file;            /* which of f->files holds the bytes */
 };
 struct segments {
 	struct segment *list;
@@ -217,6 +220,17 @@ bool segments_extent(struct format *f, const struct segments *s, uint64_t paddr,
 		     struct dumpfs_extent *e);
 uint64_t segments_find_pfn(struct format *f, const struct segments *s, uint64_t pfn, bool dumped);
 void segments_census(struct format *f, const struct segments *s, struct census *c);
+/* The same as format_ops entries, for a reader whose f->priv begins with
+ * its struct segments (LiME, raw images). */
+enum dumpfs_status segments_op_read_page(struct format *f, uint64_t pfn, void *buf);
+bool segments_op_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e);
+uint64_t segments_op_find_pfn(struct format *f, uint64_t pfn, bool dumped);
+void segments_op_census(struct format *f, struct census *c);
+/* Frees the segments and f->priv, which they begin. */
+void segments_op_close(struct format *f);
+/* "@key: N" and the first segments, one a line, for /header. */
+void segments_describe(const struct format *f, const struct segments *x, const char *key,
+		       struct strbuf *sb);
 
 /* An open dump format: the reader's private state behind @ops, and what it
  * found, which the layers above read and never write. */
@@ -261,11 +275,19 @@ struct format {
 	struct census *census;          /* NULL until format_census() */
 };
 
-/* probe.c: detect the format of @files and open it, with a page cache of
+/* What the caller says raw images hold (dumpfs_options' raw_bases and
+ * raw_ranges: see include/dumpfs.h); NULL members: not given. */
+struct raw_layout {
+	const uint64_t *bases;
+	const char *ranges;
+};
+
+/* probe.c: detect the format of @files (or take them as the raw images
+ * @raw describes, if not NULL) and open it, with a page cache of
  * @cache_bytes; on failure @diag holds the error.  format_close() is safe
  * after a failed open. */
 enum dumpfs_status format_open(struct format *f, struct source *files, size_t nfiles,
-			       struct diag *diag, size_t cache_bytes);
+			       const struct raw_layout *raw, struct diag *diag, size_t cache_bytes);
 void format_close(struct format *f);
 
 /* common.c */
@@ -285,6 +307,11 @@ void format_phys_base_from_vmcoreinfo(struct format *f);
 enum dumpfs_status kdump_probe(struct format *f, bool *matched);
 enum dumpfs_status elf_probe(struct format *f, bool *matched);
 enum dumpfs_status lime_probe(struct format *f, bool *matched);
+/* raw.c: no signature to match; opened only as told. */
+enum dumpfs_status raw_open(struct format *f, const struct raw_layout *raw);
+/* A number as raw layouts write addresses (hex after 0x, else decimal,
+ * below 2^64) at *@text, which then points past it; false if none. */
+bool raw_parse_number(const char **text, uint64_t *out);
 /* elf.c hands a process core (@maps: its PT_LOADs, owned; @sections: the
  * file has section headers, as gdb writes them) to qemu.c. */
 enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_t nmaps, bool sections);

@@ -26,7 +26,7 @@
 static const struct format_ops lime_ops;
 
 struct lime {
-	struct segments segs;
+	struct segments segs;           /* first: segments_op_* read it */
 };
 
 /* The header at @off into @s; false, with the error in @f->diag, if it is
@@ -124,57 +124,20 @@ enum dumpfs_status lime_probe(struct format *f, bool *matched)
 	return st;
 }
 
-static enum dumpfs_status lime_read_page(struct format *f, uint64_t pfn, void *buf)
-{
-	const struct lime *l = f->priv;
-	return segments_read_page(f, &l->segs, pfn, buf);
-}
-
-static bool lime_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
-{
-	const struct lime *l = f->priv;
-	return segments_extent(f, &l->segs, paddr, len, e);
-}
-
-static uint64_t lime_find_pfn(struct format *f, uint64_t pfn, bool dumped)
-{
-	const struct lime *l = f->priv;
-	return segments_find_pfn(f, &l->segs, pfn, dumped);
-}
-
-static void lime_census(struct format *f, struct census *c)
-{
-	const struct lime *l = f->priv;
-	segments_census(f, &l->segs, c);
-}
-
 static void lime_describe(struct format *f, struct strbuf *sb)
 {
 	const struct lime *l = f->priv;
 	sb_printf(sb, "cpu_registers: none (LiME captures memory only: the active tasks' "
 		  "backtraces are unavailable in crash, as with dump-guest-memory.py)\n");
-	sb_printf(sb, "lime_ranges: %zu\n", l->segs.count);
-	for (size_t i = 0; i < l->segs.count && i < 64; i++)
-		sb_printf(sb, "  %#" PRIx64 "-%#" PRIx64 " at offset %" PRIu64 "\n", l->segs.list[i].paddr,
-			  l->segs.list[i].paddr + l->segs.list[i].memsz - 1, l->segs.list[i].offset);
-}
-
-static void lime_close(struct format *f)
-{
-	struct lime *l = f->priv;
-	if (!l)
-		return;
-	free(l->segs.list);
-	free(l);
-	f->priv = NULL;
+	segments_describe(f, &l->segs, "lime_ranges", sb);
 }
 
 static const struct format_ops lime_ops = {
 	.name = "lime",
-	.read_page = lime_read_page,
-	.extent = lime_extent,
-	.find_pfn = lime_find_pfn,
-	.census = lime_census,
+	.read_page = segments_op_read_page,
+	.extent = segments_op_extent,
+	.find_pfn = segments_op_find_pfn,
+	.census = segments_op_census,
 	.describe = lime_describe,
-	.close = lime_close,
+	.close = segments_op_close,
 };

@@ -1,7 +1,8 @@
 /*
  * probe.c - which format a dump is, decided by content alone: each reader
- * looks for its own signature in turn.  Opening a format also sets up the
- * page cache its reads go through.
+ * looks for its own signature in turn.  Raw images have none, so they are
+ * opened as the caller describes them, never probed.  Opening a format also
+ * sets up the page cache its reads go through.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdlib.h>
@@ -25,16 +26,17 @@ static enum dumpfs_status probe(struct format *f)
 				 "%s: offset 0: %s file holds no kdump, ELF dump or LiME image",
 				 src->path, src->ops->wrapper);
 	return diag_fail(f->diag, DUMPFS_ERR_UNSUPPORTED,
-			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature)",
+			 "%s: offset 0: not a crash dump (no KDUMP, DISKDUMP, makedumpfile, ELF or LiME signature; "
+			 "a raw memory image is read as FILE@ADDRESS or with -o ranges=)",
 			 src->path);
 }
 
 enum dumpfs_status format_open(struct format *f, struct source *files, size_t nfiles,
-			       struct diag *diag, size_t cache_bytes)
+			       const struct raw_layout *raw, struct diag *diag, size_t cache_bytes)
 {
 	*f = (struct format){ .files = files, .nfiles = nfiles, .diag = diag };
 	pthread_mutex_init(&f->census_lock, NULL);
-	enum dumpfs_status st = probe(f);
+	enum dumpfs_status st = raw ? raw_open(f, raw) : probe(f);
 	if (st != DUMPFS_OK)
 		return st;
 	format_phys_base_from_vmcoreinfo(f);

@@ -289,31 +289,7 @@ enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_
 	return st;
 }
 
-/* ---- reads -------------------------------------------------------------- */
-
-static enum dumpfs_status qemu_read_page(struct format *f, uint64_t pfn, void *buf)
-{
-	const struct qemu_core *q = f->priv;
-	return segments_read_page(f, &q->segs, pfn, buf);
-}
-
-static bool qemu_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
-{
-	const struct qemu_core *q = f->priv;
-	return segments_extent(f, &q->segs, paddr, len, e);
-}
-
-static uint64_t qemu_find_pfn(struct format *f, uint64_t pfn, bool dumped)
-{
-	const struct qemu_core *q = f->priv;
-	return segments_find_pfn(f, &q->segs, pfn, dumped);
-}
-
-static void qemu_census(struct format *f, struct census *c)
-{
-	const struct qemu_core *q = f->priv;
-	segments_census(f, &q->segs, c);
-}
+/* ---- what it is, for /header ------------------------------------------- */
 
 static void qemu_describe(struct format *f, struct strbuf *sb)
 {
@@ -364,10 +340,10 @@ static void qemu_close(struct format *f)
 
 static const struct format_ops qemu_ops = {
 	.name = "qemu-core",
-	.read_page = qemu_read_page,
-	.extent = qemu_extent,
-	.find_pfn = qemu_find_pfn,
-	.census = qemu_census,
+	.read_page = segments_op_read_page,
+	.extent = segments_op_extent,
+	.find_pfn = segments_op_find_pfn,
+	.census = segments_op_census,
 	.describe = qemu_describe,
 	.close = qemu_close,
 };

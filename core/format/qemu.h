@@ -40,6 +40,7 @@ struct qemu_target {
 };
 
 struct qemu_core {
+	struct segments segs;           /* first: segments_op_* read it */
 	struct process_core pc;
 	const struct host_map *exe;
 	const struct qemu_target *target;
@@ -52,7 +53,6 @@ struct qemu_core {
 	char vcpus[200];                /* where the vCPU registers came from, or why none */
 	size_t nvcpus;
 	char ram_origin[160], layout_origin[200];
-	struct segments segs;
 	size_t unreadable_runs;         /* parts of the RAM the core lacks */
 };
 

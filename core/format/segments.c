@@ -1,14 +1,18 @@
 /*
  * segments.c - memory stored as runs of file bytes: each segment keeps
- * [paddr, paddr + filesz) of physical memory at a file offset (and claims
- * memsz bytes, the rest not dumped).  The ELF reader's PT_LOADs and the
- * LiME reader's ranges; both sort them by address and make them disjoint
- * before these read them.
+ * [paddr, paddr + filesz) of physical memory at an offset of one of the
+ * dump's files (and claims memsz bytes, the rest not dumped).  The ELF
+ * reader's PT_LOADs, the LiME reader's and the raw reader's ranges; each
+ * sorts them by address and makes them disjoint before these read them.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/format.h"
+
+#define DESCRIBED_SEGMENTS 64           /* /header lists no more */
 
 /* The RAM runs, max_pfn and the page counts of @x into @f. */
 enum dumpfs_status segments_memory_map(struct format *f, const struct segments *x)
@@ -65,11 +69,11 @@ enum dumpfs_status segments_read_page(struct format *f, const struct segments *x
 		if (!any)
 			memset(out, 0, ps);     /* bytes no segment holds */
 		any = true;
-		if (source_read(&f->files[0], out + (a - start), (size_t)(b - a),
+		if (source_read(&f->files[s->file], out + (a - start), (size_t)(b - a),
 				s->offset + (a - s->paddr)) != DUMPFS_OK)
 			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
 					"%s: offset %llu: data of physical address %#llx is past the end of the file",
-					f->files[0].path, (unsigned long long)(s->offset + (a - s->paddr)),
+					f->files[s->file].path, (unsigned long long)(s->offset + (a - s->paddr)),
 					(unsigned long long)a);
 	}
 	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
@@ -86,7 +90,7 @@ bool segments_extent(struct format *f, const struct segments *x, uint64_t paddr,
 	if (in >= s->filesz)
 		return false;
 	uint64_t n = s->filesz - in;
-	return source_extent(&f->files[0], s->offset + in, n < len ? (size_t)n : len, e);
+	return source_extent(&f->files[s->file], s->offset + in, n < len ? (size_t)n : len, e);
 }
 
 uint64_t segments_find_pfn(struct format *f, const struct segments *x, uint64_t pfn, bool dumped)
@@ -144,17 +148,66 @@ static uint64_t unreadable_in_segment(const struct source *src, const struct seg
  * those with a byte of segment data it does not hold. */
 void segments_census(struct format *f, const struct segments *x, struct census *c)
 {
-		const struct source *src = &f->files[0];
-
 	c->zero = ZERO_NOT_SHARED;
 	for (size_t i = 0; i < x->count; i++) {
 		const struct segment *s = &x->list[i];
 		uint64_t end;
 		if (!s->filesz || !add_ok(s->offset, s->filesz, &end))
 			continue;
-		if (end > c->files[0].data_end)
-			c->files[0].data_end = end;
-		c->unreadable_pages += unreadable_in_segment(src, s, f->page_size);
+		if (end > c->files[s->file].data_end)
+			c->files[s->file].data_end = end;
+		c->unreadable_pages += unreadable_in_segment(&f->files[s->file], s, f->page_size);
 	}
 }
 
+
+/* The readers whose private state begins with their segments. */
+static const struct segments *own_segments(const struct format *f)
+{
+	return f->priv;
+}
+
+enum dumpfs_status segments_op_read_page(struct format *f, uint64_t pfn, void *buf)
+{
+	return segments_read_page(f, own_segments(f), pfn, buf);
+}
+
+bool segments_op_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
+{
+	return segments_extent(f, own_segments(f), paddr, len, e);
+}
+
+uint64_t segments_op_find_pfn(struct format *f, uint64_t pfn, bool dumped)
+{
+	return segments_find_pfn(f, own_segments(f), pfn, dumped);
+}
+
+void segments_op_census(struct format *f, struct census *c)
+{
+	segments_census(f, own_segments(f), c);
+}
+
+void segments_op_close(struct format *f)
+{
+	struct segments *x = f->priv;
+	if (!x)
+		return;
+	free(x->list);
+	free(x);
+	f->priv = NULL;
+}
+
+void segments_describe(const struct format *f, const struct segments *x, const char *key,
+		       struct strbuf *sb)
+{
+	sb_printf(sb, "%s: %zu\n", key, x->count);
+	for (size_t i = 0; i < x->count && i < DESCRIBED_SEGMENTS; i++) {
+		const struct segment *s = &x->list[i];
+		sb_printf(sb, "  %#" PRIx64 "-%#" PRIx64 " at offset %" PRIu64, s->paddr,
+			  s->paddr + s->memsz - 1, s->offset);
+		/* which file, where there are several (raw images at addresses) */
+		if (f->nfiles > 1)
+			sb_printf(sb, " of %s", f->files[s->file].path);
+		sb_printf(sb, "\n");
+	}
+}

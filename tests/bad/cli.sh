@@ -47,6 +47,15 @@ expect 2 "bad part ''" -o part= "$dump" "$mnt"
 expect 2 "bad threads 'x'" "$dump" "$mnt" -o threads=x       # options after the names
 expect 1 "$work/missing" "$dump" "$mnt" -o part="$work/missing"
 expect 1 "$work/nodir/x: No such file" cat --output "$work/nodir/x" "$dump" /mem
+# raw images: the address and the ranges are checked before anything is mounted
+expect 2 "$dump@0x1z: bad address '0x1z' after @" "$dump@0x1z" "$mnt"
+expect 2 "$dump@: bad address '' after @" cat "$dump@" /mem
+expect 1 "$work/a@b/dump: cannot open: No such file" info "$work/a@b/dump"      # an @ in a directory's name
+expect 1 "$dump: ranges: range 1 \('0x1000'\) is not START-END" "$dump" "$mnt" -o ranges=0x1000
+# the ranges end at the first item that is no range: it is an option again
+expect 2 "bad cache_size 'abc'" -o ranges=0-0xfff,0x2000-0x2fff,cache_size=abc "$dump" "$mnt"
+expect 1 "$dump: offset 8192: the file \([0-9]+ bytes\) is longer than its ranges" \
+	-o ranges=0-0xfff,0x2000-0x2fff,ro "$dump" "$mnt"
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails command lines misbehaved"

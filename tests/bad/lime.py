@@ -50,15 +50,19 @@ def write_lime(path, raw, ranges, tweak=None):
                 h = tweak(i, h)
             out.write(h)
             src.seek(first)
-            left = last - first + 1
-            while left:
-                chunk = src.read(min(left, 1 << 20))
-                if chunk.count(0) == len(chunk):
-                    out.seek(len(chunk), os.SEEK_CUR)
-                else:
-                    out.write(chunk)
-                left -= len(chunk)
+            copy_sparse(src, out, last - first + 1)
         out.truncate(out.tell())
+
+
+def copy_sparse(src, out, left):
+    """@left bytes from open file @src to @out, zero chunks skipped (holes)."""
+    while left:
+        chunk = src.read(min(left, 1 << 20))
+        if chunk.count(0) == len(chunk):
+            out.seek(len(chunk), os.SEEK_CUR)
+        else:
+            out.write(chunk)
+        left -= len(chunk)
 
 
 def cat(dumpfs, path, node):

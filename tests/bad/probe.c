@@ -3,7 +3,7 @@
  * every page of /mem and every byte of every file of the tree, and compare
  * /mem with what the writer put there.
  *
- *   probe [--list] EXPECTED_MEM DUMP...
+ *   probe [--list] [--ranges LIST] EXPECTED_MEM DUMP...
  *
  * Prints one line:
  *   "error: MESSAGE", then "peak_kib K"               open failed (exit 3)
@@ -15,7 +15,8 @@
  * lines name them: "wrong-pfns: P..." and "eio-pfns: P..." (4 KiB pfns,
  * decimal), for callers that check which pages went wrong.  UNREAD counts
  * pages past EXPECTED_MEM's end left unread (see MAX_PAGES_PAST_END); K is
- * the probe's peak RSS in KiB (VmHWM).
+ * the probe's peak RSS in KiB (VmHWM).  --ranges opens DUMP as a raw image
+ * of those ranges (dumpfs_options.raw_ranges).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -189,15 +190,20 @@ int main(int argc, char **argv)
 	bool list = argc > 1 && !strcmp(argv[1], "--list");
 	if (list)
 		argc--, argv++;
+	struct dumpfs_options opts = { 0 };
+	if (argc > 2 && !strcmp(argv[1], "--ranges")) {
+		opts.raw_ranges = argv[2];
+		argc -= 2, argv += 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: probe [--list] EXPECTED_MEM DUMP...\n");
+		fprintf(stderr, "usage: probe [--list] [--ranges LIST] EXPECTED_MEM DUMP...\n");
 		return 2;
 	}
 	size_t explen;
 	const uint8_t *expect = map_file(argv[1], &explen);
 	struct dumpfs_dump *d;
 	char err[512];
-	if (dumpfs_open(&d, (const char *const *)argv + 2, (size_t)argc - 2, NULL, err,
+	if (dumpfs_open(&d, (const char *const *)argv + 2, (size_t)argc - 2, &opts, err,
 			sizeof(err)) != DUMPFS_OK) {
 		if (strchr(err, '\n') || !err[0]) {
 			printf("bad error message: \"%s\"\n", err);

@@ -3,7 +3,7 @@
  * split harness, a pair of split parts), opened and read through the public
  * API exactly as the mount does it.
  *
- * Built four times (tests/fuzz/run.sh), once per input format, with
+ * Built once per input format (tests/fuzz/run.sh), with
  * FUZZ_FORMAT naming the format the harness accepts:
  *   kdump      starts with "KDUMP   " or "DISKDUMP"
  *   flat       starts with the makedumpfile flattened signature
@@ -11,6 +11,9 @@
  *   split      u32 little-endian length L, then L bytes of part 1, then
  *              part 2 (two files of a makedumpfile --split set)
  *   lime       starts with LiME's magic "EMiL"
+ *   raw        the text of a -o ranges= option up to the first NUL byte
+ *              (within RAW_TEXT_MAX), then a raw memory image: the range
+ *              parser and its checks against the file, then the reads
  *   vmlinux    starts with "\177ELF": a kernel's vmlinux, given as
  *              -o vmlinux= to the sample dump (FUZZ_SAMPLE), whose
  *              /header, /kernel/symbols, /kernel/btf and /tasks are read
@@ -37,7 +40,7 @@
 #include "dumpfs.h"
 
 #ifndef FUZZ_FORMAT
-#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|lime|vmlinux"
+#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|lime|raw|vmlinux"
 #endif
 #define FUZZ_STR2(x) #x
 #define FUZZ_STR(x) FUZZ_STR2(x)
@@ -53,6 +56,8 @@
 /* Small, so that eviction runs on every input with more than a few pages. */
 #define FUZZ_CACHE_BYTES (256u << 10)
 #define CHUNK (1u << 16)
+/* The longest ranges= text a raw input starts with: a few dozen ranges. */
+#define RAW_TEXT_MAX 1024
 
 static uint8_t chunk[CHUNK], again[CHUNK];
 
@@ -237,9 +242,10 @@ static void read_kernel_nodes(struct dumpfs_dump *d)
 	}
 }
 
-static void exercise(const char *const *paths, size_t nfiles, const char *vmlinux)
+static void exercise(const char *const *paths, size_t nfiles, const char *vmlinux, const char *ranges)
 {
-	struct dumpfs_options opts = { .cache_bytes = FUZZ_CACHE_BYTES, .vmlinux_path = vmlinux };
+	struct dumpfs_options opts = { .cache_bytes = FUZZ_CACHE_BYTES, .vmlinux_path = vmlinux,
+				       .raw_ranges = ranges };
 	struct dumpfs_dump *d;
 	char err[512];
 	err[0] = '\0';
@@ -275,6 +281,8 @@ static bool wanted(const uint8_t *data, size_t len)
 		return has_prefix(data, len, "makedumpfile", 13);
 	if (!strcmp(fmt, "lime"))
 		return has_prefix(data, len, "EMiL", 4);
+	if (!strcmp(fmt, "raw"))
+		return memchr(data, 0, len < RAW_TEXT_MAX ? len : RAW_TEXT_MAX) != NULL;
 	if (!strcmp(fmt, "elf") || !strcmp(fmt, "vmlinux"))
 		return has_prefix(data, len, "\177ELF", 4);
 	return !strcmp(fmt, "split") && len >= 4;
@@ -288,6 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	const char *pathv[2] = { paths[0], paths[1] };
 	int fds[2] = { -1, -1 };
 	size_t nfiles = 1;
+	const char *ranges = NULL;
 
 	if (!wanted(data, len))
 		return 0;
@@ -300,14 +309,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		fds[0] = memfd_with(data, first, paths[0], sizeof(paths[0]));
 		fds[1] = memfd_with(data + first, len - first, paths[1], sizeof(paths[1]));
 		nfiles = 2;
+	} else if (!strcmp(FUZZ_STR(FUZZ_FORMAT), "raw")) {
+		ranges = (const char *)data;    /* NUL-terminated: wanted() */
+		size_t text = strlen(ranges) + 1;
+		fds[0] = memfd_with(data + text, len - text, paths[0], sizeof(paths[0]));
 	} else {
 		fds[0] = memfd_with(data, len, paths[0], sizeof(paths[0]));
 	}
 #ifdef FUZZ_SAMPLE
 	const char *sample = FUZZ_SAMPLE;
-	exercise(&sample, 1, pathv[0]);
+	exercise(&sample, 1, pathv[0], NULL);
 #else
-	exercise(pathv, nfiles, NULL);
+	exercise(pathv, nfiles, NULL, ranges);
 #endif
 	for (size_t i = 0; i < nfiles; i++)
 		close(fds[i]);

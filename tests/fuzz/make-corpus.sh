@@ -12,7 +12,7 @@ set -euo pipefail
 mkdump=$1 out=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{kdump,flat,elf,split,lime,vmlinux}
+mkdir -p "$out"/{kdump,flat,elf,split,lime,raw,vmlinux}
 
 small=(--ram 0-11,16-23 --page-size 1024)
 n=0
@@ -67,6 +67,8 @@ head -c 65536 "$work/x" > "$out/elf/seed-$n"
 python3 "$(dirname "$0")/../bad/qemu_core.py" --seeds "$out/elf"
 # LiME images: two ranges, one not page-aligned.
 python3 "$(dirname "$0")/../bad/lime.py" --seeds "$out/lime"
+# Raw images: a ranges= text, NUL, the image (good, with offsets, and near misses).
+python3 "$(dirname "$0")/../bad/raw.py" --seeds "$out/raw"
 # vmlinux files for the sample dump: its VMCOREINFO symbols and build ID,
 # with and without a small .BTF.
 python3 "$(dirname "$0")/../bad/vmlinux.py" --seeds "$(dirname "$0")/../../images/sample/sample.vmcoreinfo" \

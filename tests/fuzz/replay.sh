@@ -1,5 +1,5 @@
 #!/bin/bash
-# replay.sh MKDUMP REPLAY-kdump REPLAY-flat REPLAY-elf REPLAY-split REPLAY-lime REPLAY-vmlinux
+# replay.sh MKDUMP REPLAY-kdump REPLAY-flat REPLAY-elf REPLAY-split REPLAY-lime REPLAY-raw REPLAY-vmlinux
 #
 # Replay every crash reproducer of tests/fuzz/regress/ and the seed corpus
 # (made now by our writer) through the fuzz harnesses built without

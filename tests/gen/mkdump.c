@@ -3,7 +3,9 @@
  *
  * Writes kdump-compressed ("KDUMP   "), legacy-signature ("DISKDUMP") and
  * ELF vmcores, optionally in makedumpfile's flattened format or as a
- * makedumpfile --split set, together with "expected output" files that
+ * makedumpfile --split set, and memory images as LiME writes them (a
+ * header per RAM range, or the ranges' bytes alone: --format lime, raw),
+ * together with "expected output" files that
  * describe exactly what a correct reader must present:
  *
  *   OUT.mem        bytes of /mem (sparse file)
@@ -67,12 +69,12 @@
 #define NT_PRSTATUS 1
 #define PN_XNUM 0xffff
 
-enum format { FMT_KDUMP, FMT_DISKDUMP, FMT_ELF };
+enum format { FMT_KDUMP, FMT_DISKDUMP, FMT_ELF, FMT_LIME, FMT_RAW };
 enum codec { CODEC_NONE, CODEC_ZLIB, CODEC_LZO, CODEC_SNAPPY, CODEC_ZSTD,
 	     CODEC_MIXED };
 enum arch { ARCH_X86_64, ARCH_I386, ARCH_PPC64, ARCH_S390X, ARCH_AARCH64 };
 
-static const char *const format_names[] = { "kdump", "diskdump", "elf" };
+static const char *const format_names[] = { "kdump", "diskdump", "elf", "lime", "raw" };
 static const char *const codec_names[] = { "none", "zlib", "lzo", "snappy",
 					   "zstd", "mixed" };
 static const char *const arch_names[] = { "x86_64", "i386", "ppc64", "s390x",
@@ -1499,6 +1501,64 @@ static void write_elf(struct dump *d)
 }
 
 /* ------------------------------------------------------------------ */
+/* LiME memory images                                                  */
+
+#define LIME_MAGIC 0x4C694D45u
+#define LIME_HEADER 32
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * LiME's format=lime: for each RAM range a 32-byte header (magic, version
+ * 1, first and last physical address inclusive, 8 reserved bytes, all
+ * little-endian whatever the machine) and then its bytes; format=raw: the
+ * bytes alone, one range after the other.
+ */
+static void write_lime(struct dump *d)
+{
+	const struct opts *o = &d->o;
+	const uint64_t ps = o->page_size;
+	bool headers = o->format == FMT_LIME;
+	struct image img = { 0 };
+	uint8_t *h = headers ? xcalloc(o->nram, LIME_HEADER) : NULL;
+	uint64_t off = 0;
+
+	if (h)
+		image_own(&img, h);
+	for (size_t i = 0; i < o->nram; i++) {
+		uint64_t first = o->ram[i].start * ps, len = (o->ram[i].end + 1) * ps - first;
+		if (headers) {
+			uint8_t *r = h + i * LIME_HEADER;
+			put_le(r, LIME_MAGIC, 4);
+			put_le(r + 4, 1, 4);
+			put_le(r + 8, first, 8);
+			put_le(r + 16, first + len - 1, 8);
+			image_add(&img, off, r, LIME_HEADER);
+			off += LIME_HEADER;
+		}
+		image_add(&img, off, d->mem + first, len);
+		off += len;
+	}
+	write_image(d, &img, o->out, 0);
+	image_free(&img);
+}
+
+/* raw_ranges=START-END,... in .info: what a reader is told of a raw image. */
+static void write_raw_ranges(const struct dump *d, FILE *f)
+{
+	const uint64_t ps = d->o.page_size;
+	fprintf(f, "raw_ranges=");
+	for (size_t i = 0; i < d->o.nram; i++)
+		fprintf(f, "%s%#" PRIx64 "-%#" PRIx64, i ? "," : "", d->o.ram[i].start * ps,
+			(d->o.ram[i].end + 1) * ps - 1);
+	fprintf(f, "\n");
+}
+
+/* ------------------------------------------------------------------ */
 /* Expected-output files                                               */
 
 static FILE *open_expect(const char *base, const char *suffix)
@@ -1601,9 +1661,10 @@ static void write_expected(const struct dump *d)
 	fprintf(f, "eio_pages=%" PRIu64 "\n", neio);
 	fprintf(f, "lost_pages=%" PRIu64 "\n", nlost);
 	fprintf(f, "corrupt_pages=%" PRIu64 "\n", ncorrupt);
-	fprintf(f, "header_version=%d\n", o->format == FMT_ELF ? 0 : o->header_version);
+	bool kdump = o->format == FMT_KDUMP || o->format == FMT_DISKDUMP;
+	fprintf(f, "header_version=%d\n", kdump ? o->header_version : 0);
 	fprintf(f, "phys_base=0x%" PRIx64 "\n", o->phys_base);
-	fprintf(f, "codec=%s\n", o->format == FMT_ELF ? "none" : codec_names[o->codec]);
+	fprintf(f, "codec=%s\n", kdump ? codec_names[o->codec] : "none");
 	fprintf(f, "flat=%d\n", o->flat);
 	fprintf(f, "incomplete=%d\n", o->incomplete);
 	fprintf(f, "notes=%d\n", d->has_notes);
@@ -1611,6 +1672,8 @@ static void write_expected(const struct dump *d)
 	fprintf(f, "vmcoreinfo=%d\n", d->has_vmcoreinfo);
 	fprintf(f, "eraseinfo=%d\n", d->has_eraseinfo);
 	fprintf(f, "files=%d\n", o->split > 1 ? o->split : 1);
+	if (o->format == FMT_RAW)
+		write_raw_ranges(d, f);
 	close_expect(f);
 }
 
@@ -1623,7 +1686,7 @@ static void usage(const char *msg)
 		fprintf(stderr, "mkdump: %s\n", msg);
 	fputs(
 "usage: mkdump [options] OUT\n"
-"  --format kdump|diskdump|elf   dump format (default kdump)\n"
+"  --format kdump|diskdump|elf|lime|raw   dump format (default kdump)\n"
 "  --flat                        makedumpfile flattened format\n"
 "  --codec none|zlib|lzo|snappy|zstd|mixed   page codec (default zlib)\n"
 "  --header-version N            kdump header version 1..6 (default 6)\n"
@@ -1695,7 +1758,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			if ((c = lookup(optarg, format_names, 3)) < 0)
+			if ((c = lookup(optarg, format_names, 5)) < 0)
 				usage("bad --format");
 			o->format = (enum format)c;
 			break;
@@ -1780,7 +1843,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				 &o->ram, &o->nram)) {
 		usage("bad --ram (want sorted, disjoint \"a-b,c-d\" pfn ranges)");
 	}
-	if (o->format == FMT_ELF) {
+	if (o->format == FMT_LIME || o->format == FMT_RAW) {
+		/* LiME copies all of System RAM, as it is, into one file */
+		if (o->split > 1 || o->flat || o->excluded || o->incomplete || o->corrupt_pages)
+			usage("--format lime and raw take no --split, --flat, --excluded, "
+			      "--incomplete or --corrupt-pages");
+	} else if (o->format == FMT_ELF) {
 		if (o->split > 1)
 			usage("--split is for kdump formats only");
 		if (o->corrupt_pages)
@@ -1832,12 +1900,15 @@ int main(int argc, char **argv)
 			die("out of memory");
 	}
 	bool elf = d.o.format == FMT_ELF;
-	d.has_notes = elf || d.o.header_version >= 4;
-	d.has_vmcoreinfo = d.vmcoreinfo && (elf || d.o.header_version >= 3);
-	d.has_eraseinfo = d.eraseinfo && (elf || d.o.header_version >= 5);
+	bool memory_only = d.o.format == FMT_LIME || d.o.format == FMT_RAW;
+	d.has_notes = !memory_only && (elf || d.o.header_version >= 4);
+	d.has_vmcoreinfo = !memory_only && d.vmcoreinfo && (elf || d.o.header_version >= 3);
+	d.has_eraseinfo = !memory_only && d.eraseinfo && (elf || d.o.header_version >= 5);
 
 	if (elf)
 		write_elf(&d);
+	else if (memory_only)
+		write_lime(&d);
 	else
 		write_kdump(&d);
 	write_expected(&d);

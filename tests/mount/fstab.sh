@@ -77,7 +77,30 @@ else
 	fail "fstab split set: mount failed"
 fi
 
-# 5. a bad option fails the mount and says why
+# 5. raw images: ranges= in an fstab line (its commas kept together), and
+# crash's FILE@ADDRESS as mount -t's source
+"$mkdump" --format raw --ram 1-159,256-1023 "$WORK/raw" > /dev/null
+ranges=$(sed -n 's/^raw_ranges=//p' "$WORK/raw.info")
+printf '%s %s fuse.dumpfs ro,noauto,ranges=%s,cache_size=8M 0 0\n' "$WORK/raw" "$mnt" "$ranges" > "$WORK/fstab"
+if mount -T "$WORK/fstab" "$mnt"; then
+	cmp -s "$mnt/mem" "$WORK/raw.mem" || fail "raw image with ranges=: /mem differs from the written memory"
+	check "fstab raw image with ranges=$ranges" "$WORK/raw" --ranges "$ranges"
+else
+	fail "fstab raw image with ranges=: mount failed"
+fi
+"$mkdump" --format raw --ram 0-511 "$WORK/padded" > /dev/null
+if mount -t fuse.dumpfs "$WORK/padded@0x100000" "$mnt"; then
+	[ "$(findmnt -n -o SOURCE "$mnt")" = "$WORK/padded" ] || fail "padded@0x100000: source $(findmnt -n -o SOURCE "$mnt")"
+	cmp -s <(tail -c +$((0x100000 + 1)) "$mnt/mem") "$WORK/padded.mem" ||
+		fail "padded@0x100000: /mem from 0x100000 on differs from the written memory"
+	[ "$(head -c $((0x100000)) "$mnt/mem" | tr -d '\0' | wc -c)" = 0 ] || fail "padded@0x100000: not zeros below"
+	umount "$mnt"
+	ok "mount -t fuse.dumpfs FILE@0x100000"
+else
+	fail "mount -t fuse.dumpfs FILE@0x100000: mount failed"
+fi
+
+# 6. a bad option fails the mount and says why
 if mount -t fuse.dumpfs "$sample" "$mnt" -o threads=999 2> "$WORK/err"; then
 	fail "threads=999 mounted"
 	umount "$mnt"

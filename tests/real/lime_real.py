@@ -28,8 +28,11 @@ the format=lime capture returned).  Without dumpfs:
     with marker lines (pipe buffers, freed copies) are only reported.
 
 Then, only when `dumpfs info idle.lime` exits 0 (a dumpfs with the LiME
-reader), check_dumpfs_mount(): /mem of the mounted LiME image against the
-ELF for those unchanged pages.
+reader), check_dumpfs_mount() of idle.lime, of idle.raw with -o ranges= (the
+ranges of idle.lime's headers) and of idle.padded@0 (the raw reader): /mem
+against the ELF for those unchanged pages and against the image's own bytes
+(read here) in every whole page of its ranges, and /vmcoreinfo (found in
+memory) against the ELF's note.
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/lime-*/ with a COMPLETE
 file; exits 77 (skip) when there is none."""
@@ -159,28 +162,39 @@ def compare_pages(name, pfns, a, b):
     return same, differ, missing
 
 
-def check_dumpfs_mount(dumpfs, lime_path, elf_path, pfns):
-    """### needs the LiME reader (core/format/lime.c) ###
-    Mount LIME_PATH with dumpfs and compare /mem with the ELF's pages for the
-    unchanged pages PFNS; /mem's size must be the end of the last range."""
-    elf = Elf(elf_path)
+def check_dumpfs_mount(dumpfs, image, elf, pfns):
+    """Mount IMAGE (label, files, -o options, its last range's end, its own
+    bytes as a Mem) with dumpfs: /mem's size must be that end; /mem is the
+    image's own bytes in every range, and the ELF's in the unchanged pages
+    PFNS; /vmcoreinfo, found in memory, is the ELF's note."""
+    label, files, opts, end, own, rs = image
     emem = elf_mem(elf)
-    rs = lime_ranges(lime_path)
-    with mounted(dumpfs, [lime_path]) as mnt:
+    with mounted(dumpfs, files, opts) as mnt:
         size = os.path.getsize(os.path.join(mnt, "mem"))
-        end = max(e for _, e, _ in rs) + 1
         if size != (end + PAGE - 1) // PAGE * PAGE and size != end:
-            raise Fail("/mem of %s is %d bytes, its last range ends at %#x" % (lime_path, size, end))
-        bad = []
+            raise Fail("/mem of %s is %d bytes, its last range ends at %#x" % (label, size, end))
+        bad, wrong = [], []
         with open(os.path.join(mnt, "mem"), "rb") as f:
             for pfn in pfns:
                 f.seek(pfn * PAGE)
                 if f.read(PAGE) != emem.page(pfn):
                     bad.append(pfn)
-        print("dumpfs /mem of %s: %d unchanged pages, %d differ from the ELF" % (
-            os.path.basename(lime_path), len(pfns), len(bad)))
-        if bad:
-            raise Fail("/mem differs from the ELF at %s" % " ".join("%#x" % (p * PAGE) for p in bad[:16]))
+            for s, e, _ in rs:
+                for pfn in range((s + PAGE - 1) // PAGE, (e + 1) // PAGE):
+                    f.seek(pfn * PAGE)
+                    if f.read(PAGE) != own.page(pfn):
+                        wrong.append(pfn)
+        with open(os.path.join(mnt, "vmcoreinfo")) as f:
+            found = dict(l.split("=", 1) for l in f.read().splitlines() if "=" in l)
+    print("dumpfs /mem of %s: %d unchanged pages, %d differ from the ELF; every whole page of its "
+          "ranges read, %d differ from the file" % (label, len(pfns), len(bad), len(wrong)))
+    if bad:
+        raise Fail("%s: /mem differs from the ELF at %s" % (label, " ".join("%#x" % (p * PAGE) for p in bad[:16])))
+    if wrong:
+        raise Fail("%s: /mem differs from the file at %s" % (label, " ".join("%#x" % (p * PAGE) for p in wrong[:16])))
+    if found != vmcoreinfo(elf):
+        raise Fail("%s: /vmcoreinfo (%d keys) is not the ELF's note" % (label, len(found)))
+    print("dumpfs /vmcoreinfo of %s: the ELF's VMCOREINFO, %d keys" % (label, len(found)))
 
 
 def main(argv):
@@ -326,7 +340,14 @@ def main(argv):
         print("dumpfs info %s: exit %d (%s): no LiME reader, /mem not checked" % (
             lime, r.returncode, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""))
     else:
-        check_dumpfs_mount(dumpfs, lime, elf.path, sorted(set(unchanged)))
+        # format=raw with the ranges format=lime's headers give, format=padded
+        # from physical 0: the same memory, read by the raw reader
+        ranges = "ranges=" + ",".join("%#x-%#x" % (s, e) for s, e, _ in rs)
+        end = rs[-1][1] + 1
+        for image in (("idle.lime", [lime], (), end, limem, rs),
+                      ("idle.raw -o " + ranges, [raw], (ranges,), end, rawm, rs),
+                      ("idle.padded@0", [padded + "@0"], (), end, padm, rs)):
+            check_dumpfs_mount(dumpfs, image, elf, sorted(set(unchanged)))
     print("PASS")
     return 0
 

@@ -18,6 +18,12 @@ PT_LOAD that holds it, or a header field that moves everything (block size,
 bitmap size, program header table...).  explain() below says which for
 each byte; any other wrong page counts in "wrong" and fails the test.
 
+LiME images (and raw ones, whose ranges are given as -o ranges= would) have
+no redundancy at all: a range's first or last address moves or resizes it.
+Besides the flips and cuts, each LiME range header is also set to values
+that must be refused (edits): a range overlapping the one before, first
+above last, a range past the end of the file, version 2, another magic.
+
 Prints one line per variant and a total:
   cases C  clean-errors E  served S  eio-pages P  explained-wrong-pages X  wrong W
 """
@@ -58,7 +64,11 @@ VARIANTS = {
     # the writer's memory as the guest RAM of a QEMU process core
     # (tests/bad/qemu_core.py writes it; the VGA window is no RAM)
     "qemu-core": ["--format", "elf", "--ram", "0-159,256-383"],
+    "lime": ["--format", "lime"],
+    "raw": ["--format", "raw"],
 }
+ERROR = "must fail to open"     # what an edit must give (see lime_edits)
+LIME_MAGIC = b"EMiL"            # 0x4C694D45, little-endian
 
 
 class Fail(Exception):
@@ -293,12 +303,68 @@ def flat_spans(b, info, part_range):
     return spans
 
 
+# ---- LiME and raw images ------------------------------------------------------
+
+def lime_headers(b):
+    """[(header offset, first, last)] of a LiME image."""
+    out, off = [], 0
+    while off + 32 <= len(b) and b[off:off + 4] == LIME_MAGIC:
+        first, last = struct.unpack_from("<QQ", b, off + 8)
+        out.append((off, first, last))
+        off += 32 + last - first + 1
+    return out
+
+
+def data_span(name, off, paddr, length):
+    return Span(name, off, off + length, lambda o, d=off, p=paddr: {(p + o - d) // PAGE})
+
+
+def lime_spans(b, info):
+    spans = []
+    for k, (off, first, last) in enumerate(lime_headers(b)):
+        # first and last move or resize the range and every one after it
+        for name, at, size, explains in (("magic", 0, 4, set()), ("version", 4, 4, set()),
+                                         ("first", 8, 8, ALL), ("last", 16, 8, ALL),
+                                         ("reserved", 24, 8, set())):
+            spans.append(Span("lime range %d.%s" % (k, name), off + at, off + at + size,
+                              const(explains)))
+        spans.append(data_span("lime range %d data" % k, off + 32, first, last - first + 1))
+    return spans
+
+
+def lime_edits(b):
+    """(what, offset, new bytes): header values each of which must be refused."""
+    hs = lime_headers(b)
+    (o1, f1, l1), (o2, f2, l2), (ol, fl, ll) = hs[0], hs[1], hs[-1]
+    q = lambda v: struct.pack("<Q", v)
+    return [("range 1 moved onto range 0", o2 + 8, q(f1) + q(f1 + l2 - f2)),
+            ("range 0 first above last", o1 + 8, q(l1 + 1)),
+            ("range 0 past the end of the file", o1 + 16, q(l1 + len(b))),
+            ("last range one byte past the end", ol + 16, q(ll + 1)),
+            ("range 1 version 2", o2 + 4, struct.pack("<I", 2)),
+            ("range 1 magic", o2, b"LiME")]
+
+
+def raw_spans(info):
+    """The ranges' bytes, one after the other (info's raw_ranges)."""
+    spans, off = [], 0
+    for k, r in enumerate(info["raw_ranges"].split(",")):
+        first, last = (int(x, 0) for x in r.split("-"))
+        spans.append(data_span("raw range %d data" % k, off, first, last - first + 1))
+        off += last - first + 1
+    return spans
+
+
 def inner_spans(b, info, part_range):
     return elf_spans(b, info) if b[:4] == b"\177ELF" else kdump_spans(b, info, part_range)
 
 
 def file_spans(path, info, part_range):
     b = open(path, "rb").read()
+    if info["format"] == "raw":
+        return raw_spans(info)
+    if b[:4] == LIME_MAGIC:
+        return lime_spans(b, info)
     if b[:12] == b"makedumpfile":
         return flat_spans(b, info, part_range)
     return inner_spans(b, info, part_range)
@@ -352,10 +418,10 @@ class Totals:
                                 self.explained, self.wrong))
 
 
-def run_probe(mem, files):
+def run_probe(mem, files, opts):
     """probe's exit code and output."""
     try:
-        r = subprocess.run([PROBE, "--list", mem, *files], stdout=subprocess.PIPE,
+        r = subprocess.run([PROBE, "--list", *opts, mem, *files], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         raise Fail("probe took more than %d s: %s" % (TIMEOUT, files))
@@ -368,12 +434,14 @@ def peak_kib(lines):
     return int(words[words.index("peak_kib") + 1]) if "peak_kib" in words else -1
 
 
-def one_case(t, what, mem, files, damaged, explains):
-    """Run probe on files (damaged: the index of the damaged one) and
-    account for the result in t."""
+def one_case(t, what, mem, files, damaged, explains, opts=()):
+    """Run probe on files (damaged: the index of the damaged one; opts:
+    what the files are, as --ranges) and account for the result in t.
+    explains: the pages the damage may make wrong, or ERROR: it must be
+    refused."""
     t.cases += 1
     try:
-        rc, out, err = run_probe(mem, files)
+        rc, out, err = run_probe(mem, files, opts)
     except Fail as e:
         t.failures.append("%s: %s" % (what, e))
         if os.environ.get("MATRIX_KEEP"):
@@ -389,7 +457,7 @@ def one_case(t, what, mem, files, damaged, explains):
             t.failures.append("%s: error names no file: %s" % (what, msg))
         elif "offset" not in msg:
             t.failures.append("%s: error names no offset: %s" % (what, msg))
-        r = subprocess.run([DUMPFS, "info", *files], capture_output=True, text=True,
+        r = subprocess.run([DUMPFS, "info", *opts, *files], capture_output=True, text=True,
                            timeout=TIMEOUT)
         if r.returncode == 0 or len(r.stderr.strip().splitlines()) != 1:
             t.failures.append("%s: dumpfs info: not one line: %r" % (what, r.stderr))
@@ -397,6 +465,9 @@ def one_case(t, what, mem, files, damaged, explains):
         return
     if rc != 0 or len(lines) < 3:
         t.failures.append("%s: probe exit %d: %s %s" % (what, rc, out.strip(), err.strip()[-300:]))
+        return
+    if explains is ERROR:
+        t.failures.append("%s: served; it must be refused" % what)
         return
     w = lines[0].split()
     res = {w[i]: int(w[i + 1]) for i in range(0, len(w), 2)}
@@ -449,6 +520,7 @@ def run_variant(name, work):
     maxpfn = int(info["max_pfn"])
     ranges = part_ranges(files, info, maxpfn)
     ram_vaddr = make_qemu_core(out, mem, work) if name == "qemu-core" else None
+    opts = ["--ranges", info["raw_ranges"]] if info["format"] == "raw" else []
     t = Totals()
     for k, path in enumerate(files):
         if ram_vaddr:
@@ -466,7 +538,7 @@ def run_variant(name, work):
             for off, mask in ((s.start, 0xFF), (s.end - 1, 0x01)):
                 flip(path, case, off, mask)
                 one_case(t, "%s file %d: %s: byte %d ^ %#x" % (name, k, s.name, off, mask),
-                         mem, others, k, s.explain(off))
+                         mem, others, k, s.explain(off), opts)
         cuts = sorted({c for s in spans for c in (s.start, (s.start + s.end) // 2, s.end)
                        if 0 <= c < size} | {size - 1})
         flat = open(path, "rb").read(12) == b"makedumpfile"
@@ -474,8 +546,19 @@ def run_variant(name, work):
             shutil.copyfile(path, case)
             os.truncate(case, cut)
             explains = flat_truncation_explains(path, info, ranges[k], cut) if flat else set()
-            one_case(t, "%s file %d: cut at %d" % (name, k, cut), mem, others, k, explains)
+            one_case(t, "%s file %d: cut at %d" % (name, k, cut), mem, others, k, explains, opts)
+        if info["format"] == "lime":
+            for what, off, new in lime_edits(open(path, "rb").read()):
+                write_edit(path, case, off, new)
+                one_case(t, "%s: %s" % (name, what), mem, others, k, ERROR)
     return t
+
+
+def write_edit(src, dst, off, new):
+    shutil.copyfile(src, dst)
+    with open(dst, "r+b") as f:
+        f.seek(off)
+        f.write(new)
 
 
 def part_ranges(files, info, maxpfn):

@@ -6,7 +6,8 @@
 #   - the unit tests;
 #   - `dumpfs info`, `dumpfs cat /mem`, `dumpfs cat /vmcore.elf` and probe
 #     (every file of the tree) on a dump of every format our writer makes,
-#     damaged ones included (corrupt pages, incomplete, truncated).
+#     damaged ones included (corrupt pages, incomplete, truncated), and raw
+#     images placed by -o ranges= and by FILE@ADDRESS.
 # Memcheck also reports a write() of uninitialised bytes, so the cat runs
 # check that no uninitialised memory reaches a reader.
 # Exit 77 (skip) without valgrind or when the binaries are built with a
@@ -69,6 +70,7 @@ variants=(
 	"--format elf --layout 32 --arch i386"
 	"--format elf --endian be --arch ppc64"
 	"--format elf --incomplete"
+	"--format lime"
 )
 n=0
 for v in "${variants[@]}"; do
@@ -86,4 +88,12 @@ for v in "${variants[@]}"; do
 	cut_files=("$work/cut" "${files[@]:1}")
 	check "probe, cut at 3/4 [$v]" "$probe" "$work/d$n.mem" "${cut_files[@]}"
 done
+# raw images, placed by -o ranges= (good and overlapping) and by FILE@ADDRESS
+"$mkdump" --format raw "${small[@]}" "$work/raw" > /dev/null
+ranges=$(sed -n 's/^raw_ranges=//p' "$work/raw.info")
+check "info --ranges [raw]" "$dumpfs" info --ranges "$ranges" "$work/raw"
+check "cat /mem --ranges [raw]" "$dumpfs" cat --ranges "$ranges" "$work/raw" /mem
+check "probe --ranges [raw]" "$probe" --ranges "$ranges" "$work/raw.mem" "$work/raw"
+check "info, overlapping ranges [raw]" "$dumpfs" info --ranges 0-0xfff,0x800-0x1fff "$work/raw"
+check "cat /vmcore.elf [raw@0x1000000,raw@0]" "$dumpfs" cat "$work/raw@0x1000000,$work/raw@0" /vmcore.elf
 echo "ok: $runs runs under valgrind memcheck, no errors, no leaks"
