@@ -31,8 +31,8 @@
 # `sleep 300`) and other/sleep.core (the kernel's core of one, kill -ABRT).
 #
 # Run as root on Debian 12 x86_64:
-#   GUESTS=small bash images/make-qemu-cores.sh      # the CI step (about 1 minute)
-#   bash images/make-qemu-cores.sh                   # all guests (a few minutes)
+#   GUESTS="small other" bash images/make-qemu-cores.sh   # the CI step (about 20 s)
+#   bash images/make-qemu-cores.sh                        # all guests (about 90 s)
 # It installs (apt-get) qemu-system-x86, linux-image-amd64, busybox-static,
 # cpio, gcc, libc6-dev, gdb, kmod, xz-utils; INSTALL=0 skips that.
 #
@@ -56,6 +56,21 @@
 #   $OUT/logs/               run.log, timings.tsv, sizes.tsv, versions.txt,
 #                            qmp.log, gdb-*.log, qemu-*.log
 #   $OUT/build/              the initramfs and its tree
+#
+# Measured here (Debian 12, 2 CPUs, TCG, QEMU 7.2.22, gdb 13.1, host Linux 6.18,
+# guest 6.1.0-57-amd64; bytes as ls -l / as du):
+#   small: boot 12.5 s, whole guest 16.5 s; ref.elf 285,349,163; qemu.gcore
+#     713,300,120 / 713,306,112 (gcore is NOT sparse: every byte written, the
+#     untouched pages as zeros); qemu.core 461,942,784 / 227,913,728 (sparse).
+#     With QEMU's default 1 GiB TCG buffer (TB_SIZE=): gcore 1,719,871,520 /
+#     1,719,873,536, kernel core 1,473,744,896 / 227,266,560 - hence tb-size=64.
+#   pc-4608: ref-kdump-zlib.flat 75,313,041; qemu.core 5,018,501,120 / 393,887,744
+#   q35-4608: qemu.core 5,012,467,712 / 391,843,840; q35-3072: 3,423,129,600 / 362,315,776
+#   other: sleep.gcore 589,760 / 589,824; sleep.core 450,560 / 151,552
+#   e820 usable (guest console): small 0-0x9fbff, 0x100000-0xffdffff;
+#   pc-4608 also 0x100000-0xbffdffff, 0x100000000-0x15fffffff (i440fx: 3 GiB
+#   below 4 GiB); q35-4608 0x100000-0x7ffdefff, 0x100000000-0x19fffffff and
+#   q35-3072 0x100000-0x7ffdefff, 0x100000000-0x13fffffff (q35: 2 GiB below).
 #
 # Environment:
 #   OUT=DIR            output directory (default: the cache path above)
@@ -275,7 +290,7 @@ run_guest() {
     [ -e "$dir/run/$CORENAME" ] && die "$g: $dir/run/$CORENAME exists before the kill"
     t0=$(now)
     kill -ABRT "$QPID"
-    wait "$GPID"; rc=$?
+    { wait "$GPID"; } 2>/dev/null; rc=$?   # (no "Aborted" notice from bash)
     GPID=
     [ -f "$dir/run/$CORENAME" ] || die "$g: no core file after kill -ABRT (qemu exit $rc)"
     mv "$dir/run/$CORENAME" "$dir/qemu.core"
@@ -328,12 +343,12 @@ run_other() {
         || die "other: gcore of sleep failed"
     manifest other sleep.gcore "$(gdb --version | head -1) gcore" "gdb -nx -batch -p SLEEP_PID -ex 'gcore FILE' -ex detach" \
         elf-core "$(secs "$t0" "$(now)")" "gcore of a sleep 300 (not QEMU)"
-    kill "$pid"; wait "$pid"
+    kill "$pid"; { wait "$pid"; } 2>/dev/null
     (cd "$dir/run" && ulimit -c unlimited && exec sleep 300) &
     pid=$!
     sleep 0.5
     t0=$(now)
-    kill -ABRT "$pid"; wait "$pid"; rc=$?
+    kill -ABRT "$pid"; { wait "$pid"; } 2>/dev/null; rc=$?
     [ -f "$dir/run/$CORENAME" ] || die "other: no core of sleep (exit $rc)"
     mv "$dir/run/$CORENAME" "$dir/sleep.core"
     manifest other sleep.core "Linux $(uname -r) core dump" "ulimit -c unlimited; kill -ABRT SLEEP_PID" elf-core \

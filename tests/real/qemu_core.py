@@ -35,6 +35,7 @@ CACHE_DIR: a /var/cache/dumpfs/qcore-KEY directory (several may be given);
 default: every one, the newest complete copy of each guest.  Exits 77 (skip)
 when there is no guest at all."""
 import errno
+import functools
 import glob
 import os
 import re
@@ -501,6 +502,7 @@ def check_truncated(dumpfs, core, ram, reffd, usable, tmpdir):
 CRASH_CMDS = "sys\nps\nlog\nlist -o task_struct.tasks -s task_struct.pid,comm -h init_task\nq\n"
 
 
+@functools.lru_cache(maxsize=None)
 def crash_out(vmlinux, elf):
     r = subprocess.run(["crash", "-s", vmlinux, elf], input=CRASH_CMDS,
                        capture_output=True, text=True, timeout=600)
@@ -525,6 +527,7 @@ for t in for_each_task(p):
 """
 
 
+@functools.lru_cache(maxsize=None)
 def drgn_tasks(vmlinux, elf):
     r = subprocess.run(["/usr/bin/python3", "-c", DRGN, elf, vmlinux], capture_output=True, text=True, timeout=600)
     if r.returncode != 0 or not r.stdout.strip():
