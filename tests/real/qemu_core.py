@@ -32,7 +32,8 @@ assertion's name):
                the core's /vmcore.elf, drgn lists the same tasks.
 
 CACHE_DIR: a /var/cache/dumpfs/qcore-KEY directory (several may be given);
-default: every one, the newest complete copy of each guest.  Exits 77 (skip)
+default: every qcore-KEY (12 hex digits), the newest complete copy of each
+guest.  Exits 77 (skip)
 when there is no guest at all."""
 import errno
 import functools
@@ -93,7 +94,9 @@ class Checks:
 
 def find_guests(args):
     """{guest: directory} of the newest complete copy of each guest."""
-    roots = args or glob.glob("/var/cache/dumpfs/qcore-*/")
+    # qcore-KEY, KEY 12 hex digits (not the qcore-ARCH-KEY of other recipes)
+    roots = args or [d for d in glob.glob("/var/cache/dumpfs/qcore-*/")
+                     if re.fullmatch(r"qcore-[0-9a-f]{12}", os.path.basename(d.rstrip("/")))]
     found = {}
     for g in GUESTS + ("other",):
         done = [os.path.join(r, g, "COMPLETE") for r in roots]
