@@ -27,6 +27,13 @@ phase deps
 if [ "${DUMPFS_REAL:-1}" != 0 ] && [ ! -s images/real/MANIFEST.tsv ]; then
 	bash images/make-real-dumps.sh
 fi
+# QEMU process cores of the small guest (gcore and the kernel's) with
+# dump-guest-memory of the same pause, and cores of a sleep: about 30 s and
+# 1.5 GB in /var/cache/dumpfs/qcore-KEY/ (the guests over 4 GiB are made by
+# `bash images/make-qemu-cores.sh`, outside CI).
+if [ "${DUMPFS_REAL:-1}" != 0 ]; then
+	GUESTS="small other" bash images/make-qemu-cores.sh
+fi
 phase corpus
 
 meson setup build --reconfigure > /dev/null 2>&1 || meson setup build
