@@ -31,12 +31,11 @@ Checks:
 CACHE_DIR defaults to the newest /var/cache/dumpfs/arm64-kdump-*/ with a
 COMPLETE marker; exits 77 (skip) when there is none."""
 import bisect
-import glob
 import os
 import re
 import sys
 
-from common import Elf, Fail, data_extents, mounted
+from common import Elf, Fail, complete_cache, data_extents, mounted
 from foreign import (PAGE, Run, check_cpus, check_info, elf_ident, header, manifest,
                      read_pages, read_virtual, virtual_loads, vmcoreinfo)
 
@@ -51,10 +50,7 @@ PANIC_END = [r"Starting crashdump kernel\.\.\.", r"Bye!"]
 
 
 def find_cache(arg):
-    if arg:
-        return arg if os.path.exists(os.path.join(arg, "COMPLETE")) else None
-    done = glob.glob("/var/cache/dumpfs/arm64-kdump-*/COMPLETE")
-    return os.path.dirname(max(done, key=os.path.getmtime)) if done else None
+    return complete_cache(arg, "arm64-kdump-*")
 
 
 def check_arch(mnt):

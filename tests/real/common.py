@@ -4,6 +4,7 @@ extents with SEEK_DATA/SEEK_HOLE."""
 import atexit
 import contextlib
 import errno
+import glob
 import functools
 import lzma
 import os
@@ -17,6 +18,15 @@ import zlib
 
 class Fail(Exception):
     pass
+
+
+def complete_cache(arg, pattern):
+    """@arg if it is a cache a recipe finished (it has COMPLETE), else the
+    newest /var/cache/dumpfs/@pattern that is; None if there is none."""
+    if arg:
+        return arg if os.path.exists(os.path.join(arg, "COMPLETE")) else None
+    done = glob.glob(os.path.join("/var/cache/dumpfs", pattern, "COMPLETE"))
+    return os.path.dirname(max(done, key=os.path.getmtime)) if done else None
 
 
 @contextlib.contextmanager

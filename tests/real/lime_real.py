@@ -36,14 +36,13 @@ memory) against the ELF's note.
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/lime-*/ with a COMPLETE
 file; exits 77 (skip) when there is none."""
-import glob
 import os
 import re
 import struct
 import subprocess
 import sys
 
-from common import Elf, Fail, mounted
+from common import Elf, Fail, complete_cache, mounted
 
 PAGE = 4096
 LIME_MAGIC = 0x4C694D45
@@ -51,10 +50,7 @@ FOUR_GIB = 1 << 32
 
 
 def find_cache(arg):
-    if arg:
-        return arg if os.path.exists(os.path.join(arg, "COMPLETE")) else None
-    done = sorted(glob.glob("/var/cache/dumpfs/lime-*/COMPLETE"), key=os.path.getmtime)
-    return os.path.dirname(done[-1]) if done else None
+    return complete_cache(arg, "lime-*")
 
 
 def lime_ranges(path):

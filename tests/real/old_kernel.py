@@ -25,23 +25,19 @@ QEMU dump-guest-memory ELF and kdump-zlib of one stopped moment, makedumpfile
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/old-kernel-*/ with a
 COMPLETE file; exits 77 (skip) when there is none."""
-import glob
 import os
 import re
 import sys
 
 import tasks
-from common import Fail, mounted
+from common import Fail, complete_cache, mounted
 from corpus import dump_sets, manifest
 
 PERCPU_TOP = 0xffff800000000000         # below: per-cpu offsets, not kernel addresses
 
 
 def find_cache(arg):
-    if arg:
-        return arg if os.path.exists(os.path.join(arg, "COMPLETE")) else None
-    done = sorted(glob.glob("/var/cache/dumpfs/old-kernel-*/COMPLETE"), key=os.path.getmtime)
-    return os.path.dirname(done[-1]) if done else None
+    return complete_cache(arg, "old-kernel-*")
 
 
 def read_map(path):

@@ -17,21 +17,17 @@ pause) against that ELF, for each core:
 
 CACHE_DIR defaults to the newest /var/cache/dumpfs/qcore-arm64-*/ with a
 COMPLETE file; exits 77 (skip) when there is none."""
-import glob
 import os
 import struct
 import sys
 
-from common import Fail, mounted
+from common import Fail, complete_cache, mounted
 
 CHUNK = 1 << 20
 
 
 def find_cache(arg):
-    if arg:
-        return arg if os.path.exists(os.path.join(arg, "COMPLETE")) else None
-    done = sorted(glob.glob("/var/cache/dumpfs/qcore-arm64-*/COMPLETE"), key=os.path.getmtime)
-    return os.path.dirname(done[-1]) if done else None
+    return complete_cache(arg, "qcore-arm64-*")
 
 
 def same_file(a, b, what):
