@@ -375,17 +375,28 @@ def case_core(work, base, name, change):
 
 def seeds(out):
     """Small cores under libFuzzer's 64 KiB: 24 KiB of RAM holding a
-    VMCOREINFO note page, with and without the executable (a path that is
-    not there, so the fuzzer reads no file of this machine)."""
+    VMCOREINFO note page.  The executables they name (x86_64 and aarch64
+    QEMUs of our own) are kept beside the corpus, in OUT/../qemu-exe/, so
+    that fuzzing right after reaches QEMU's lists (ram_list, e820_table,
+    cpus) through their symbols; a replay where they are gone takes the
+    guess path.  One seed names a path that is never there."""
     os.makedirs(out, exist_ok=True)
+    exe_dir = os.path.join(os.path.dirname(os.path.abspath(out)), "qemu-exe")
     work = os.path.join(out, ".work")
     os.makedirs(work, exist_ok=True)
-    exe = build_exe(work)
+    os.makedirs(os.path.join(exe_dir, "arm"), exist_ok=True)
+    exe = build_exe(exe_dir)
+    arm_exe = build_exe(os.path.join(exe_dir, "arm"), "qemu-system-aarch64")
     raw = os.path.join(work, "ram")
     vmci = b"OSRELEASE=6.1.0\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=ffffffff82a12340\n"
     with open(raw, "wb") as f:
         f.write(bytes(PAGE) + note("<", b"VMCOREINFO", 0, vmci).ljust(PAGE, b"\0") + bytes(4 * PAGE))
+
+    def arm(c):
+        c.arm, c.fname, c.block_id, c.exe = True, "qemu-system-aar", b"mach-virt.ram", arm_exe
+        c.exe_path = arm_exe
     for name, change in (("qemu-core", lambda c: None),
+                         ("qemu-core-arm", arm),
                          ("qemu-core-noexe", lambda c: setattr(c, "exe_path", "/nonexistent/qemu-system-x86_64"))):
         c = Core(exe, raw, 6 * PAGE)
         change(c)
