@@ -378,6 +378,12 @@ static enum dumpfs_status elf_read_page(struct format *f, uint64_t pfn, void *bu
 	return segments_read_page(f, &x->segs, pfn, buf);
 }
 
+static void elf_read_pages(struct format *f, uint64_t pfn, size_t n, uint8_t *buf, enum dumpfs_status *st)
+{
+	const struct elf *x = f->priv;
+	segments_read_pages(f, &x->segs, pfn, n, buf, st);
+}
+
 static bool elf_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)
 {
 	const struct elf *x = f->priv;
@@ -423,6 +429,7 @@ static void elf_close(struct format *f)
 static const struct format_ops elf_ops = {
 	.name = "elf",
 	.read_page = elf_read_page,
+	.read_pages = elf_read_pages,
 	.extent = elf_extent,
 	.find_pfn = elf_find_pfn,
 	.census = elf_census,

@@ -216,6 +216,9 @@ struct segments {
 enum dumpfs_status segments_memory_map(struct format *f, const struct segments *s);
 /* format_ops' read_page, extent, find_pfn and census over @s. */
 enum dumpfs_status segments_read_page(struct format *f, const struct segments *s, uint64_t pfn, void *buf);
+/* format_ops' read_pages: runs of whole pages in one segment in one read. */
+void segments_read_pages(struct format *f, const struct segments *s, uint64_t pfn, size_t n, uint8_t *buf,
+			 enum dumpfs_status *st);
 bool segments_extent(struct format *f, const struct segments *s, uint64_t paddr, size_t len,
 		     struct dumpfs_extent *e);
 uint64_t segments_find_pfn(struct format *f, const struct segments *s, uint64_t pfn, bool dumped);
@@ -223,6 +226,7 @@ void segments_census(struct format *f, const struct segments *s, struct census *
 /* The same as format_ops entries, for a reader whose f->priv begins with
  * its struct segments (LiME, raw images). */
 enum dumpfs_status segments_op_read_page(struct format *f, uint64_t pfn, void *buf);
+void segments_op_read_pages(struct format *f, uint64_t pfn, size_t n, uint8_t *buf, enum dumpfs_status *st);
 bool segments_op_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e);
 uint64_t segments_op_find_pfn(struct format *f, uint64_t pfn, bool dumped);
 void segments_op_census(struct format *f, struct census *c);

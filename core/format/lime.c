@@ -135,6 +135,7 @@ static void lime_describe(struct format *f, struct strbuf *sb)
 static const struct format_ops lime_ops = {
 	.name = "lime",
 	.read_page = segments_op_read_page,
+	.read_pages = segments_op_read_pages,
 	.extent = segments_op_extent,
 	.find_pfn = segments_op_find_pfn,
 	.census = segments_op_census,

@@ -341,6 +341,7 @@ static void qemu_close(struct format *f)
 static const struct format_ops qemu_ops = {
 	.name = "qemu-core",
 	.read_page = segments_op_read_page,
+	.read_pages = segments_op_read_pages,
 	.extent = segments_op_extent,
 	.find_pfn = segments_op_find_pfn,
 	.census = segments_op_census,

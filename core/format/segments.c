@@ -79,6 +79,46 @@ enum dumpfs_status segments_read_page(struct format *f, const struct segments *x
 	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
 }
 
+/* Pages a segment's data holds whole, from page @pfn on, at most @n: read
+ * with one pread where read_page would issue one per page. */
+static size_t whole_pages_at(const struct format *f, const struct segments *x, uint64_t pfn, size_t n,
+			     const struct segment **seg)
+{
+	uint64_t ps = f->page_size, start = pfn * ps;
+	size_t i = first_data_after(x, start);
+	if (i == x->count || x->list[i].paddr > start)
+		return 0;
+	const struct segment *s = &x->list[i];
+	uint64_t data_end = s->paddr + s->filesz;
+	uint64_t whole = data_end > start ? (data_end - start) / ps : 0;
+	*seg = s;
+	return whole < n ? (size_t)whole : n;
+}
+
+void segments_read_pages(struct format *f, const struct segments *x, uint64_t pfn, size_t n, uint8_t *buf,
+			 enum dumpfs_status *st)
+{
+	uint64_t ps = f->page_size;
+	size_t i = 0, per_page_until = 0;
+	while (i < n) {
+		const struct segment *s = NULL;
+		size_t whole = i >= per_page_until ? whole_pages_at(f, x, pfn + i, n - i, &s) : 0;
+		if (whole > 1) {
+			uint64_t start = (pfn + i) * ps;
+			if (source_read(&f->files[s->file], buf + i * ps, whole * ps,
+					s->offset + (start - s->paddr)) == DUMPFS_OK) {
+				for (size_t k = 0; k < whole; k++)
+					st[i + k] = DUMPFS_OK;
+				i += whole;
+				continue;
+			}
+			per_page_until = i + whole;     /* which of them fail: page by page */
+		}
+		st[i] = segments_read_page(f, x, pfn + i, buf + i * ps);
+		i++;
+	}
+}
+
 bool segments_extent(struct format *f, const struct segments *x, uint64_t paddr, size_t len,
 		     struct dumpfs_extent *e)
 {
@@ -170,6 +210,11 @@ static const struct segments *own_segments(const struct format *f)
 enum dumpfs_status segments_op_read_page(struct format *f, uint64_t pfn, void *buf)
 {
 	return segments_read_page(f, own_segments(f), pfn, buf);
+}
+
+void segments_op_read_pages(struct format *f, uint64_t pfn, size_t n, uint8_t *buf, enum dumpfs_status *st)
+{
+	segments_read_pages(f, own_segments(f), pfn, n, buf, st);
 }
 
 bool segments_op_extent(struct format *f, uint64_t paddr, size_t len, struct dumpfs_extent *e)

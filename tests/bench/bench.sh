@@ -284,7 +284,7 @@ fi
 # with the same 1 MiB reads: the page-cache rate of the file; and, with a
 # debug vmlinux, mount + crash to its prompt against the reference dump
 # dump-guest-memory wrote at the same pause.
-qcore=$(ls -d /var/cache/dumpfs/qcore-*/ 2> /dev/null | grep -v trial | tail -1 || true)
+qcore=$(ls -td /var/cache/dumpfs/qcore-*/ 2> /dev/null | grep -E '/qcore-[0-9a-f]{12}/$' | head -1 || true)
 qvmlinux=$(ls /var/cache/dumpfs/x86-dbg/vmlinux-* /usr/lib/debug/boot/vmlinux-* 2> /dev/null | head -1 || true)
 ram_file_rate() {       # MB/s of reading the guest RAM's bytes of the core file
 	python3 - "$mnt" "$1" <<'PY'
