@@ -159,32 +159,30 @@ static bool guess_ram(const struct qemu_core *q, struct ram_block *b)
 	return true;
 }
 
-static void find_layout(struct format *f, struct qemu_core *q)
+/* The vCPUs' notes, from QEMU's cpus list at @cpus (0: not known). */
+static void read_vcpus(struct format *f, struct qemu_core *q, bool have_syms, uint64_t cpus)
 {
-	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
-	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
-					       sizeof(q->symbols_why));
-	if (have_syms && syms[2].found && q->target->vcpu) {
-		enum vcpu_mode mode;
-		q->nvcpus = qemu_vcpu_notes(f, &q->pc, q->target->vcpu, syms[2].addr, &mode, q->vcpus,
-					    sizeof(q->vcpus));
-		/* qemu-system-x86_64 runs 32-bit guests too: vCPU 0's mode tells */
-		if (mode == VCPU_32BIT && f->elf_machine == EM_X86_64) {
-			f->elf_machine = EM_386;
-			f->machine_origin = "vCPU 0, not in long mode";
-		} else if (mode == VCPU_64BIT && f->elf_machine == EM_X86_64) {
-			f->machine_origin = "vCPU 0, in long mode";
-		}
-	} else
+	if (!cpus || !q->target->vcpu) {
 		snprintf(q->vcpus, sizeof(q->vcpus), "none: %s", !have_syms ? "QEMU's symbols are not used" :
 			 q->target->vcpu ? "QEMU exports no cpus" : "vCPUs of this target are not read");
-	if (!q->exe)
-		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
-	else if (have_syms && !syms[0].found)
-		snprintf(q->symbols_why, sizeof(q->symbols_why), "%s exports no ram_list", q->exe->file);
-	if (have_syms && syms[0].found && !read_ram_list(f, q, syms[0].addr)) {
+		return;
+	}
+	enum vcpu_mode mode;
+	q->nvcpus = qemu_vcpu_notes(f, &q->pc, q->target->vcpu, cpus, &mode, q->vcpus, sizeof(q->vcpus));
+	/* qemu-system-x86_64 runs 32-bit guests too: vCPU 0's mode tells */
+	if (f->elf_machine == EM_X86_64 && mode != VCPU_UNREAD) {
+		f->elf_machine = mode == VCPU_64BIT ? EM_X86_64 : EM_386;
+		f->machine_origin = mode == VCPU_64BIT ? "vCPU 0, in long mode" : "vCPU 0, not in long mode";
+	}
+}
+
+/* The guest's RAM block: the target's, from QEMU's ram_list at @ram_list
+ * (0: not known), else a guess. */
+static void find_ram(struct format *f, struct qemu_core *q, uint64_t ram_list)
+{
+	if (ram_list && !read_ram_list(f, q, ram_list)) {
 		snprintf(q->symbols_why, sizeof(q->symbols_why), "ram_list at %#" PRIx64 " does not read as "
-			 "QEMU's list of RAM blocks", syms[0].addr);
+			 "QEMU's list of RAM blocks", ram_list);
 		q->nblocks = 0;
 	}
 	const char *id = q->target->ram_id;
@@ -196,6 +194,23 @@ static void find_layout(struct format *f, struct qemu_core *q)
 	if (!q->ram.used && guess_ram(q, &q->ram))
 		snprintf(q->ram_origin, sizeof(q->ram_origin), "a guess: the largest anonymous writable mapping%s",
 			 q->nblocks ? " (no such block in ram_list)" : "");
+}
+
+/* Registers, RAM and its layout, from QEMU's symbols where they serve. */
+static void find_guest(struct format *f, struct qemu_core *q)
+{
+	struct exe_symbol syms[] = { { .name = "ram_list" }, { .name = "e820_table" }, { .name = "cpus" } };
+	bool have_syms = q->exe && exe_symbols(&q->pc, &f->files[0], q->exe, syms, 3, q->symbols_why,
+					       sizeof(q->symbols_why));
+	if (!q->exe)
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "the core names no QEMU executable (no NT_FILE)");
+	else if (have_syms && !syms[0].found)
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "%s exports no ram_list", q->exe->file);
+	else if (have_syms)
+		snprintf(q->symbols_why, sizeof(q->symbols_why), "used (%s%s%s)", "ram_list",
+			 syms[1].found ? ", e820_table" : "", syms[2].found ? ", cpus" : "");
+	read_vcpus(f, q, have_syms, have_syms && syms[2].found ? syms[2].addr : 0);
+	find_ram(f, q, have_syms && syms[0].found ? syms[0].addr : 0);
 	if (q->ram.used)
 		q->target->layout(f, q, syms[1].found && q->nblocks ? syms[1].addr : 0);
 }
@@ -274,7 +289,7 @@ enum dumpfs_status qemu_core_open(struct format *f, struct host_map *maps, size_
 	st = format_set_page_size(f, 4096, 0, "page size");
 	if (st != DUMPFS_OK)
 		return st;
-	find_layout(f, q);
+	find_guest(f, q);
 	if (!q->ram.used)
 		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset 0: no mapping of the QEMU process "
 				 "holds guest RAM (no anonymous writable mapping)", f->files[0].path);
@@ -297,7 +312,7 @@ static void qemu_describe(struct format *f, struct strbuf *sb)
 	sb_printf(sb, "qemu_process: %u (%s)\n", q->pc.pid, q->pc.fname);
 	sb_printf(sb, "qemu_command: %s\n", q->pc.psargs);
 	sb_printf(sb, "qemu_binary: %s\n", q->exe ? q->exe->file : "(not named in the core)");
-	sb_printf(sb, "qemu_symbols: %s\n", q->symbols_why[0] ? q->symbols_why : "used (ram_list, e820_table)");
+	sb_printf(sb, "qemu_symbols: %s\n", q->symbols_why);
 	for (size_t i = 0; i < q->nblocks; i++)
 		sb_printf(sb, "  ram_block %s: %" PRIu64 " bytes at host %#" PRIx64 "\n", q->blocks[i].id,
 			  q->blocks[i].used, q->blocks[i].host);
