@@ -30,7 +30,8 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 	enum dumpfs_status st;
 
 	for (size_t i = 0; i < d->nfiles; i++) {
-		st = source_open(&d->files[i], paths[i], d->diag.error, sizeof(d->diag.error));
+		st = source_open(&d->files[i], paths[i], opts ? &opts->remote : NULL, d->diag.error,
+				 sizeof(d->diag.error));
 		if (st != DUMPFS_OK)
 			return st;
 		if (d->files[i].warning)
@@ -97,6 +98,12 @@ enum dumpfs_status dumpfs_open(struct dumpfs_dump **out, const char *const *path
 }
 
 /* Top down: each layer goes before the ones it reads. */
+void dumpfs_quiesce(struct dumpfs_dump *d)
+{
+	for (size_t i = 0; i < d->nfiles; i++)
+		source_quiesce(&d->files[i]);
+}
+
 void dumpfs_close(struct dumpfs_dump *d)
 {
 	if (!d)

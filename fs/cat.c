@@ -225,6 +225,7 @@ struct cat_args {
 	uint64_t offset, length;
 	const char *output;
 	struct dumpfs_options opts;     /* --btf, --system-map, --vmlinux, --ranges */
+	struct remote_args remote;      /* -o, for a dump given as a URL */
 };
 
 static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
@@ -258,7 +259,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 	*a = (struct cat_args){ .length = UINT64_MAX };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", info ? info_opts : cat_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", info ? info_opts : cat_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: a->json = true; break;
 		case OPT_SPARSE: a->sparse = true; break;
@@ -268,6 +269,11 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		case OPT_SYSTEM_MAP: a->opts.system_map_path = optarg; break;
 		case OPT_VMLINUX: a->opts.vmlinux_path = optarg; break;
 		case OPT_RANGES: a->opts.raw_ranges = optarg; break;
+		case 'o':
+			if (remote_options(&a->remote, optarg) < 0)
+				return EXIT_USAGE;
+			a->opts.remote = a->remote.remote;
+			break;
 		case OPT_OFFSET:
 		case OPT_LENGTH:
 			if (parse_size(optarg, c == OPT_OFFSET ? &a->offset : &a->length) < 0) {
@@ -326,16 +332,18 @@ int cmd_info(int argc, char **argv)
 {
 	struct cat_args a;
 	int rc = parse_cat_args(argc, argv, true, &a);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
-	return run(argv + optind, (size_t)(argc - optind), a.json ? "/header.json" : "/header", &a);
+	if (rc == EXIT_OK)
+		rc = run(argv + optind, (size_t)(argc - optind), a.json ? "/header.json" : "/header", &a);
+	remote_args_free(&a.remote);
+	return rc < 0 ? EXIT_OK : rc;
 }
 
 int cmd_cat(int argc, char **argv)
 {
 	struct cat_args a;
 	int rc = parse_cat_args(argc, argv, false, &a);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
-	return run(argv + optind, (size_t)(argc - optind - 1), argv[argc - 1], &a);
+	if (rc == EXIT_OK)
+		rc = run(argv + optind, (size_t)(argc - optind - 1), argv[argc - 1], &a);
+	remote_args_free(&a.remote);
+	return rc < 0 ? EXIT_OK : rc;
 }

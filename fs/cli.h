@@ -32,6 +32,19 @@ void dump_files_free(struct dump_files *df);
 /* Open @df as one dump; on failure print the core's message. */
 int open_dump(struct dumpfs_dump **d, const struct dump_files *df, struct dumpfs_options *opts);
 
+/* The -o options of a dump given as a URL (remote.c). */
+#define REMOTE_ARGS_MAX 16
+struct remote_args {
+	struct dumpfs_remote remote;
+	char *kept[REMOTE_ARGS_MAX];    /* the strings it points to */
+	size_t nkept;
+};
+/* 1 if @o is one of them (taken), 0 if not, -1 after a message if bad. */
+int remote_option(struct remote_args *r, const char *o);
+/* A comma-separated list of them (info and cat's -o); -1 after a message. */
+int remote_options(struct remote_args *r, const char *list);
+void remote_args_free(struct remote_args *r);
+
 int cmd_mount(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cat(int argc, char **argv);

@@ -33,6 +33,7 @@ struct mount_args {
 	size_t nparts;
 	char *btf, *system_map, *vmlinux;       /* -o btf=, system_map=, vmlinux=FILE: absolute */
 	char *ranges;                           /* -o ranges=, the raw image's ranges */
+	struct remote_args remote;              /* -o s3_endpoint=, cache_dir=, ... */
 };
 
 static uint64_t physical_memory(void)
@@ -76,6 +77,7 @@ static int add_range(struct mount_args *a, const char *range, bool first)
 static int mount_option(struct mount_args *a, char *o, bool *in_ranges)
 {
 	bool range = *in_ranges && *o >= '0' && *o <= '9';
+	int rc;
 	*in_ranges = range || !strncmp(o, "ranges=", 7);
 	if (*in_ranges)
 		return add_range(a, range ? o : o + 7, !range);
@@ -113,6 +115,8 @@ static int mount_option(struct mount_args *a, char *o, bool *in_ranges)
 			return -1;
 		}
 		a->parts[a->nparts++] = o + 5;
+	} else if ((rc = remote_option(&a->remote, o)) != 0) {
+		return rc < 0 ? -1 : 0;
 	} else if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
 		/* read-only whatever fstab says ("defaults" is rw): "ro" is
 		 * always passed to FUSE below */
@@ -265,7 +269,9 @@ static int serve(struct dumpfs_dump *d, const char *dump_path, const char *mnt,
 	}
 	raise_read_ahead(mnt);
 	/* The parent returns only once the mount is up, so scripts can use it
-	 * right away. */
+	 * right away.  The fork does not copy threads: the core's stop now and
+	 * start again in the child when needed. */
+	dumpfs_quiesce(m.dump);
 	if (fuse_daemonize(a->foreground) != 0)
 		goto unmount;
 	if (a->single) {
@@ -315,7 +321,8 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 	struct dumpfs_options opts = { .cache_bytes = (size_t)a->cache_bytes,
 				       .threads = (unsigned)a->threads,
 				       .btf_path = a->btf, .system_map_path = a->system_map,
-				       .vmlinux_path = a->vmlinux, .raw_ranges = a->ranges };
+				       .vmlinux_path = a->vmlinux, .raw_ranges = a->ranges,
+				       .remote = a->remote.remote };
 	if (rc != EXIT_USAGE && check_mountpoint(mnt) == 0 && open_dump(&d, &files, &opts) == 0) {
 		rc = serve(d, files.paths[0], mnt, a);
 		dumpfs_close(d);
@@ -342,5 +349,6 @@ int cmd_mount(int argc, char **argv)
 	free(a.system_map);
 	free(a.vmlinux);
 	free(a.ranges);
+	remote_args_free(&a.remote);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #ifndef DUMPFS_H
 #define DUMPFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,27 @@ enum dumpfs_status {
 const char *dumpfs_status_name(enum dumpfs_status status);
 
 struct dumpfs_dump;
+
+/*
+ * How to reach dumps given as URLs (http://, https://, s3://); every
+ * field is optional (NULL or 0 picks the default).
+ */
+struct dumpfs_remote {
+	const char *s3_endpoint;        /* an S3-compatible store, "http://host:port" */
+	const char *s3_region;          /* default: AWS_REGION, the profile's, us-east-1 */
+	const char *s3_addressing;      /* "path" or "virtual"; default virtual on
+					 * AWS, path on another endpoint */
+	const char *aws_profile;
+	bool s3_no_sign;                /* a public bucket: send no signature */
+	const char *ca_file;            /* PEM bundle to trust for https */
+	const char *cache_dir;          /* keep fetched blocks on disk */
+	size_t cache_bytes;             /* memory for fetched blocks; 0: 64 MiB */
+	unsigned timeout;               /* seconds to connect, and that a transfer
+					 * may stall; 0: 10 */
+	int retries;                    /* tries after a request's first: 0 picks 5,
+					 * -1 none */
+	const char *index;              /* a flattened dump's sidecar index */
+};
 
 struct dumpfs_options {
 	/* Bytes of decompressed pages to keep; 0 picks the default (64 MiB). */
@@ -71,6 +93,7 @@ struct dumpfs_options {
 	 * file or above 2^52, and a file longer than its ranges. */
 	const uint64_t *raw_bases;
 	const char *raw_ranges;
+	struct dumpfs_remote remote;
 };
 
 /*
@@ -85,6 +108,9 @@ enum dumpfs_status dumpfs_open(struct dumpfs_dump **out,
 			       const struct dumpfs_options *opts,
 			       char *err, size_t errlen);
 void dumpfs_close(struct dumpfs_dump *dump);
+/* Stop the threads the dump started (a remote source's transfers), before
+ * a fork(), which would not copy them; they start again when needed. */
+void dumpfs_quiesce(struct dumpfs_dump *dump);
 
 /* A physical address as raw_ranges and FILE@ADDRESS write it: all of
  * @text, hex after 0x or decimal, below 2^64.  0, or -1 if it is not one. */

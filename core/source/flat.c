@@ -426,6 +426,21 @@ static void flat_describe(const struct source *src, struct strbuf *sb)
 	const struct flat_index *fi = src->priv;
 	sb_printf(sb, " (flattened, %zu records, rearranged size %" PRIu64 ")", fi->nrecords,
 		  src->size);
+	if (fi->file.ops->describe)
+		fi->file.ops->describe(&fi->file, sb);
+}
+
+/* What the file under the flattened stream has to say, and do. */
+static void flat_stats(const struct source *src, struct strbuf *sb)
+{
+	const struct flat_index *fi = src->priv;
+	source_stats(&fi->file, sb);
+}
+
+static void flat_quiesce(const struct source *src)
+{
+	const struct flat_index *fi = src->priv;
+	source_quiesce(&fi->file);
 }
 
 static void flat_close(struct source *src)
@@ -440,5 +455,7 @@ static const struct source_ops flat_ops = {
 	.read = flat_read,
 	.run = flat_run,
 	.describe = flat_describe,
+	.stats = flat_stats,
+	.quiesce = flat_quiesce,
 	.close = flat_close,
 };

@@ -69,3 +69,15 @@ bool source_extent(const struct source *src, uint64_t off, size_t len,
 		len = (size_t)(src->size - off);
 	return src->ops->extent(src, off, len, e);
 }
+
+void source_stats(const struct source *src, struct strbuf *sb)
+{
+	if (src->ops && src->ops->stats)
+		src->ops->stats(src, sb);
+}
+
+void source_quiesce(const struct source *src)
+{
+	if (src->ops && src->ops->quiesce)
+		src->ops->quiesce(src);
+}

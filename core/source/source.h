@@ -5,7 +5,8 @@
  *
  * A source is a logical file of @size bytes read at any offset.  Each kind
  * is one file behind struct source_ops; source.c dispatches, open.c picks
- * the kinds for a path (a flattened file is a plain file wrapped by flat.c).
+ * the kinds for a name: a URL is read remotely (http.c, remote.h), a path
+ * as a plain file, and a flattened file is either wrapped by flat.c.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DUMPFS_SOURCE_H
@@ -34,6 +35,11 @@ struct source_ops {
 	bool (*run)(const struct source *src, uint64_t off, uint64_t *end);
 	/* Optional: the parenthesis after the file's name in /header. */
 	void (*describe)(const struct source *src, struct strbuf *sb);
+	/* Optional: "name: value" lines for /stats. */
+	void (*stats)(const struct source *src, struct strbuf *sb);
+	/* Optional: stop the source's threads before a fork(); they start
+	 * again when needed. */
+	void (*quiesce)(const struct source *src);
 	void (*close)(struct source *src);
 };
 
@@ -47,10 +53,11 @@ struct source {
 				 * marker); NULL if none */
 };
 
-/* Open @path, detecting a flattened file from its content.  On failure
- * @err says why; source_close() is safe on a source that failed to open. */
-enum dumpfs_status source_open(struct source *src, const char *path,
-			       char *err, size_t errlen);
+/* Open @name (a path, or a URL: http://, https://, s3://), detecting a
+ * flattened file from its content.  On failure @err says why;
+ * source_close() is safe on a source that failed to open. */
+enum dumpfs_status source_open(struct source *src, const char *name,
+			       const struct dumpfs_remote *opts, char *err, size_t errlen);
 void source_close(struct source *src);
 
 /* Read exactly @len bytes at logical offset @off.  DUMPFS_ERR_CORRUPT if
@@ -72,9 +79,16 @@ bool source_run(const struct source *src, uint64_t off, uint64_t *end);
 bool source_extent(const struct source *src, uint64_t off, size_t len,
 		   struct dumpfs_extent *e);
 
-/* The kinds (file.c, flat.c) */
+/* Its /stats lines, if it has any. */
+void source_stats(const struct source *src, struct strbuf *sb);
+/* Stop its threads before fork(). */
+void source_quiesce(const struct source *src);
+
+/* The kinds (file.c, flat.c, http.c) */
 enum dumpfs_status file_source_open(struct source *src, const char *path,
 				    char *err, size_t errlen);
+enum dumpfs_status http_source_open(struct source *src, const char *url,
+				    const struct dumpfs_remote *opts, char *err, size_t errlen);
 /* Whether an open source starts with the flattened signature. */
 bool flat_signature(const struct source *src);
 /* Turn the open source @src into the flattened file it holds, by one

@@ -210,6 +210,8 @@ void text_stats(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "cache_hits: %" PRIu64 "\ncache_misses: %" PRIu64 "\ncache_bytes_limit: %" PRIu64 "\n",
 		  st.hits, st.misses, st.bytes_limit);
 	sb_printf(sb, "read_problems: %u\n", diag_problems(v->in.diag));
+	for (size_t i = 0; i < v->in.nfiles; i++)
+		source_stats(&v->in.files[i], sb);
 }
 
 static const char *state_name(char letter)

@@ -160,7 +160,7 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	uint8_t *m = model(r, n, &size);
 	uint8_t *cov = model_coverage(r, n, size);
 
-	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), DUMPFS_OK);
 	assert_string_equal(src.ops->wrapper, "flattened");
 	assert_int_equal(src.size, size);
 	if (expect_warning) {
@@ -239,7 +239,7 @@ static void check_open_fails(const char *path, enum dumpfs_status want, const ch
 {
 	struct source src;
 	char err[ERRMSG_MAX] = "";
-	assert_int_equal(source_open(&src, path, err, sizeof(err)), want);
+	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), want);
 	if (!strstr(err, path) || !strstr(err, offset))
 		fail_msg("message \"%s\" should name %s and \"%s\"", err, path, offset);
 	source_close(&src);
@@ -283,7 +283,7 @@ static void test_gaps(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	uint8_t b[64];
-	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
 	memset(b, 0x77, sizeof(b));
 	assert_int_equal(source_read(&src, b, 32, 990), DUMPFS_OK);
 	for (int i = 0; i < 10; i++)
@@ -370,7 +370,7 @@ static void test_missing_end_marker(void **state)
 
 	struct source src;
 	char err[ERRMSG_MAX];
-	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
 	assert_non_null(strstr(src.warning, "end marker"));
 	source_close(&src);
 
@@ -403,7 +403,7 @@ static void test_truncated_last_record(void **state)
 
 	struct source src;
 	char err[ERRMSG_MAX];
-	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
 	assert_non_null(strstr(src.warning, "truncated"));
 	assert_int_equal(src.size, 8000 + 1200);
 	uint8_t b[16];
@@ -491,7 +491,7 @@ static void test_plain_file(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	uint8_t b[8];
-	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), DUMPFS_OK);
 	assert_null(src.ops->wrapper);
 	assert_int_equal(src.size, 26);
 	assert_int_equal(source_read(&src, b, 8, 0), DUMPFS_OK);
