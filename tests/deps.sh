@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       libfuse3-dev fuse3 zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev
       libelf-dev libssl-dev libcurl4-openssl-dev libcmocka-dev libdeflate-dev libbpf-dev bpftool python3 elfutils binutils util-linux procps
-      clang libclang-rt-14-dev valgrind)    # the fuzzers and memcheck (tests/robust)
+      clang libclang-rt-14-dev valgrind     # the fuzzers and memcheck (tests/robust)
+      nginx-light openssl curl)             # a real web server for remote dumps (tests/remote)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
