@@ -54,6 +54,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = 15 * 60          # S3 refuses an x-amz-date further than this from now
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600   # S3's limit for X-Amz-Expires
 CHUNK = 64 * 1024
+MAX_BODY = 1 << 20          # no request here needs a bigger body than a fault's JSON
 
 FAULT_HELP = """faults (--fault NAME[=VALUE], or the same names as keys of POST /_fixture/fault):
   fail_rate=P           each data request fails with probability P (seeded by --seed)
@@ -620,9 +621,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.server.stats.bytes_sent += len(data)
 
     def drain_body(self):
-        """Read and discard a request body, so keep-alive stays in step."""
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        """Read a request body (control requests use it; others are read and
+        dropped so that keep-alive stays in step).  None when it cannot be
+        framed or is too big: the caller answers 400 and closes."""
+        if self.headers.get("Transfer-Encoding"):
+            return None
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if not 0 <= n <= MAX_BODY:
+            return None
+        return self.rfile.read(n) if n else b""
+
+    def refuse_body(self):
+        self.close_connection = True
+        self.simple(400, "400 request body not accepted\n")
 
     def simple(self, code, body, ctype="text/plain", extra=()):
         body = body.encode() if isinstance(body, str) else body
@@ -683,7 +697,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.dispatch()
 
     def other(self):
-        self.drain_body()
+        if self.drain_body() is None:
+            return self.refuse_body()
         self.is_data = not self.path.startswith(CONTROL_PREFIX)
         self.fail(405, "MethodNotAllowed", extra=[("Allow", "GET, HEAD")])
 
@@ -691,6 +706,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def dispatch(self):
         body = self.drain_body()
+        if body is None:
+            return self.refuse_body()
         raw_path, _, raw_query = self.path.partition("?")
         if raw_path.startswith(CONTROL_PREFIX):
             return self.control(raw_path[len(CONTROL_PREFIX):], body)

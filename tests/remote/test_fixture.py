@@ -201,14 +201,18 @@ class SigV4Unit(unittest.TestCase):
 
 # ---------------------------------------------------------------------------
 
-class FixtureHTTP(unittest.TestCase):
-    """Plain HTTP mode: ranges, validators and every fault."""
+class FixtureCase(unittest.TestCase):
+    """One fixture.py (started with ARGS) for a class; faults and stats reset
+    before each test."""
+
+    ARGS = ()
 
     @classmethod
     def setUpClass(cls):
         cls.root, cls.objects = make_root()
         cls.data = cls.objects["bkt/vmcore"]
-        cls.fx = FixtureProcess(cls.root, "--seed", "7")
+        cls.fx = FixtureProcess(cls.root, *cls.ARGS)
+        cls.host = f"127.0.0.1:{cls.fx.port}"
 
     @classmethod
     def tearDownClass(cls):
@@ -219,6 +223,12 @@ class FixtureHTTP(unittest.TestCase):
 
     def setUp(self):
         self.fx.reset()
+
+
+class FixtureHTTP(FixtureCase):
+    """Plain HTTP mode: ranges, validators and every fault."""
+
+    ARGS = ("--seed", "7")
 
     def get(self, path="/bkt/vmcore", headers=None, method="GET", timeout=10):
         c = self.fx.conn(timeout)
@@ -438,7 +448,10 @@ class FixtureHTTP(unittest.TestCase):
         self.assertEqual(self.get(method="PUT")[0].status, 405)
         self.assertEqual(self.get(method="DELETE")[0].status, 405)
         for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x00\xff" * 40 + b"\r\n\r\n",
-                    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", b"GET /bkt/small HTTP/1.1\r\n"):
+                    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", b"GET /bkt/small HTTP/1.1\r\n",
+                    b"GET /bkt/small HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n",
+                    b"GET /bkt/small HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                    b"POST /_fixture/fault HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"):
             with socket.create_connection(("127.0.0.1", self.fx.port), timeout=5) as s:
                 s.sendall(raw)
                 s.shutdown(socket.SHUT_WR)
@@ -450,26 +463,10 @@ class FixtureHTTP(unittest.TestCase):
 
 # ---------------------------------------------------------------------------
 
-class FixtureS3(unittest.TestCase):
+class FixtureS3(FixtureCase):
     """S3 mode: SigV4 checked on every request, S3's XML errors."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.root, cls.objects = make_root()
-        cls.data = cls.objects["bkt/vmcore"]
-        cls.fx = FixtureProcess(cls.root, "--s3", "--access-key", AK, "--secret-key", SK,
-                                "--region", REGION)
-        cls.host = f"127.0.0.1:{cls.fx.port}"
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.fx.stop()
-        shutil.rmtree(cls.root, ignore_errors=True)
-        if code != 0:
-            raise AssertionError(f"fixture.py exited {code} on SIGTERM")
-
-    def setUp(self):
-        self.fx.reset()
+    ARGS = ("--s3", "--access-key", AK, "--secret-key", SK, "--region", REGION)
 
     def s3get(self, path, headers=None, host=None, secret=SK, key=AK, now=None,
               payload=fixture.EMPTY_SHA256, after=None, method="GET"):
