@@ -10,11 +10,14 @@
  * in use (a reader copying it, a request filling it) is never evicted,
  * so the bound can be passed only by what readers hold at once.
  *
- * Sequential readers (a `dd` of /mem, the flattened scan) get read-ahead:
- * the window starts at RA_MIN and doubles with each read that follows a
- * recent one, up to RA_MAX, and a new window's request goes out when less
- * than half a window lies fetched ahead, so about two are in flight.  A
- * read elsewhere drops the window.
+ * Sequential readers (a `dd` of /mem, the flattened scan) get read-ahead,
+ * as the kernel's page cache does it: a miss that starts where a recent
+ * read ended fetches RA_MIN more beyond it; a reader that then reaches a
+ * block read ahead doubles the window, up to RA_MAX, and the next window
+ * goes out while half of one still lies ahead, so about two are in flight.
+ * The window grows with what readers consume, never with their number of
+ * small reads: a mount's scattered header reads fetch no more than they
+ * touch.
  *
  * A failed fetch fails the readers of its blocks, and the blocks leave the
  * cache so that a later read asks again.
@@ -42,6 +45,7 @@ struct block {
 	uint64_t index;
 	enum block_state state;
 	bool hashed;
+	bool ahead;                     /* read ahead, not yet reached by a reader */
 	unsigned refs;
 	size_t len;
 	uint8_t *data;
@@ -262,26 +266,32 @@ static void fetch_blocks(struct block_cache *bc, struct block **b, size_t n)
 
 /* ---- read-ahead (lock held) ---------------------------------------------- */
 
-/* Follow the read [@off, @end): grow or drop the window, and take the
- * blocks of the next window (created, held once each) into @ra; returns
- * how many. */
-static size_t plan_readahead(struct block_cache *bc, uint64_t off, uint64_t end, struct block **ra,
-			     size_t room)
+/* Whether a read at @off follows a recent one; remembers where it ends. */
+static bool follows(struct block_cache *bc, uint64_t off, uint64_t end)
 {
 	uint64_t slack = 2 * (uint64_t)bc->bs;
-	bool sequential = false;
-	unsigned k;
-	for (k = 0; k < RECENT_READS && !sequential; k++)
-		sequential = bc->ends[k] && off + slack >= bc->ends[k] && off <= bc->ends[k] + slack;
-	if (sequential) {
+	for (unsigned k = 0; k < RECENT_READS; k++)
+		if (bc->ends[k] && off + slack >= bc->ends[k] && off <= bc->ends[k] + slack) {
+			if (end > bc->ends[k])
+				bc->ends[k] = end;
+			return true;
+		}
+	bc->ends[bc->next_end++ % RECENT_READS] = end;
+	return false;
+}
+
+/* After the read [@off, @end), which @missed blocks or @reached ones read
+ * ahead: set the window, and take the blocks of the next one (created,
+ * held once each for the fetch) into @ra; returns how many. */
+static size_t plan_readahead(struct block_cache *bc, uint64_t off, uint64_t end, bool missed,
+			     bool reached, struct block **ra, size_t room)
+{
+	bool sequential = follows(bc, off, end);
+	if (reached)
 		bc->window = bc->window ? (bc->window * 2 > RA_MAX ? RA_MAX : bc->window * 2) : RA_MIN;
-		if (end > bc->ends[k - 1])
-			bc->ends[k - 1] = end;
-	} else {
-		bc->window = 0;
-		bc->ends[bc->next_end++ % RECENT_READS] = end;
-	}
-	if (!bc->window)
+	else if (sequential && missed)
+		bc->window = RA_MIN;
+	else
 		return 0;
 
 	uint64_t next = (end + bc->bs - 1) / bc->bs, ahead = 0;
@@ -298,6 +308,7 @@ static size_t plan_readahead(struct block_cache *bc, uint64_t off, uint64_t end,
 		if (!b)
 			break;
 		b->refs = 1;
+		b->ahead = true;
 		ra[n++] = b;
 	}
 	bc->stats.readahead += n;
@@ -314,6 +325,7 @@ enum dumpfs_status block_cache_read(struct block_cache *bc, void *buf, size_t le
 	struct block **held = n <= SMALL_READ_BLOCKS ? small : malloc(2 * n * sizeof(*held));
 	struct block **mine = held + n;
 	size_t nmine = 0, nra;
+	bool reached = false;
 	enum dumpfs_status st = DUMPFS_OK;
 
 	if (!held)
@@ -323,6 +335,8 @@ enum dumpfs_status block_cache_read(struct block_cache *bc, void *buf, size_t le
 		struct block *b = lookup(bc, first + i);
 		if (b) {
 			bc->stats.hits++;
+			reached |= b->ahead;
+			b->ahead = false;
 			lru_unlink(b);
 			lru_front(bc, b);
 		} else if ((b = create(bc, first + i))) {
@@ -337,7 +351,8 @@ enum dumpfs_status block_cache_read(struct block_cache *bc, void *buf, size_t le
 		b->refs++;
 		held[i] = b;
 	}
-	nra = st == DUMPFS_OK ? plan_readahead(bc, off, off + len, ra, sizeof(ra) / sizeof(*ra)) : 0;
+	nra = st == DUMPFS_OK ? plan_readahead(bc, off, off + len, nmine > 0, reached, ra,
+					       sizeof(ra) / sizeof(*ra)) : 0;
 	pthread_mutex_unlock(&bc->lock);
 
 	fetch_blocks(bc, mine, nmine);

@@ -68,14 +68,17 @@ struct fetcher {
 
 /* A request's state while it is on the wire. */
 struct transfer {
+	struct fetcher *f;
 	CURL *easy;
 	struct curl_slist *headers;
 	unsigned attempt;
 	uint64_t not_before_ms;
-	size_t got;
+	/* Bytes in place: @kept from earlier tries, which a retry does not ask
+	 * again, and @got in all. */
+	size_t kept, got;
 	bool has_range;
 	uint64_t range_first, range_last, range_total;
-	bool wrong_range, overflow;
+	bool wrong_range, overflow, other_object;
 	char etag[256], last_modified[80];
 	char body[ERROR_BODY_MAX];
 	size_t body_len;
@@ -156,8 +159,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 		t->body[t->body_len] = '\0';
 		return code == 200 ? 0 : n;
 	}
-	if (!t->has_range || t->range_first != req->off) {
+	if (!t->has_range || t->range_first != req->off + t->kept) {
 		t->wrong_range = true;
+		return 0;
+	}
+	/* checked before a byte is kept: a retry resumes after these bytes */
+	const struct fetcher *f = t->f;
+	if (f->size != UINT64_MAX &&
+	    (t->range_total != f->size || (f->etag[0] && t->etag[0] && strcmp(t->etag, f->etag)))) {
+		t->other_object = true;
 		return 0;
 	}
 	if (n > req->len - t->got) {
@@ -214,8 +224,9 @@ static bool start_attempt(struct fetcher *f, struct fetch_req *req)
 	char range[64];
 	const char *if_match = f->etag[0] ? f->etag : NULL;
 
-	snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, req->off, req->off + req->len - 1);
-	t->got = 0;
+	snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, req->off + t->kept,
+		 req->off + req->len - 1);
+	t->got = t->kept;
 	t->has_range = t->wrong_range = t->overflow = false;
 	t->body_len = 0;
 	t->body[0] = t->curl_error[0] = '\0';
@@ -297,7 +308,7 @@ static enum outcome check_partial(struct fetcher *f, struct fetch_req *req, char
 		snprintf(why, whylen, "206 without a Content-Range");
 		return FAIL;
 	}
-	if (!probe && t->range_total != f->size) {
+	if (!probe && (t->range_total != f->size || t->other_object)) {
 		snprintf(why, whylen, "the object changed under the mount: its size was %" PRIu64 ", now %" PRIu64,
 			 f->size, t->range_total);
 		return CHANGED;
@@ -308,13 +319,12 @@ static enum outcome check_partial(struct fetcher *f, struct fetch_req *req, char
 		return CHANGED;
 	}
 	uint64_t want_last = probe ? t->range_last : req->off + req->len - 1;
-	if (t->range_first != req->off || t->range_last != want_last) {
+	if (t->range_first != req->off + t->kept || t->range_last != want_last) {
 		snprintf(why, whylen, "answered bytes %" PRIu64 "-%" PRIu64, t->range_first, t->range_last);
 		return FAIL;
 	}
-	if (t->got != t->range_last - t->range_first + 1) {
-		snprintf(why, whylen, "body cut short after %zu of %" PRIu64 " bytes", t->got,
-			 t->range_last - t->range_first + 1);
+	if (t->got - t->kept != t->range_last - t->range_first + 1) {
+		snprintf(why, whylen, "body cut short after %zu of %zu bytes", t->got, probe ? t->got : req->len);
 		return RETRY;
 	}
 	return DONE;
@@ -333,13 +343,19 @@ static enum outcome judge(struct fetcher *f, struct fetch_req *req, CURLcode rc,
 			 "dumpfs reads only ranges, it does not download the dump");
 		return FAIL;
 	}
+	if (t->other_object)
+		return check_partial(f, req, why, whylen);
 	if (t->wrong_range || t->overflow) {
 		snprintf(why, whylen, t->overflow ? "the server sent more than the range asked"
 			 : "the server answered another range than the one asked");
 		return FAIL;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
+		const char *what = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
+		if (code == 206 && t->got > t->kept)
+			snprintf(why, whylen, "body cut short after %zu of %zu bytes (%s)", t->got, req->len, what);
+		else
+			snprintf(why, whylen, "%s", what);
 		return passing_curl_error(rc) ? RETRY : FAIL;
 	}
 	if (code == 206)
@@ -412,6 +428,13 @@ static void adopt(struct fetcher *f, const struct transfer *t)
 	}
 }
 
+static long code_of(const struct transfer *t)
+{
+	long code = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
 static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 {
 	struct transfer *t = req->priv;
@@ -424,11 +447,15 @@ static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 	for (size_t i = 0; i < MAX_ACTIVE; i++)
 		if (f->on_wire[i] == req)
 			f->on_wire[i] = NULL;
-	f->stats.bytes += t->got;
+	f->stats.bytes += t->got - t->kept;
 	if (o == CHANGED && !f->changed[0])
 		snprintf(f->changed, sizeof(f->changed), "%s: %s", f->name, why);
 	if (o == RETRY && t->attempt <= (unsigned)f->retries) {
 		f->stats.retries++;
+		/* what a good 206 brought stays; the probe, whose length the
+		 * answer decides, starts again */
+		if (f->size != UINT64_MAX && code_of(t) == 206 && !t->wrong_range)
+			t->kept = t->got;
 		t->not_before_ms = now_ms() + backoff_ms(f, t->attempt);
 		req->next = f->delayed;
 		f->delayed = req;
@@ -536,8 +563,11 @@ void fetcher_submit(struct fetcher *f, struct fetch_req *req)
 	req->status = DUMPFS_OK;
 	req->error[0] = '\0';
 	req->next = NULL;
-	req->priv = calloc(1, sizeof(struct transfer));
-	if (!req->priv) {
+	struct transfer *t = calloc(1, sizeof(struct transfer));
+	req->priv = t;
+	if (t)
+		t->f = f;
+	if (!t) {
 		snprintf(req->error, sizeof(req->error), "%s: out of memory", f->name);
 		req->status = DUMPFS_ERR_NOMEM;
 		req->done(req);
