@@ -31,6 +31,7 @@ import datetime
 import email.utils
 import hashlib
 import hmac
+import http.client
 import http.server
 import ipaddress
 import json
@@ -40,6 +41,7 @@ import select
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -74,7 +76,8 @@ FAULT_HELP = """faults (--fault NAME[=VALUE], or the same names as keys of POST 
   expired_token         (S3) answer correctly signed requests with 400 ExpiredToken
   replace=PATH:NEWFILE[@N]  put NEWFILE's content in place of PATH (new inode, so a
                         new ETag and Last-Modified): now, or once N data requests
-                        have been answered"""
+                        have arrived (counted from start or reset), before the
+                        next one is served"""
 
 S3_ERRORS = {
     # code: (status, message) as S3 writes them
@@ -437,7 +440,7 @@ class Faults:
             self.ignore_range = False
             self.dead = False
             self.expired_token = False
-            self.pending_replace = []  # [relpath, newfile, after-N-answered]
+            self.pending_replace = []  # [relpath, newfile, after N data requests]
             self.rng = random.Random(self.seed)
 
     def as_dict(self):
@@ -456,7 +459,7 @@ class Faults:
             raise ValueError(f"{rel}: outside the root")
         return path
 
-    def apply(self, changes, answered):
+    def apply(self, changes, seen):
         """Apply a dict of changes (a value of None clears that fault).
         Raises ValueError on anything unknown or malformed, changing nothing
         it has not checked yet."""
@@ -511,12 +514,13 @@ class Faults:
                         replace_object(path, newfile)
                 else:
                     raise ValueError(f"unknown fault {name!r}")
-        self.run_due_replacements(answered)
+        self.run_due_replacements(seen)
 
-    def run_due_replacements(self, answered):
+    def run_due_replacements(self, seen):
+        """Replace the objects whose turn has come after SEEN data requests."""
         with self.lock:
-            due = [r for r in self.pending_replace if answered >= r[2]]
-            self.pending_replace = [r for r in self.pending_replace if answered < r[2]]
+            due = [r for r in self.pending_replace if seen >= r[2]]
+            self.pending_replace = [r for r in self.pending_replace if seen < r[2]]
         for rel, newfile, _ in due:
             replace_object(self._object_path(rel), newfile)
 
@@ -550,7 +554,7 @@ class Stats:
     def clear(self):
         with self.lock:
             self.requests = 0          # data requests (control requests not counted)
-            self.answered = 0          # data requests whose response was finished
+            self.answered = 0          # data requests whose handling has finished
             self.connections = 0       # connections that carried data requests
             self.bytes_sent = 0        # body bytes of data responses
             self.status = {}
@@ -645,7 +649,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra:
             self.send_header(k, v)
-        if code in (408,) or self.close_connection:
+        # 408 says the server is closing the connection: do it.
+        if code == 408 or self.close_connection:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
@@ -717,10 +722,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         stats, faults = self.server.stats, self.server.faults
         with stats.lock:
             stats.requests += 1
+            earlier = stats.requests - 1
             if not self.counted:
                 stats.connections += 1
                 self.counted = True
             stats.requested.append([raw_path, self.headers.get("Range")])
+        # A deferred replace happens here, before the request is served, so
+        # that which requests see the old object depends only on their order
+        # of arrival, not on how threads happen to finish.
+        faults.run_due_replacements(earlier)
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
         if faults.dead:
@@ -730,8 +740,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             with stats.lock:
                 stats.answered += 1
-                answered = stats.answered
-            faults.run_due_replacements(answered)
 
     def play_dead(self):
         """Hold the connection open and say nothing until the client gives up
@@ -757,7 +765,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 changes = json.loads(body or b"{}")
                 if not isinstance(changes, dict):
                     raise ValueError("the body must be a JSON object")
-                server.faults.apply(changes, server.stats.as_dict()["answered"])
+                with server.stats.lock:
+                    seen = server.stats.requests
+                server.faults.apply(changes, seen)
                 out = server.faults.as_dict()
             elif what == "reset" and self.command == "POST":
                 server.faults.clear()
@@ -911,6 +921,69 @@ class Server(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         if self.verbose:
             super().handle_error(request, client_address)
+
+
+# ---------------------------------------------------------------------------
+# For the remote tests (Python): run the fixture and drive it.
+
+class FixtureProcess:
+    """For tests: fixture.py as a child process, its port read from
+    --port-file; control() and friends drive the control endpoint."""
+
+    def __init__(self, root, *args):
+        self.dir = tempfile.mkdtemp(prefix="fixture-port-")
+        port_file = os.path.join(self.dir, "port")
+        # stderr to a file: a pipe nobody reads would stall a --verbose server.
+        self.log = os.path.join(self.dir, "stderr")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                                          "--root", root, "--port-file", port_file, *args],
+                                         stdin=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("fixture.py did not start:\n" + self.stderr)
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read())
+
+    def conn(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def control(self, what, body=None):
+        c = self.conn()
+        c.request("POST" if body is not None or what != "stats" else "GET", "/_fixture/" + what,
+                  body=None if body is None else json.dumps(body))
+        r = c.getresponse()
+        out = json.loads(r.read())
+        c.close()
+        return r.status, out
+
+    def fault(self, **faults):
+        status, out = self.control("fault", faults)
+        if status != 200:
+            raise RuntimeError(f"fault {faults}: {out}")
+        return out
+
+    def stats(self):
+        return self.control("stats")[1]
+
+    def reset(self):
+        self.control("reset", {})
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            with open(self.log, errors="replace") as f:
+                self.stderr = f.read()      # kept for a test's failure message
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return code
 
 
 def main(argv=None):

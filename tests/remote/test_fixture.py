@@ -45,58 +45,6 @@ def curl(*args, timeout=20):
             return p.returncode, p.stdout, f.read()
 
 
-class FixtureProcess:
-    """fixture.py as the tests will run it: a child process, port from --port-file."""
-
-    def __init__(self, root, *args):
-        self.dir = tempfile.mkdtemp(prefix="fixture-port-")
-        port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fixture.py"),
-                                      "--root", root, "--port-file", port_file, *args],
-                                     stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("fixture.py did not start: " + self.proc.stderr.read().decode())
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port = int(f.read())
-
-    def conn(self, timeout=10):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def control(self, what, body=None):
-        c = self.conn()
-        c.request("POST" if body is not None or what != "stats" else "GET", "/_fixture/" + what,
-                  body=None if body is None else json.dumps(body))
-        r = c.getresponse()
-        out = json.loads(r.read())
-        c.close()
-        return r.status, out
-
-    def fault(self, **faults):
-        status, out = self.control("fault", faults)
-        assert status == 200, out
-        return out
-
-    def stats(self):
-        return self.control("stats")[1]
-
-    def reset(self):
-        self.control("reset", {})
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(10)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.stderr.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return code
-
-
 def request(conn, path, headers=None, method="GET"):
     conn.request(method, path, headers=headers or {})
     r = conn.getresponse()
@@ -211,7 +159,7 @@ class FixtureCase(unittest.TestCase):
     def setUpClass(cls):
         cls.root, cls.objects = make_root()
         cls.data = cls.objects["bkt/vmcore"]
-        cls.fx = FixtureProcess(cls.root, *cls.ARGS)
+        cls.fx = fixture.FixtureProcess(cls.root, *cls.ARGS)
         cls.host = f"127.0.0.1:{cls.fx.port}"
 
     @classmethod
@@ -427,11 +375,11 @@ class FixtureHTTP(FixtureCase):
         self.assertNotEqual(etag1, etag2)
         self.assertEqual(body, new)                             # same size, new bytes
         self.assertEqual(self.get("/bkt/replaced", {"If-Match": etag1})[0].status, 412)
-        # Deferred: replaced once two more data requests have been answered.
+        # Deferred: replaced once two more data requests have arrived.
         with open(newfile, "wb") as f:
             f.write(self.data[:4096])
-        answered = self.fx.stats()["answered"]
-        self.fx.fault(replace=f"bkt/replaced:{newfile}@{answered + 2}")
+        seen = self.fx.stats()["requests"]
+        self.fx.fault(replace=f"bkt/replaced:{newfile}@{seen + 2}")
         self.assertEqual(self.get("/bkt/replaced", {"If-Match": etag2})[0].status, 200)
         self.assertEqual(self.get("/bkt/replaced", {"If-Match": etag2})[0].status, 200)
         r, body = self.get("/bkt/replaced", {"If-Match": etag2})
