@@ -104,6 +104,13 @@ def main():
               out + err)
         check('imds-refresh: two token PUTs', sum(r.startswith('PUT') for r in reqs) == 2, reqs)
 
+        # many threads asking while the keys are fetched again: each gets one whole set
+        rc, out, err, reqs, _ = scenario(tmp, 'imds-threads', ['--expires', '120'], imds,
+                                         ['--threads', '16', '--again', '5.5', '--again', '0.5'])
+        check('imds-threads: consistent keys', rc == 0 and 'ASIASTUB0002' in out and
+              'threads: 16 consistent: yes failed: no' in out, out + err)
+        check('imds-threads: one fetch at a time', sum(r.startswith('PUT') for r in reqs) == 2, reqs)
+
         # a failed refresh keeps the old keys while they are valid
         rc, out, err, reqs, _ = scenario(tmp, 'imds-refresh-fails', ['--expires', '120', '--fail-after', '1'],
                                          imds, ['--again', '5.5'])

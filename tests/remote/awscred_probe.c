@@ -4,13 +4,19 @@
  * the origin, the access key id and whether there is a session token; never
  * the secret.
  *
- *   awscred_probe [--profile NAME] [--container-host URL] [--again SECONDS]...
+ *   awscred_probe [--profile NAME] [--container-host URL] [--threads N]
+ *                 [--again SECONDS]...
  *
  * Each --again sleeps that long and asks for the keys again (a refresh when
- * they expire soon).  Exit 1 when the chain gives nothing, 2 when a later
- * awscred_get fails; the error on stderr.
+ * they expire soon); with --threads, N threads ask all through the sleep and
+ * check that every answer is one whole set of keys (the stub's numbered
+ * key id, secret and token agree), printing "threads: N consistent: yes".
+ * Exit 1 when the chain gives nothing, 2 when a later awscred_get fails;
+ * the error on stderr.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +30,48 @@ static void show(const struct aws_keys *k)
 	fflush(stdout);
 }
 
+static struct awscred *shared;
+static volatile bool stop;
+static volatile bool torn, failed;
+
+/* The stub's keys end in the same four digits: ASIASTUB0002, STUBSECRET0002/k+y, ... */
+static bool whole(const struct aws_keys *k)
+{
+	const char *id = strstr(k->access_key, "STUB"), *secret = strstr(k->secret_key, "STUBSECRET");
+	const char *token = strstr(k->session_token, "STUBSESSIONTOKEN");
+	if (!id || !secret || !token)
+		return true;    /* not the stub's keys: nothing to compare */
+	return strncmp(id + 4, secret + 10, 4) == 0 && strncmp(id + 4, token + 16, 4) == 0;
+}
+
+static void *asker(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		struct aws_keys k;
+		char err[512];
+		if (awscred_get(shared, &k, err, sizeof(err)) != DUMPFS_OK)
+			failed = true;
+		else if (!whole(&k))
+			torn = true;
+		usleep(1000);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *profile = NULL;
+	int threads = 0;
+	pthread_t tids[64];
 	int i = 1;
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		if (strcmp(argv[i], "--profile") == 0)
 			profile = argv[i + 1];
 		else if (strcmp(argv[i], "--container-host") == 0)
 			awscred_container_host = argv[i + 1];
+		else if (strcmp(argv[i], "--threads") == 0 && atoi(argv[i + 1]) > 0 && atoi(argv[i + 1]) <= 64)
+			threads = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--again") == 0)
 			break;
 		else
@@ -52,6 +91,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	show(&k);
+	shared = c;
+	for (int t = 0; t < threads; t++)
+		if (pthread_create(&tids[t], NULL, asker, NULL) != 0)
+			return 3;
 	for (; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--again") != 0) {
 			awscred_free(c);
@@ -65,6 +108,11 @@ int main(int argc, char **argv)
 		}
 		show(&k);
 	}
+	stop = true;
+	for (int t = 0; t < threads; t++)
+		pthread_join(tids[t], NULL);
+	if (threads)
+		printf("threads: %d consistent: %s failed: %s\n", threads, torn ? "no" : "yes", failed ? "yes" : "no");
 	awscred_free(c);
 	return 0;
 usage:
