@@ -497,10 +497,16 @@ static const char *jskip(const char *p, const char *end, int depth)
 				return NULL;
 		}
 	}
-	/* a number, true, false or null */
+	static const char *const literals[] = { "true", "false", "null" };
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(literals[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, literals[i], n) == 0)
+			return p + n;
+	}
+	/* a number, loosely: its characters */
 	const char *start = p;
-	while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '+' ||
-			   *p == '.' || *p == 'E'))
+	while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' || *p == 'e' ||
+			   *p == 'E'))
 		p++;
 	return p > start ? p : NULL;
 }

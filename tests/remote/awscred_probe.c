@@ -16,6 +16,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,22 @@
 
 #include "source/awscred.h"
 
-static void show(const struct aws_keys *k)
+/* Ask for the keys and print them; false (the error on stderr) if that fails. */
+static bool show(struct awscred *c)
 {
-	printf("access_key: %s\nsession_token: %s\n", k->access_key, k->session_token[0] ? "yes" : "no");
+	struct aws_keys k;
+	char err[1024];
+	if (awscred_get(c, &k, err, sizeof(err)) != DUMPFS_OK) {
+		fprintf(stderr, "error: %s\n", err);
+		return false;
+	}
+	printf("access_key: %s\nsession_token: %s\n", k.access_key, k.session_token[0] ? "yes" : "no");
 	fflush(stdout);
+	return true;
 }
 
 static struct awscred *shared;
-static volatile bool stop;
-static volatile bool torn, failed;
+static atomic_bool stop, torn, failed;
 
 /* The stub's keys end in the same four digits: ASIASTUB0002, STUBSECRET0002/k+y, ... */
 static bool whole(const struct aws_keys *k)
@@ -78,44 +86,36 @@ int main(int argc, char **argv)
 			goto usage;
 	}
 	struct awscred *c;
-	struct aws_keys k;
 	char err[1024];
 	if (awscred_open(&c, profile, err, sizeof(err)) != DUMPFS_OK) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
 	}
 	printf("origin: %s\n", awscred_origin(c));
-	if (awscred_get(c, &k, err, sizeof(err)) != DUMPFS_OK) {
-		fprintf(stderr, "error: %s\n", err);
-		awscred_free(c);
-		return 2;
-	}
-	show(&k);
+	int rc = show(c) ? 0 : 2, started = 0;
 	shared = c;
-	for (int t = 0; t < threads; t++)
-		if (pthread_create(&tids[t], NULL, asker, NULL) != 0)
-			return 3;
-	for (; i + 1 < argc; i += 2) {
+	while (rc == 0 && started < threads && pthread_create(&tids[started], NULL, asker, NULL) == 0)
+		started++;
+	if (rc == 0 && started < threads)
+		rc = 3;
+	for (; rc == 0 && i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--again") != 0) {
-			awscred_free(c);
-			goto usage;
+			rc = 64;
+			break;
 		}
 		usleep((useconds_t)(atof(argv[i + 1]) * 1e6));
-		if (awscred_get(c, &k, err, sizeof(err)) != DUMPFS_OK) {
-			fprintf(stderr, "error: %s\n", err);
-			awscred_free(c);
-			return 2;
-		}
-		show(&k);
+		if (!show(c))
+			rc = 2;
 	}
 	stop = true;
-	for (int t = 0; t < threads; t++)
+	for (int t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
-	if (threads)
+	if (threads && rc == 0)
 		printf("threads: %d consistent: %s failed: %s\n", threads, torn ? "no" : "yes", failed ? "yes" : "no");
 	awscred_free(c);
-	return 0;
+	if (rc != 64)
+		return rc;
 usage:
-	fprintf(stderr, "usage: awscred_probe [--profile NAME] [--container-host URL] [--again SECONDS]...\n");
+	fprintf(stderr, "usage: awscred_probe [--profile NAME] [--container-host URL] [--threads N] [--again SECONDS]...\n");
 	return 64;
 }
