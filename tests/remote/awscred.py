@@ -91,6 +91,12 @@ def main():
                        'GET /latest/meta-data/iam/security-credentials/ token=ok',
                        'GET /latest/meta-data/iam/security-credentials/stub-role token=ok'], reqs)
 
+        # escapes, nested members and an Expiration of another zone (an hour ahead:
+        # not fetched again)
+        rc, out, err, reqs, _ = scenario(tmp, 'imds-escaped', ['--mode', 'escaped'], imds, ['--again', '5.5'])
+        check('imds-escaped: keys', rc == 0 and out.count('access_key: ASIASTUB0001') == 2 and len(reqs) == 3,
+              out + err + repr(reqs))
+
         # keys far from expiry are not fetched again
         rc, out, err, reqs, _ = scenario(tmp, 'imds-no-refresh', ['--expires', '3600'], imds, ['--again', '0.5'])
         check('imds-no-refresh: same keys, one fetch', rc == 0 and out.count('ASIASTUB0001') == 2 and

@@ -13,7 +13,8 @@ credentials come from on a machine, for tests/remote/awscred.py:
 
 Every credentials answer carries new keys (ASIASTUB0001, 0002, ...) that
 expire --expires seconds ahead.  --mode 500|garbage|big|nocode answers
-credentials badly; --fail-after N answers 500 after N good ones.  Each
+credentials badly; --mode escaped well but with JSON escapes, nested
+members and an Expiration with fractions and an offset; --fail-after N answers 500 after N good ones.  Each
 request is a line of --log ("PUT /latest/api/token ttl=21600"); the port is
 written to --port-file once the server listens.
 
@@ -35,7 +36,7 @@ def main():
     ap.add_argument('--port-file', required=True)
     ap.add_argument('--log', required=True)
     ap.add_argument('--expires', type=float, default=3600)
-    ap.add_argument('--mode', default='ok', choices=['ok', '500', 'garbage', 'big', 'nocode'])
+    ap.add_argument('--mode', default='ok', choices=['ok', '500', 'garbage', 'big', 'nocode', 'escaped'])
     ap.add_argument('--fail-after', type=int, default=-1)
     ap.add_argument('--container-token', default=None)
     ap.add_argument('--role', default='stub-role')
@@ -69,6 +70,11 @@ def main():
                    'LastUpdated': '2026-01-01T00:00:00Z', 'Type': 'AWS-HMAC', **doc}
         else:
             doc['RoleArn'] = 'arn:aws:iam::123456789012:role/stub'
+        if args.mode == 'escaped':
+            doc['Expiration'] = expires.astimezone(datetime.timezone(datetime.timedelta(hours=-5))).isoformat()
+            doc['Nested'] = {'a': [1, 2.5e3, None, True, False, {'AccessKeyId': 'NOTTHIS'}], 'b': '\\"}'}
+            body = json.dumps(doc).replace('ASIASTUB', '\\u0041SIASTUB').replace('/', '\\/')
+            return 200, body.encode()
         return 200, json.dumps(doc, indent=2).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
