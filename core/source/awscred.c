@@ -6,8 +6,10 @@
  * Temporary keys (container, instance) carry an Expiration; awscred_get()
  * fetches them again from the same place when they expire in under five
  * minutes.  One thread fetches while the others keep signing with the old
- * keys; if the fetch fails the old keys stay until they really expire and
- * the next try waits RETRY_AFTER seconds.
+ * keys; if the fetch fails the old keys stay until they really expire.
+ * Fetches are FETCH_INTERVAL seconds apart at least while the keys are
+ * valid, so that keys handed out for less than five minutes, or an
+ * endpoint that fails, are not asked for at every request.
  *
  * HTTP is libcurl's easy interface with short timeouts (an EC2 metadata
  * endpoint that does not answer in a second is not there), no proxy (the
@@ -33,7 +35,7 @@
 #include "source/awscred.h"
 
 #define REFRESH_BEFORE 300      /* seconds before Expiration that keys are fetched again */
-#define RETRY_AFTER 5           /* seconds between tries after a failed fetch */
+#define FETCH_INTERVAL 5        /* seconds at least between fetches while the keys are valid */
 #define MAX_BODY 65536          /* the largest answer taken from an endpoint */
 #define MAX_LINE 8192           /* longer lines of a config file are skipped */
 #define MAX_PATH 4096
@@ -56,7 +58,8 @@ struct awscred {
 	bool fetching;
 	struct aws_keys keys;
 	time_t expires;                 /* 0: never */
-	time_t retry_at;                /* no fetch before, after one failed */
+	time_t next_fetch;              /* no fetch before while the keys are valid */
+	bool failed;                    /* the last fetch failed: last_error says why */
 	char last_error[ERRMSG_MAX];
 };
 
@@ -494,10 +497,16 @@ static const char *jskip(const char *p, const char *end, int depth)
 				return NULL;
 		}
 	}
-	/* a number, true, false or null */
+	static const char *const literals[] = { "true", "false", "null" };
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(literals[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, literals[i], n) == 0)
+			return p + n;
+	}
+	/* a number, loosely: its characters */
 	const char *start = p;
-	while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '+' ||
-			   *p == '.' || *p == 'E'))
+	while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' || *p == 'e' ||
+			   *p == 'E'))
 		p++;
 	return p > start ? p : NULL;
 }
@@ -1063,6 +1072,7 @@ enum dumpfs_status awscred_open(struct awscred **out, const char *profile, char 
 		awscred_free(c);
 		return DUMPFS_ERR_INVALID;
 	}
+	c->next_fetch = time(NULL) + FETCH_INTERVAL;
 	*out = c;
 	return DUMPFS_OK;
 }
@@ -1081,7 +1091,7 @@ enum dumpfs_status awscred_get(struct awscred *c, struct aws_keys *out, char *er
 			pthread_cond_wait(&c->fetched, &c->lock);
 			continue;
 		}
-		if (now < c->retry_at) {
+		if (now < c->next_fetch && (valid || c->failed)) {
 			if (valid)
 				break;
 			seterr(err, errlen, "AWS credentials from %s expired: %s", c->origin, c->last_error);
@@ -1098,12 +1108,12 @@ enum dumpfs_status awscred_get(struct awscred *c, struct aws_keys *out, char *er
 		pthread_mutex_lock(&c->lock);
 		c->fetching = false;
 		pthread_cond_broadcast(&c->fetched);
+		c->next_fetch = time(NULL) + FETCH_INTERVAL;
+		c->failed = !ok;
 		if (ok) {
 			c->keys = *k;
 			c->expires = expires;
-			c->retry_at = 0;
 		} else {
-			c->retry_at = time(NULL) + RETRY_AFTER;
 			snprintf(c->last_error, sizeof(c->last_error), "%s", why);
 		}
 		if (k)
