@@ -5,6 +5,7 @@
 #ifndef DUMPFS_FS_CLI_H
 #define DUMPFS_FS_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,7 +33,18 @@ void dump_files_free(struct dump_files *df);
 /* Open @df as one dump; on failure print the core's message. */
 int open_dump(struct dumpfs_dump **d, const struct dump_files *df, struct dumpfs_options *opts);
 
+/* The progress of indexing a flattened file by a full read (fs/index.c),
+ * on standard error when it is a terminal or @forced. */
+struct index_progress {
+	struct dumpfs_progress cb;      /* hand &cb to the core */
+	bool forced, on_tty, shown;
+	double start, last;
+	const char *what;               /* "no", "refused": the sidecar; NULL: looked up */
+};
+void index_progress_init(struct index_progress *p, bool forced, const char *what);
+
 int cmd_mount(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 

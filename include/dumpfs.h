@@ -40,6 +40,18 @@ const char *dumpfs_status_name(enum dumpfs_status status);
 
 struct dumpfs_dump;
 
+/* How far a long job has got: indexing a makedumpfile flattened file reads
+ * it whole.  @fn is called from the thread that runs the job, with the
+ * file's name and bytes done out of @total, many times a second on a fast
+ * disk; the caller decides what to show, and how often. */
+struct dumpfs_progress {
+	void (*fn)(void *arg, const char *path, uint64_t done, uint64_t total);
+	void *arg;
+};
+
+/* The sidecar `dumpfs index` writes next to a flattened file. */
+#define DUMPFS_INDEX_SUFFIX ".dfsidx"
+
 struct dumpfs_options {
 	/* Bytes of decompressed pages to keep; 0 picks the default (64 MiB). */
 	size_t cache_bytes;
@@ -71,6 +83,13 @@ struct dumpfs_options {
 	 * file or above 2^52, and a file longer than its ranges. */
 	const uint64_t *raw_bases;
 	const char *raw_ranges;
+	/* A makedumpfile flattened file is indexed from a sidecar when one
+	 * is given here (for the first file) or lies next to the file as
+	 * FILE.dfsidx, and validates against the file; otherwise (with a
+	 * warning in /header when a sidecar was refused) by reading the
+	 * file whole, reported to @index_progress (may be NULL). */
+	const char *flat_index_path;
+	const struct dumpfs_progress *index_progress;
 };
 
 /*
@@ -85,6 +104,18 @@ enum dumpfs_status dumpfs_open(struct dumpfs_dump **out,
 			       const struct dumpfs_options *opts,
 			       char *err, size_t errlen);
 void dumpfs_close(struct dumpfs_dump *dump);
+
+/*
+ * Write the index of the makedumpfile flattened file @path to @out (NULL:
+ * @path with DUMPFS_INDEX_SUFFIX), made by one read of the whole file,
+ * reported to @progress (may be NULL).  The sidecar is written to a
+ * temporary file next to @out and renamed over it when complete.  A file
+ * that is not flattened is refused (DUMPFS_ERR_INVALID).  The format is in
+ * docs/index-sidecar.md.
+ */
+enum dumpfs_status dumpfs_index_write(const char *path, const char *out,
+				      const struct dumpfs_progress *progress,
+				      char *err, size_t errlen);
 
 /* A physical address as raw_ranges and FILE@ADDRESS write it: all of
  * @text, hex after 0x or decimal, below 2^64.  0, or -1 if it is not one. */
