@@ -6,8 +6,13 @@
  * needs from the ones under it, as arguments.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "view/view.h"
 
@@ -30,8 +35,13 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 	enum dumpfs_status st;
 
 	for (size_t i = 0; i < d->nfiles; i++) {
-		st = source_open(&d->files[i], paths[i], opts ? &opts->remote : NULL, d->diag.error,
-				 sizeof(d->diag.error));
+		struct source_open_opts so = {
+			.index_path = opts && i == 0 ? opts->flat_index_path : NULL,
+			.progress = opts ? opts->index_progress : NULL,
+			.remote = opts ? &opts->remote : NULL,
+		};
+		st = source_open_with(&d->files[i], paths[i], &so, d->diag.error,
+				      sizeof(d->diag.error));
 		if (st != DUMPFS_OK)
 			return st;
 		if (d->files[i].warning)
@@ -185,4 +195,67 @@ int dumpfs_node_extent(struct dumpfs_dump *d, uint32_t node, uint64_t off, size_
 int dumpfs_parse_address(const char *text, uint64_t *out)
 {
 	return raw_parse_number(&text, out) && !*text ? 0 : -1;
+}
+
+/* The scan, to a temporary file next to @out, renamed over it when whole. */
+static enum dumpfs_status index_to(const struct source *flat, const char *out,
+				   char *err, size_t errlen)
+{
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%s.tmpXXXXXX", out) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return DUMPFS_ERR_NOMEM;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		free(tmp);
+		return DUMPFS_ERR_IO;
+	}
+	enum dumpfs_status st = flat_index_write(flat, fd, err, errlen);
+	if (st == DUMPFS_OK && (fchmod(fd, 0644) < 0 || fsync(fd) < 0)) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		st = DUMPFS_ERR_IO;
+	}
+	if (close(fd) < 0 && st == DUMPFS_OK) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		st = DUMPFS_ERR_IO;
+	}
+	if (st == DUMPFS_OK && rename(tmp, out) < 0) {
+		snprintf(err, errlen, "%s: cannot rename to %s: %s", tmp, out, strerror(errno));
+		st = DUMPFS_ERR_IO;
+	}
+	if (st != DUMPFS_OK)
+		unlink(tmp);
+	free(tmp);
+	return st;
+}
+
+enum dumpfs_status dumpfs_index_write(const char *path, const char *out,
+				      const struct dumpfs_progress *progress,
+				      char *err, size_t errlen)
+{
+	struct source src;
+	char *def = NULL;
+	enum dumpfs_status st = file_source_open(&src, path, err, errlen);
+
+	if (st == DUMPFS_OK && !flat_signature(&src)) {
+		snprintf(err, errlen, "%s: not a makedumpfile flattened file (makedumpfile -F,"
+			 " QEMU's kdump-*): only those need an index; mount it as it is", path);
+		st = DUMPFS_ERR_INVALID;
+	}
+	if (st == DUMPFS_OK)
+		st = flat_source_open(&src, progress, err, errlen);
+	if (st == DUMPFS_OK && !out) {
+		if (asprintf(&def, "%s%s", path, DUMPFS_INDEX_SUFFIX) < 0) {
+			snprintf(err, errlen, "out of memory");
+			st = DUMPFS_ERR_NOMEM;
+		}
+		out = def;
+	}
+	if (st == DUMPFS_OK)
+		st = index_to(&src, out, err, errlen);
+	free(def);
+	source_close(&src);
+	return st;
 }

@@ -231,13 +231,14 @@ struct cat_args {
 static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 {
 	enum { OPT_JSON = 256, OPT_OFFSET, OPT_LENGTH, OPT_OUTPUT, OPT_SPARSE, OPT_PROGRESS, OPT_BTF,
-	       OPT_SYSTEM_MAP, OPT_VMLINUX, OPT_RANGES };
+	       OPT_SYSTEM_MAP, OPT_VMLINUX, OPT_RANGES, OPT_INDEX };
 	static const struct option info_opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 		{ "ranges", required_argument, NULL, OPT_RANGES },
+		{ "index", required_argument, NULL, OPT_INDEX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -251,6 +252,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 		{ "ranges", required_argument, NULL, OPT_RANGES },
+		{ "index", required_argument, NULL, OPT_INDEX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -274,6 +276,7 @@ static int parse_cat_args(int argc, char **argv, bool info, struct cat_args *a)
 				return EXIT_USAGE;
 			a->opts.remote = a->remote.remote;
 			break;
+		case OPT_INDEX: a->opts.flat_index_path = optarg; break;
 		case OPT_OFFSET:
 		case OPT_LENGTH:
 			if (parse_size(optarg, c == OPT_OFFSET ? &a->offset : &a->length) < 0) {
@@ -316,6 +319,9 @@ static int run(char **names, size_t nnames, const char *path, struct cat_args *a
 		dump_files_free(&files);
 		return EXIT_FAILED;
 	}
+	struct index_progress progress;
+	index_progress_init(&progress, a->progress, NULL);
+	a->opts.index_progress = &progress.cb;
 	if (open_dump(&c.d, &files, &a->opts) == 0) {
 		rc = cat_node(&c, a->offset, a->length);
 		dumpfs_close(c.d);

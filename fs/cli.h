@@ -5,6 +5,7 @@
 #ifndef DUMPFS_FS_CLI_H
 #define DUMPFS_FS_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,8 +45,18 @@ int remote_option(struct remote_args *r, const char *o);
 /* A comma-separated list of them (info and cat's -o); -1 after a message. */
 int remote_options(struct remote_args *r, const char *list);
 void remote_args_free(struct remote_args *r);
+/* The progress of indexing a flattened file by a full read (fs/index.c),
+ * on standard error when it is a terminal or @forced. */
+struct index_progress {
+	struct dumpfs_progress cb;      /* hand &cb to the core */
+	bool forced, on_tty, shown;
+	double start, last;
+	const char *what;               /* "no", "refused": the sidecar; NULL: looked up */
+};
+void index_progress_init(struct index_progress *p, bool forced, const char *what);
 
 int cmd_mount(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 

@@ -4,6 +4,7 @@
  *   dumpfs [options] DUMP... MOUNTPOINT [options]     mount (fs/mount.c)
  *   dumpfs info [--json] DUMP...                      print /header (fs/cat.c)
  *   dumpfs cat [options] DUMP... PATH                 copy out one file (fs/cat.c)
+ *   dumpfs index [-o OUT] DUMP                        a flattened file's sidecar (fs/index.c)
  *
  * info and cat read through the same core calls the mount does, for
  * machines without /dev/fuse (containers, CI).  Every option printed here
@@ -25,6 +26,7 @@ void usage(FILE *out)
 		"usage: dumpfs [options] DUMP... MOUNTPOINT [options]\n"
 		"       dumpfs info [--json] DUMP...\n"
 		"       dumpfs cat [options] DUMP... PATH\n"
+		"       dumpfs index [-o OUT] [--progress] DUMP\n"
 		"\n"
 		"Mount a Linux crash dump (kdump-compressed, makedumpfile flattened, ELF vmcore\n"
 		"or LiME; several files for a makedumpfile --split set; FILE@ADDRESS for a raw\n"
@@ -51,6 +53,9 @@ void usage(FILE *out)
 		"  -o ranges=START-END[:OFFSET],...\n"
 		"                     DUMP is a raw memory image of these physical ranges, END\n"
 		"                     inclusive, one after the other (LiME format=raw)\n"
+		"  -o index=FILE      the index sidecar of a flattened DUMP (default: DUMP.dfsidx\n"
+		"                     when it exists); one that does not validate is refused\n"
+		"                     (a warning) and DUMP is indexed by reading it whole\n"
 		"  -o ro              the mount is always read-only; rw is ignored\n"
 		"\n"
 		"DUMP may be a URL, read in place by HTTP range requests: http://, https://\n"
@@ -69,8 +74,8 @@ void usage(FILE *out)
 		"  -o OPT             other options go to FUSE (e.g. allow_other)\n"
 		"\n"
 		"info and cat options:\n"
-		"  --btf FILE, --system-map FILE, --vmlinux FILE, --ranges LIST\n"
-		"                     as -o btf=, system_map=, vmlinux=, ranges=\n"
+		"  --btf FILE, --system-map FILE, --vmlinux FILE, --ranges LIST, --index FILE\n"
+		"                     as -o btf=, system_map=, vmlinux=, ranges=, index=\n"
 		"  -o LIST            the options of a dump given as a URL, as for the mount\n"
 		"info options:\n"
 		"  --json             the header as one JSON object (keys in dumpfs(1))\n"
@@ -82,6 +87,12 @@ void usage(FILE *out)
 		"  --sparse           leave holes where PATH has holes (output: a regular file)\n"
 		"  --progress         bytes, rate and time left on standard error (the default\n"
 		"                     when it is a terminal and the copy takes over a second)\n"
+		"\n"
+		"index options (the sidecar that spares reading a flattened DUMP whole):\n"
+		"  -o, --output OUT   write it to OUT (default: DUMP.dfsidx), through a\n"
+		"                     temporary file renamed when complete\n"
+		"  --progress         the percentage read on standard error (the default when it\n"
+		"                     is a terminal and the read takes over a second)\n"
 		"\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
@@ -217,5 +228,7 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "cat"))
 		return cmd_cat(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "index"))
+		return cmd_index(argc - 1, argv + 1);
 	return cmd_mount(argc, argv);
 }

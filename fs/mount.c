@@ -34,6 +34,7 @@ struct mount_args {
 	char *btf, *system_map, *vmlinux;       /* -o btf=, system_map=, vmlinux=FILE: absolute */
 	char *ranges;                           /* -o ranges=, the raw image's ranges */
 	struct remote_args remote;              /* -o s3_endpoint=, cache_dir=, ... */
+	char *index;                            /* -o index=FILE: absolute */
 };
 
 static uint64_t physical_memory(void)
@@ -100,12 +101,17 @@ static int mount_option(struct mount_args *a, char *o, bool *in_ranges)
 			fprintf(stderr, "dumpfs: bad threads '%s' (1 to 64)\n", o + 8);
 			return -1;
 		}
-	} else if (!strncmp(o, "btf=", 4) || !strncmp(o, "system_map=", 11) || !strncmp(o, "vmlinux=", 8)) {
+	} else if (!strncmp(o, "btf=", 4) || !strncmp(o, "system_map=", 11) || !strncmp(o, "vmlinux=", 8) ||
+		   !strncmp(o, "index=", 6)) {
 		/* made absolute: the daemon leaves the directory, and reads the
 		 * file when /kernel or /tasks is first looked into */
-		char **to = o[0] == 'b' ? &a->btf : o[0] == 's' ? &a->system_map : &a->vmlinux;
+		char **to = o[0] == 'b' ? &a->btf : o[0] == 's' ? &a->system_map :
+			    o[0] == 'i' ? &a->index : &a->vmlinux;
+		const char *file = strchr(o, '=') + 1;
 		free(*to);
-		if (!(*to = realpath(strchr(o, '=') + 1, NULL))) {
+		/* an index may be a URL, taken as it is */
+		*to = strstr(file, "://") && to == &a->index ? strdup(file) : realpath(file, NULL);
+		if (!*to) {
 			fprintf(stderr, "dumpfs: %s: %s\n", o, strerror(errno));
 			return -1;
 		}
@@ -322,7 +328,11 @@ static int open_and_serve(int argc, char **argv, struct mount_args *a)
 				       .threads = (unsigned)a->threads,
 				       .btf_path = a->btf, .system_map_path = a->system_map,
 				       .vmlinux_path = a->vmlinux, .raw_ranges = a->ranges,
-				       .remote = a->remote.remote };
+				       .remote = a->remote.remote,
+				       .flat_index_path = a->index };
+	struct index_progress progress;
+	index_progress_init(&progress, false, NULL);
+	opts.index_progress = &progress.cb;
 	if (rc != EXIT_USAGE && check_mountpoint(mnt) == 0 && open_dump(&d, &files, &opts) == 0) {
 		rc = serve(d, files.paths[0], mnt, a);
 		dumpfs_close(d);
@@ -350,5 +360,6 @@ int cmd_mount(int argc, char **argv)
 	free(a.vmlinux);
 	free(a.ranges);
 	remote_args_free(&a.remote);
+	free(a.index);
 	return rc;
 }

@@ -47,7 +47,6 @@ int remote_option(struct remote_args *r, const char *o)
 		{ "aws_profile=", offsetof(struct dumpfs_remote, aws_profile), false },
 		{ "ca_file=", offsetof(struct dumpfs_remote, ca_file), true },
 		{ "cache_dir=", offsetof(struct dumpfs_remote, cache_dir), true },
-		{ "index=", offsetof(struct dumpfs_remote, index), true },
 	};
 	const char *eq = strchr(o, '=');
 	unsigned long n;

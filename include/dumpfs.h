@@ -59,8 +59,19 @@ struct dumpfs_remote {
 					 * may stall; 0: 10 */
 	int retries;                    /* tries after a request's first: 0 picks 5,
 					 * -1 none */
-	const char *index;              /* a flattened dump's sidecar index */
 };
+
+/* How far a long job has got: indexing a makedumpfile flattened file reads
+ * it whole.  @fn is called from the thread that runs the job, with the
+ * file's name and bytes done out of @total, many times a second on a fast
+ * disk; the caller decides what to show, and how often. */
+struct dumpfs_progress {
+	void (*fn)(void *arg, const char *path, uint64_t done, uint64_t total);
+	void *arg;
+};
+
+/* The sidecar `dumpfs index` writes next to a flattened file. */
+#define DUMPFS_INDEX_SUFFIX ".dfsidx"
 
 struct dumpfs_options {
 	/* Bytes of decompressed pages to keep; 0 picks the default (64 MiB). */
@@ -94,6 +105,13 @@ struct dumpfs_options {
 	const uint64_t *raw_bases;
 	const char *raw_ranges;
 	struct dumpfs_remote remote;
+	/* A makedumpfile flattened file is indexed from a sidecar when one
+	 * is given here (for the first file) or lies next to the file as
+	 * FILE.dfsidx, and validates against the file; otherwise (with a
+	 * warning in /header when a sidecar was refused) by reading the
+	 * file whole, reported to @index_progress (may be NULL). */
+	const char *flat_index_path;
+	const struct dumpfs_progress *index_progress;
 };
 
 /*
@@ -111,6 +129,18 @@ void dumpfs_close(struct dumpfs_dump *dump);
 /* Stop the threads the dump started (a remote source's transfers), before
  * a fork(), which would not copy them; they start again when needed. */
 void dumpfs_quiesce(struct dumpfs_dump *dump);
+
+/*
+ * Write the index of the makedumpfile flattened file @path to @out (NULL:
+ * @path with DUMPFS_INDEX_SUFFIX), made by one read of the whole file,
+ * reported to @progress (may be NULL).  The sidecar is written to a
+ * temporary file next to @out and renamed over it when complete.  A file
+ * that is not flattened is refused (DUMPFS_ERR_INVALID).  The format is in
+ * docs/index-sidecar.md.
+ */
+enum dumpfs_status dumpfs_index_write(const char *path, const char *out,
+				      const struct dumpfs_progress *progress,
+				      char *err, size_t errlen);
 
 /* A physical address as raw_ranges and FILE@ADDRESS write it: all of
  * @text, hex after 0x or decimal, below 2^64.  0, or -1 if it is not one. */

@@ -391,7 +391,8 @@ static void end_request(struct fetcher *f, struct fetch_req *req, enum dumpfs_st
 	req->done(req);
 }
 
-static void fail_request(struct fetcher *f, struct fetch_req *req, const char *why, unsigned tries)
+static void fail_request(struct fetcher *f, struct fetch_req *req, const char *why, unsigned tries,
+			 enum dumpfs_status st)
 {
 	char n[40] = "";
 	if (tries > 1)
@@ -401,7 +402,7 @@ static void fail_request(struct fetcher *f, struct fetch_req *req, const char *w
 	pthread_mutex_lock(&f->lock);
 	f->stats.failures++;
 	pthread_mutex_unlock(&f->lock);
-	end_request(f, req, DUMPFS_ERR_IO);
+	end_request(f, req, st);
 }
 
 /* Full jitter: a uniform wait up to a doubling bound. */
@@ -468,7 +469,7 @@ static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 	if (o == DONE)
 		end_request(f, req, DUMPFS_OK);
 	else
-		fail_request(f, req, why, t->attempt);
+		fail_request(f, req, why, t->attempt, code_of(t) == 404 ? DUMPFS_ERR_NODATA : DUMPFS_ERR_IO);
 }
 
 /* Start what may start: delayed requests whose time has come, then the
@@ -719,12 +720,12 @@ void fetcher_free(struct fetcher *f)
 	memcpy(all, f->on_wire, sizeof(all));
 	for (size_t i = 0; i < MAX_ACTIVE; i++)
 		if (all[i])
-			fail_request(f, all[i], "closed", 1);
+			fail_request(f, all[i], "closed", 1, DUMPFS_ERR_IO);
 	for (struct fetch_req **list = &f->queue; list; list = list == &f->queue ? &f->delayed : NULL)
 		while (*list) {
 			struct fetch_req *req = *list;
 			*list = req->next;
-			fail_request(f, req, "closed", 1);
+			fail_request(f, req, "closed", 1, DUMPFS_ERR_IO);
 		}
 	if (f->multi)
 		curl_multi_cleanup(f->multi);

@@ -5,11 +5,13 @@
  * version 1) and then records {be64 offset, be64 size, data} that say
  * "these bytes go at this offset of the real dump", ended by offset -1.
  * makedumpfile -F and QEMU's kdump-* write it so that a dump can go down a
- * pipe.  We index it with one sequential scan and never copy it: the index
- * maps each byte of the rearranged file to the latest record that wrote it
- * (later records override earlier ones, as `makedumpfile -R` pwrite()s
- * them in order); bytes no record wrote read as zeros.  The flattened
- * source wraps the plain file it was opened as.
+ * pipe.  The index maps each byte of the rearranged file to the latest
+ * record that wrote it (later records override earlier ones, as
+ * `makedumpfile -R` pwrite()s them in order); bytes no record wrote read as
+ * zeros.  It is built by one sequential scan (flat_scan.c) or loaded from
+ * a sidecar (flat_sidecar.c); this file serves reads through it, never
+ * copying the file.  The flattened source wraps the plain file it was
+ * opened as.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,204 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/source.h"
+#include "source/flat.h"
 
-#define FLAT_SIGNATURE "makedumpfile"
-#define FLAT_HEADER_SIZE 4096
-#define FLAT_SCAN_WINDOW (1u << 20)
-
-/* A piece of the rearranged file served from the flattened one. */
-struct flat_piece {
-	uint64_t dst;           /* offset in the rearranged file */
-	uint64_t len;
-	uint64_t src;           /* offset of the bytes in the flattened file */
-};
-
-struct flat_index {
-	struct source file;             /* the flattened file itself */
-	struct flat_piece *pieces;      /* sorted by dst, disjoint */
-	size_t npieces;
-	size_t nrecords;
-	/* The end marker was seen.  Without it a gap may be a lost record,
-	 * so it reads as an error, not as zeros. */
-	bool complete;
-};
-
-struct flat_record {
-	uint64_t dst, len, src;
-	size_t seq;                     /* position in the file: later wins */
-};
-
-struct record_list {
-	struct flat_record *v;
-	size_t n, cap;
-};
-
-static bool records_push(struct record_list *l, struct flat_record r)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct flat_record *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return false;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = r;
-	return true;
-}
-
-static int cmp_record_dst(const void *a, const void *b)
-{
-	const struct flat_record *x = a, *y = b;
-	if (x->dst != y->dst)
-		return x->dst < y->dst ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Max-heap of record indexes ordered by seq: the record that wins. */
-struct seq_heap { size_t *v; size_t n; const struct flat_record *rec; };
-
-static void heap_push(struct seq_heap *h, size_t r)
-{
-	size_t i = h->n++;
-	h->v[i] = r;
-	while (i && h->rec[h->v[(i - 1) / 2]].seq < h->rec[h->v[i]].seq) {
-		size_t p = (i - 1) / 2, t = h->v[p];
-		h->v[p] = h->v[i];
-		h->v[i] = t;
-		i = p;
-	}
-}
-
-static void heap_pop(struct seq_heap *h)
-{
-	h->v[0] = h->v[--h->n];
-	for (size_t i = 0;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < h->n && h->rec[h->v[l]].seq > h->rec[h->v[m]].seq) m = l;
-		if (r < h->n && h->rec[h->v[r]].seq > h->rec[h->v[m]].seq) m = r;
-		if (m == i)
-			break;
-		size_t t = h->v[m];
-		h->v[m] = h->v[i];
-		h->v[i] = t;
-		i = m;
-	}
-}
-
-static bool pieces_push(struct flat_index *fi, size_t *cap, uint64_t dst,
-			uint64_t len, uint64_t src)
-{
-	if (fi->npieces) {
-		struct flat_piece *last = &fi->pieces[fi->npieces - 1];
-		if (last->dst + last->len == dst && last->src + last->len == src) {
-			last->len += len;
-			return true;
-		}
-	}
-	if (fi->npieces == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-		struct flat_piece *p = realloc(fi->pieces, ncap * sizeof(*p));
-		if (!p)
-			return false;
-		fi->pieces = p;
-		*cap = ncap;
-	}
-	fi->pieces[fi->npieces++] = (struct flat_piece){ dst, len, src };
-	return true;
-}
-
-/*
- * Turn records (sorted by dst) into disjoint pieces where the latest record
- * wins.  Overlaps are rare (rewritten headers), so the common case is one
- * pass; the general case is a sweep over record boundaries with a heap.
- */
-static bool resolve_overlaps(struct flat_index *fi, struct flat_record *rec, size_t n)
-{
-	size_t cap = 0;
-	bool overlap = false;
-
-	for (size_t i = 1; i < n && !overlap; i++)
-		overlap = rec[i - 1].dst + rec[i - 1].len > rec[i].dst;
-	if (!overlap) {
-		for (size_t i = 0; i < n; i++)
-			if (!pieces_push(fi, &cap, rec[i].dst, rec[i].len, rec[i].src))
-				return false;
-		return true;
-	}
-
-	uint64_t *cuts = malloc(2 * n * sizeof(*cuts));
-	struct seq_heap h = { malloc(n * sizeof(size_t)), 0, rec };
-	bool ok = cuts && h.v;
-	size_t ncuts = 0, next = 0;
-
-	for (size_t i = 0; ok && i < n; i++) {
-		cuts[ncuts++] = rec[i].dst;
-		cuts[ncuts++] = rec[i].dst + rec[i].len;
-	}
-	if (ok && ncuts)
-		qsort(cuts, ncuts, sizeof(*cuts), cmp_u64);
-	for (size_t k = 0; ok && k + 1 < ncuts; k++) {
-		uint64_t a = cuts[k], b = cuts[k + 1];
-		if (a == b)
-			continue;
-		while (next < n && rec[next].dst <= a)
-			heap_push(&h, next++);
-		while (h.n && rec[h.v[0]].dst + rec[h.v[0]].len <= a)
-			heap_pop(&h);
-		/* The top may still be covered by a later-ending loser; those
-		 * are popped lazily when they become the top. */
-		if (h.n) {
-			const struct flat_record *w = &rec[h.v[0]];
-			ok = pieces_push(fi, &cap, a, b - a, w->src + (a - w->dst));
-		}
-	}
-	free(cuts);
-	free(h.v);
-	return ok;
-}
-
-/* A buffered forward reader over the raw flattened file. */
-struct scan {
-	const struct source *src;
-	uint8_t *buf;
-	uint64_t start, end;            /* window of the file in buf */
-};
-
-static enum dumpfs_status scan_get(struct scan *s, uint64_t off, void *out, size_t len)
-{
-	if (off < s->start || off + len > s->end) {
-		uint64_t want = s->src->size - off;
-		if (want > FLAT_SCAN_WINDOW)
-			want = FLAT_SCAN_WINDOW;
-		if (want < len)
-			return DUMPFS_ERR_CORRUPT;
-		enum dumpfs_status st = source_read(s->src, s->buf, want, off);
-		if (st != DUMPFS_OK)
-			return st;
-		s->start = off;
-		s->end = off + want;
-	}
-	memcpy(out, s->buf + (off - s->start), len);
-	return DUMPFS_OK;
-}
-
-static void set_warning(struct source *src, const char *fmt, uint64_t off, size_t n)
-{
-	char msg[ERRMSG_MAX];
-	snprintf(msg, sizeof(msg), fmt, src->path, (unsigned long long)off, n);
-	free(src->warning);
-	src->warning = strdup(msg);
-}
-
-static void flat_index_free(struct flat_index *fi);
 static const struct source_ops flat_ops;
 
 bool flat_signature(const struct source *src)
@@ -225,14 +31,10 @@ bool flat_signature(const struct source *src)
 	       memcmp(sig, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE)) == 0;
 }
 
-enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen)
+enum dumpfs_status flat_check_header(const struct source *src, char *err, size_t errlen)
 {
 	uint8_t hdr[32];
-	struct scan s = { .src = src };
-	struct record_list l = {0};
 	enum dumpfs_status st;
-	uint64_t pos = FLAT_HEADER_SIZE, stored = 0, logical = 0;
-	bool ended = false;
 
 	if (src->size < FLAT_HEADER_SIZE) {
 		snprintf(err, errlen, "%s: offset 0: flattened header truncated (file is %llu bytes)",
@@ -250,78 +52,25 @@ enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen
 			 (unsigned long long)get_be64(hdr + 24));
 		return DUMPFS_ERR_UNSUPPORTED;
 	}
-	s.buf = malloc(FLAT_SCAN_WINDOW);
-	if (!s.buf)
-		return DUMPFS_ERR_NOMEM;
+	return DUMPFS_OK;
+}
 
-	while (pos < src->size) {
-		uint8_t rh[16];
-		if (pos + 16 > src->size)
-			break;
-		st = scan_get(&s, pos, rh, sizeof(rh));
-		if (st != DUMPFS_OK) {
-			snprintf(err, errlen, "%s: offset %llu: cannot read flattened record header",
-				 src->path, (unsigned long long)pos);
-			goto fail;
-		}
-		int64_t off = (int64_t)get_be64(rh), size = (int64_t)get_be64(rh + 8);
-		if (off == -1) {
-			ended = true;
-			break;
-		}
-		if (off < 0 || size < 0) {
-			snprintf(err, errlen, "%s: offset %llu: bad flattened record (offset %lld, size %lld)",
-				 src->path, (unsigned long long)pos, (long long)off, (long long)size);
-			st = DUMPFS_ERR_CORRUPT;
-			goto fail;
-		}
-		uint64_t data = pos + 16, len = (uint64_t)size, dend;
-		if (!add_ok((uint64_t)off, len, &dend)) {
-			snprintf(err, errlen, "%s: offset %llu: flattened record runs past 2^64",
-				 src->path, (unsigned long long)pos);
-			st = DUMPFS_ERR_CORRUPT;
-			goto fail;
-		}
-		if (len > src->size - data) {
-			/* Cut short by a full disk or an interrupted copy: keep
-			 * what is there. */
-			set_warning(src, "%s: offset %llu: last flattened record truncated; %zu records indexed",
-				    data, l.n);
-			len = src->size - data;
-			dend = (uint64_t)off + len;
-			pos = src->size;
-		} else {
-			pos = data + len;
-		}
-		if (len && !records_push(&l, (struct flat_record){ (uint64_t)off, len, data, l.n })) {
-			st = DUMPFS_ERR_NOMEM;
-			goto fail;
-		}
-		stored += len;
-		/* An empty write does not grow the file makedumpfile -R makes. */
-		if (len && dend > logical)
-			logical = dend;
-	}
-	if (!ended && !src->warning)
-		set_warning(src, "%s: offset %llu: flattened end marker missing (file truncated?); %zu records indexed",
-			    pos, l.n);
+/* Frees the index only: the plain file is the caller's until it moves in. */
+void flat_index_free(struct flat_index *fi)
+{
+	if (!fi)
+		return;
+	free(fi->pieces);
+	free(fi->origin);
+	free(fi);
+}
 
-	struct flat_index *fi = calloc(1, sizeof(*fi));
-	if (!fi) {
-		st = DUMPFS_ERR_NOMEM;
-		goto fail;
-	}
-	fi->nrecords = l.n;
-	fi->complete = ended;
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_record_dst);
-	if (!resolve_overlaps(fi, l.v, l.n)) {
+enum dumpfs_status flat_install(struct source *src, struct flat_index *fi, const char *origin)
+{
+	if (!(fi->origin = strdup(origin))) {
 		flat_index_free(fi);
-		st = DUMPFS_ERR_NOMEM;
-		goto fail;
+		return DUMPFS_ERR_NOMEM;
 	}
-	free(l.v);
-	free(s.buf);
 	/* Shrink to fit: the index lives as long as the mount. */
 	if (fi->npieces) {
 		struct flat_piece *p = realloc(fi->pieces, fi->npieces * sizeof(*p));
@@ -334,22 +83,14 @@ enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen
 	fi->file.warning = NULL;
 	src->ops = &flat_ops;
 	src->priv = fi;
-	src->size = logical;
-	src->stored_bytes = stored;
+	src->size = fi->size;
+	src->stored_bytes = fi->stored_bytes;
 	return DUMPFS_OK;
-fail:
-	free(l.v);
-	free(s.buf);
-	return st;
 }
 
-/* Frees the index only: the plain file is the caller's until it moves in. */
-static void flat_index_free(struct flat_index *fi)
+const struct flat_index *flat_index_of(const struct source *src)
 {
-	if (!fi)
-		return;
-	free(fi->pieces);
-	free(fi);
+	return src->ops == &flat_ops ? src->priv : NULL;
 }
 
 /* Index of the first piece that ends after @off. */
@@ -424,8 +165,8 @@ static bool flat_run(const struct source *src, uint64_t off, uint64_t *end)
 static void flat_describe(const struct source *src, struct strbuf *sb)
 {
 	const struct flat_index *fi = src->priv;
-	sb_printf(sb, " (flattened, %zu records, rearranged size %" PRIu64 ")", fi->nrecords,
-		  src->size);
+	sb_printf(sb, " (flattened, %zu records, rearranged size %" PRIu64 ", index: %s)", fi->nrecords,
+		  src->size, fi->origin);
 	if (fi->file.ops->describe)
 		fi->file.ops->describe(&fi->file, sb);
 }

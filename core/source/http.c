@@ -94,6 +94,15 @@ static void http_close(struct source *src)
 	free(r);
 }
 
+static const struct source_ops http_ops;
+
+char *http_cache_file(const struct source *src, const char *name)
+{
+	if (src->ops != &http_ops || !remote_of(src)->disk)
+		return NULL;
+	return disk_cache_file(remote_of(src)->disk, name);
+}
+
 static const struct source_ops http_ops = {
 	.read = http_read,
 	.describe = http_describe,

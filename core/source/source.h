@@ -53,11 +53,23 @@ struct source {
 				 * marker); NULL if none */
 };
 
-/* Open @name (a path, or a URL: http://, https://, s3://), detecting a
- * flattened file from its content.  On failure @err says why;
- * source_close() is safe on a source that failed to open. */
-enum dumpfs_status source_open(struct source *src, const char *name,
-			       const struct dumpfs_remote *opts, char *err, size_t errlen);
+/* Open @path (a file; a URL: http://, https://, s3://), detecting a flattened file from its content.  On failure
+ * @err says why; source_close() is safe on a source that failed to open.
+ * A flattened file is indexed from PATH.dfsidx when that validates. */
+enum dumpfs_status source_open(struct source *src, const char *path,
+			       char *err, size_t errlen);
+/* How source_open_with() indexes a flattened file. */
+struct source_open_opts {
+	/* The sidecar to load: NULL looks for PATH.dfsidx.  A sidecar that
+	 * does not validate is refused (src->warning says why) and the file
+	 * is scanned. */
+	const char *index_path;
+	const struct dumpfs_progress *progress;     /* of a scan; may be NULL */
+	const struct dumpfs_remote *remote;         /* how to reach a URL */
+};
+enum dumpfs_status source_open_with(struct source *src, const char *path,
+				    const struct source_open_opts *o,
+				    char *err, size_t errlen);
 void source_close(struct source *src);
 
 /* Read exactly @len bytes at logical offset @off.  DUMPFS_ERR_CORRUPT if
@@ -89,10 +101,26 @@ enum dumpfs_status file_source_open(struct source *src, const char *path,
 				    char *err, size_t errlen);
 enum dumpfs_status http_source_open(struct source *src, const char *url,
 				    const struct dumpfs_remote *opts, char *err, size_t errlen);
+/* The path of file @name in a remote source's disk cache (-o cache_dir=),
+ * or NULL if @src is not remote or keeps no disk cache. */
+char *http_cache_file(const struct source *src, const char *name);
 /* Whether an open source starts with the flattened signature. */
 bool flat_signature(const struct source *src);
 /* Turn the open source @src into the flattened file it holds, by one
- * sequential scan; on failure @src is left as it was. */
-enum dumpfs_status flat_source_open(struct source *src, char *err, size_t errlen);
+ * sequential scan reported to @progress (may be NULL); on failure @src is
+ * left as it was. */
+enum dumpfs_status flat_source_open(struct source *src, const struct dumpfs_progress *progress,
+				    char *err, size_t errlen);
+/* The same from a sidecar (flat_index_write()'s), read only through
+ * source_read() of @index, so that it may come from anywhere.  The sidecar
+ * is checked whole and against @src (its size, a digest of its first and
+ * last 4 KiB, the record headers of its first and last pieces); on any
+ * mismatch it is refused with @err naming @index's path, the offset and
+ * what was wrong, and @src is left as it was. */
+enum dumpfs_status flat_source_open_indexed(struct source *src, const struct source *index,
+					    char *err, size_t errlen);
+/* Write the index of the open flattened source @flat to @fd as a sidecar.
+ * DUMPFS_ERR_INVALID if @flat is not a flattened source. */
+enum dumpfs_status flat_index_write(const struct source *flat, int fd, char *err, size_t errlen);
 
 #endif /* DUMPFS_SOURCE_H */

@@ -165,7 +165,7 @@ class Remote:
         os.makedirs(self.bucket, exist_ok=True)
         self.objects = {}
         self.place("sample.kdump", sample)
-        self.generate("flat.kdump", "--flat", "--excluded", "--zero-pages")
+        self.generate("flat.kdump", "--flat", "--codec", "none", "--ram", "0-16383", "--excluded", "--zero-pages")
         self.generate("split.kdump", "--split", "3", "--excluded")
         self.generate("other.kdump", "--seed", "2", "--excluded")
         self.locals = {}
@@ -221,11 +221,35 @@ class Remote:
         return "%d files identical; without the CA: %s" % (files, err.strip()[-90:])
 
     def nginx_flat(self, n):
+        """A flattened dump: indexed by one full read, kept in the disk
+        cache for the next mount; or from the sidecar beside it, then
+        fetching a small part of it."""
         url = "http://127.0.0.1:%d/bkt/flat.kdump" % n.http_port
-        files, st, header = self.compare([url], ["flat.kdump"])
-        if "flattened" not in header:
-            raise AssertionError("/header does not say flattened")
-        return "%d files identical" % files
+        cache = ["cache_dir=" + os.path.join(self.work, "flat-cache")]
+        size = os.path.getsize(self.objects["flat.kdump"])
+        files, st, header = self.compare([url], ["flat.kdump"], cache)
+        if "flattened" not in header or "index: full read" not in header:
+            raise AssertionError("/header: %r" % header[:400])
+        with Mount(self.dumpfs, [url], self.mnt("flat-warm"), cache) as m:
+            header = m.read("/header").decode()
+        if "index.dfsidx" not in header:
+            raise AssertionError("the second mount did not use the cached index: %r" % header[:400])
+        sidecar = self.objects["flat.kdump"] + ".dfsidx"
+        subprocess.run([self.dumpfs, "index", self.objects["flat.kdump"]], check=True, capture_output=True,
+                       timeout=60)
+        try:
+            with Mount(self.dumpfs, [url], self.mnt("flat-sidecar")) as m:
+                header = m.read("/header").decode()
+                m.read("/vmcoreinfo")
+                fetched = int(m.stats()["remote_bytes"])
+        finally:
+            os.unlink(sidecar)
+        if url + ".dfsidx" not in header:
+            raise AssertionError("the sidecar beside it was not used: %r" % header[:400])
+        if fetched * 2 > size:
+            raise AssertionError("with its sidecar, the mount fetched %d of %d bytes" % (fetched, size))
+        return "%d files identical; index cached, then from %s.dfsidx: %d of %d bytes" % (
+            files, url.rsplit("/", 1)[1], fetched, size)
 
     def nginx_split(self, n):
         names = ["split.kdump.%d" % i for i in (1, 2, 3)]

@@ -216,7 +216,7 @@ static void test_load_sparse_file(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	struct bitmap loaded, ref;
-	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
 	assert_int_equal(bitmap_load(&loaded, &src, off, nbits), DUMPFS_OK);
 	assert_int_equal(bitmap_init(&ref, bits, nbits), DUMPFS_OK);
 	for (uint64_t i = 0; i < nbits; i += 997 + (i & 63)) {

@@ -1,7 +1,9 @@
 /*
  * test_flat.c - makedumpfile's flattened format through source_open /
  * source_read, against a model that applies the records in file order
- * (what `makedumpfile -R` does with pwrite()).
+ * (what `makedumpfile -R` does with pwrite()); every file again through
+ * the index sidecar flat_index_write() makes of it, and the sidecar's
+ * refusals (damaged, of another file).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -14,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
-#include "source/source.h"
+#include "source/flat.h"
 
 static char tmpdir[256];
 static unsigned file_no;
@@ -150,9 +154,10 @@ static enum dumpfs_status model_status(const uint8_t *cov, bool incomplete, uint
 	return DUMPFS_OK;
 }
 
-/* Open @path and compare everything it serves with the model. */
-static void check_against_model(const char *path, const struct rec *r, size_t n,
-				bool expect_warning)
+/* Open @path (scanned, or @indexed from PATH.dfsidx) and compare
+ * everything it serves with the model. */
+static void check_pass(const char *path, const struct rec *r, size_t n,
+		       bool expect_warning, bool indexed)
 {
 	struct source src;
 	char err[ERRMSG_MAX] = "";
@@ -160,13 +165,14 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	uint8_t *m = model(r, n, &size);
 	uint8_t *cov = model_coverage(r, n, size);
 
-	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
 	assert_string_equal(src.ops->wrapper, "flattened");
 	assert_int_equal(src.size, size);
 	if (expect_warning) {
 		assert_non_null(src.warning);
 		assert_non_null(strstr(src.warning, path));
-		assert_non_null(strstr(src.warning, "offset"));
+		if (!indexed)
+			assert_non_null(strstr(src.warning, "offset"));
 	} else {
 		assert_null(src.warning);
 	}
@@ -226,6 +232,9 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	snprintf(line, sizeof(line), " (flattened, %zu records,", nrec);
 	assert_non_null(sb.buf);
 	assert_non_null(strstr(sb.buf, line));
+	if (!strstr(sb.buf, indexed ? ".dfsidx)" : "index: full read)"))
+		fail_msg("%s: /header's file line \"%s\" does not say where the index came from",
+			 path, sb.buf);
 	sb_free(&sb);
 
 	source_close(&src);
@@ -234,12 +243,84 @@ static void check_against_model(const char *path, const struct rec *r, size_t n,
 	free(cov);
 }
 
+/* ---- sidecars ------------------------------------------------------------ */
+
+/* Scan @path and write its sidecar to @out; the scanned source stays open
+ * in @scanned if it is not NULL. */
+static void write_sidecar(const char *path, const char *out, struct source *scanned)
+{
+	struct source src;
+	char err[ERRMSG_MAX] = "";
+	assert_int_equal(file_source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(flat_source_open(&src, NULL, err, sizeof(err)), DUMPFS_OK);
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	if (flat_index_write(&src, fd, err, sizeof(err)) != DUMPFS_OK)
+		fail_msg("%s: %s", path, err);
+	assert_int_equal(close(fd), 0);
+	if (scanned)
+		*scanned = src;
+	else
+		source_close(&src);
+}
+
+/* Load @index for @path: the status, and the message in @err. */
+static enum dumpfs_status load_sidecar(const char *path, const char *index, struct source *src,
+				       char *err, size_t errlen)
+{
+	struct source idx;
+	assert_int_equal(file_source_open(src, path, err, errlen), DUMPFS_OK);
+	assert_int_equal(file_source_open(&idx, index, err, errlen), DUMPFS_OK);
+	enum dumpfs_status st = flat_source_open_indexed(src, &idx, err, errlen);
+	source_close(&idx);
+	return st;
+}
+
+/* The sidecar of @path, loaded, is the index the scan built. */
+static void check_round_trip(const char *path)
+{
+	char side[600], err[ERRMSG_MAX] = "";
+	struct source scanned, loaded;
+	snprintf(side, sizeof(side), "%s%s", path, DUMPFS_INDEX_SUFFIX);
+	write_sidecar(path, side, &scanned);
+	if (load_sidecar(path, side, &loaded, err, sizeof(err)) != DUMPFS_OK)
+		fail_msg("%s: sidecar refused: %s", path, err);
+	const struct flat_index *a = flat_index_of(&scanned), *b = flat_index_of(&loaded);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->npieces, b->npieces);
+	if (a->npieces)
+		assert_memory_equal(a->pieces, b->pieces, a->npieces * sizeof(*a->pieces));
+	assert_int_equal(a->nrecords, b->nrecords);
+	assert_int_equal(a->complete, b->complete);
+	assert_int_equal(a->first_record, b->first_record);
+	assert_int_equal(a->last_record, b->last_record);
+	assert_int_equal(scanned.size, loaded.size);
+	assert_int_equal(scanned.stored_bytes, loaded.stored_bytes);
+	assert_string_equal(b->origin, side);
+	source_close(&scanned);
+	source_close(&loaded);
+}
+
+/* Open @path and compare everything it serves with the model: scanned,
+ * then through its sidecar (picked up as PATH.dfsidx). */
+static void check_against_model(const char *path, const struct rec *r, size_t n,
+				bool expect_warning)
+{
+	char side[600];
+	check_pass(path, r, n, expect_warning, false);
+	check_round_trip(path);
+	check_pass(path, r, n, expect_warning, true);
+	snprintf(side, sizeof(side), "%s%s", path, DUMPFS_INDEX_SUFFIX);
+	assert_int_equal(unlink(side), 0);
+}
+
 /* Open must fail with @want and a message naming the file and @offset. */
 static void check_open_fails(const char *path, enum dumpfs_status want, const char *offset)
 {
 	struct source src;
 	char err[ERRMSG_MAX] = "";
-	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), want);
+	assert_int_equal(source_open(&src, path, err, sizeof(err)), want);
 	if (!strstr(err, path) || !strstr(err, offset))
 		fail_msg("message \"%s\" should name %s and \"%s\"", err, path, offset);
 	source_close(&src);
@@ -283,7 +364,7 @@ static void test_gaps(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	uint8_t b[64];
-	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
 	memset(b, 0x77, sizeof(b));
 	assert_int_equal(source_read(&src, b, 32, 990), DUMPFS_OK);
 	for (int i = 0; i < 10; i++)
@@ -370,7 +451,7 @@ static void test_missing_end_marker(void **state)
 
 	struct source src;
 	char err[ERRMSG_MAX];
-	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
 	assert_non_null(strstr(src.warning, "end marker"));
 	source_close(&src);
 
@@ -403,7 +484,7 @@ static void test_truncated_last_record(void **state)
 
 	struct source src;
 	char err[ERRMSG_MAX];
-	assert_int_equal(source_open(&src, o.path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, o.path, err, sizeof(err)), DUMPFS_OK);
 	assert_non_null(strstr(src.warning, "truncated"));
 	assert_int_equal(src.size, 8000 + 1200);
 	uint8_t b[16];
@@ -491,13 +572,175 @@ static void test_plain_file(void **state)
 	struct source src;
 	char err[ERRMSG_MAX];
 	uint8_t b[8];
-	assert_int_equal(source_open(&src, path, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_int_equal(source_open(&src, path, err, sizeof(err)), DUMPFS_OK);
 	assert_null(src.ops->wrapper);
 	assert_int_equal(src.size, 26);
 	assert_int_equal(source_read(&src, b, 8, 0), DUMPFS_OK);
 	assert_memory_equal(b, "makedump", 8);
 	assert_int_equal(source_read(&src, b, 8, 20), DUMPFS_ERR_CORRUPT);
 	source_close(&src);
+}
+
+/* ---- sidecar refusals ------------------------------------------------------ */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	uint8_t *b = malloc(*len + 64);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+static void put64le(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* After editing the pieces: their digest again, so that the checks behind
+ * it are the ones that refuse. */
+static void fix_digest(uint8_t *b, size_t len)
+{
+	unsigned int n = 0;
+	assert_true(EVP_Digest(b + 136, len - 136, b + 104, &n, EVP_sha256(), NULL));
+	assert_int_equal(n, 32);
+}
+
+/* @len bytes of @b as a sidecar of @flat must be refused with a message
+ * naming the sidecar, @offset and @what; @flat then scans as usual. */
+static void check_refused(const char *flat, const uint8_t *b, size_t len, const char *offset,
+			  const char *what)
+{
+	char side[600], err[ERRMSG_MAX] = "";
+	snprintf(side, sizeof(side), "%s/bad-%02u.dfsidx", tmpdir, file_no++);
+	FILE *f = fopen(side, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	struct source src;
+	assert_int_equal(load_sidecar(flat, side, &src, err, sizeof(err)), DUMPFS_ERR_CORRUPT);
+	if (!strstr(err, side) || !strstr(err, offset) || !strstr(err, what))
+		fail_msg("message \"%s\" should name %s, \"%s\" and \"%s\"", err, side, offset, what);
+	assert_null(src.ops->wrapper);          /* left as it was: a plain file */
+	assert_int_equal(flat_source_open(&src, NULL, err, sizeof(err)), DUMPFS_OK);
+	assert_string_equal(src.ops->wrapper, "flattened");
+	source_close(&src);
+
+	/* as PATH.dfsidx: refused with a warning, and the file scanned */
+	snprintf(side, sizeof(side), "%s%s", flat, DUMPFS_INDEX_SUFFIX);
+	f = fopen(side, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(source_open(&src, flat, err, sizeof(err)), DUMPFS_OK);
+	assert_non_null(src.warning);
+	if (!strstr(src.warning, "refused") || !strstr(src.warning, what))
+		fail_msg("warning \"%s\" should say the sidecar was refused and why", src.warning);
+	struct strbuf sb = {0};
+	src.ops->describe(&src, &sb);
+	assert_non_null(strstr(sb.buf, "index: full read"));
+	sb_free(&sb);
+	source_close(&src);
+	unlink(side);
+}
+
+static void test_sidecar_refused(void **state)
+{
+	(void)state;
+	struct rec r1[] = { { 100, 50, 1, 0 }, { 1000, 4000, 2, 0 }, { 8192, 4096, 3, 0 },
+			    { 6000, 100, 4, 0 } };
+	struct rec r2[] = { { 100, 50, 5, 0 }, { 1000, 4000, 6, 0 }, { 8192, 4096, 7, 0 },
+			    { 6000, 100, 8, 0 } };
+	struct rec r3[] = { { 100, 50, 1, 0 }, { 1000, 4000, 2, 0 }, { 8192, 4096, 3, 0 } };
+	struct out f1, f2, f3;
+	char side[600];
+	size_t len;
+
+	write_flat(&f1, "side1", r1, 4, true);
+	write_flat(&f2, "side2", r2, 4, true);   /* same size, other bytes */
+	write_flat(&f3, "side3", r3, 3, true);   /* another size */
+	snprintf(side, sizeof(side), "%s/good.dfsidx", tmpdir);
+	write_sidecar(f1.path, side, NULL);
+	uint8_t *good = slurp(side, &len), *b = malloc(len + 64);
+	assert_non_null(b);
+	assert_int_equal(len, 136 + 4 * 24);
+
+	/* truncated, at the header and in the pieces; a byte too many */
+	check_refused(f1.path, good, 100, "offset 0:", "truncated");
+	check_refused(f1.path, good, len - 1, "offset 48:", "do not fit");
+	memcpy(b, good, len);
+	b[len] = 0;
+	check_refused(f1.path, b, len + 1, "offset 232:", "after the last");
+	/* magic, version, flags */
+	memcpy(b, good, len);
+	b[0] ^= 1;
+	check_refused(f1.path, b, len, "offset 0:", "bad magic");
+	memcpy(b, good, len);
+	b[8] = 2;
+	check_refused(f1.path, b, len, "offset 8:", "version 2");
+	memcpy(b, good, len);
+	b[12] |= 4;
+	check_refused(f1.path, b, len, "offset 12:", "unknown flags");
+	/* counts that cannot be */
+	memcpy(b, good, len);
+	put64le(b + 40, 1ull << 40);
+	check_refused(f1.path, b, len, "offset 40:", "records cannot fit");
+	memcpy(b, good, len);
+	put64le(b + 40, 1);
+	check_refused(f1.path, b, len, "offset 48:", "cannot come from 1 records");
+	/* a damaged piece, its digest left as it was */
+	memcpy(b, good, len);
+	b[136 + 24 + 3] ^= 0x10;
+	check_refused(f1.path, b, len, "offset 104:", "digest");
+	/* unsorted: pieces 0 and 1 swapped */
+	memcpy(b, good, len);
+	memcpy(b + 136, good + 160, 24);
+	memcpy(b + 160, good + 136, 24);
+	fix_digest(b, len);
+	check_refused(f1.path, b, len, "offset 160:", "overlaps or precedes");
+	/* overlapping: piece 0 runs into piece 1 */
+	memcpy(b, good, len);
+	put64le(b + 136 + 8, 1000);
+	fix_digest(b, len);
+	check_refused(f1.path, b, len, "offset 160:", "overlaps or precedes");
+	/* past the file: piece 1's bytes from its last 10 bytes */
+	memcpy(b, good, len);
+	struct stat st;
+	assert_int_equal(stat(f1.path, &st), 0);
+	put64le(b + 160 + 16, (uint64_t)st.st_size - 10);
+	fix_digest(b, len);
+	check_refused(f1.path, b, len, "offset 176:", "not inside");
+	/* empty piece */
+	memcpy(b, good, len);
+	put64le(b + 136 + 8, 0);
+	fix_digest(b, len);
+	check_refused(f1.path, b, len, "offset 136:", "empty");
+	/* piece 0 moved by a byte: its record header says otherwise */
+	memcpy(b, good, len);
+	put64le(b + 136, 101);
+	fix_digest(b, len);
+	check_refused(f1.path, b, len, "offset 56:", "not in the record");
+	/* the last piece's record header named wrong */
+	memcpy(b, good, len);
+	memcpy(b + 64, good + 56, 8);
+	check_refused(f1.path, b, len, "offset 64:", "record");
+	/* rearranged size not where the pieces end */
+	memcpy(b, good, len);
+	put64le(b + 24, 5);
+	check_refused(f1.path, b, len, "offset 24:", "pieces end");
+
+	/* another dump's sidecar: same size (the digest), another size */
+	check_refused(f2.path, good, len, "offset 72:", "another file");
+	check_refused(f3.path, good, len, "offset 16:", "made for a flattened file");
+
+	free(good);
+	free(b);
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -534,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_after_end_marker),
 		cmocka_unit_test(test_plain_file),
+		cmocka_unit_test(test_sidecar_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
