@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +19,23 @@ enum dumpfs_status format_read_meta(struct format *f, size_t i, void *buf,
 		return diag_fail(f->diag, st, "%s: offset %llu: %s (%zu bytes) runs past the end of the file (%llu bytes)",
 				 src->path, (unsigned long long)off, what, len,
 				 (unsigned long long)src->size);
-	if (st != DUMPFS_OK)
+	if (st != DUMPFS_OK) {
+		char why[ERRMSG_MAX / 2];
+		source_why(src, why, sizeof(why));
 		return diag_fail(f->diag, st, "%s: offset %llu: cannot read %s: %s", src->path,
-				 (unsigned long long)off, what, strerror(errno));
+				 (unsigned long long)off, what, why);
+	}
 	return DUMPFS_OK;
+}
+
+const char *format_read_fault(const struct source *src, enum dumpfs_status st, char *buf, size_t len)
+{
+	if (st == DUMPFS_ERR_CORRUPT)
+		return "is past the end of the file";
+	char why[ERRMSG_MAX / 2];
+	source_why(src, why, sizeof(why));
+	snprintf(buf, len, "cannot be read: %s", why);
+	return buf;
 }
 
 enum dumpfs_status format_set_page_size(struct format *f, uint64_t size,

@@ -300,6 +300,9 @@ const struct census *format_census(struct format *f);
 /* Read from file @i with a contextual error on failure (open time). */
 enum dumpfs_status format_read_meta(struct format *f, size_t i, void *buf,
 				    size_t len, uint64_t off, const char *what);
+/* What a failed read-time source_read() (@st) of @src means, for a
+ * message: past the end, or why it could not be read (in @buf). */
+const char *format_read_fault(const struct source *src, enum dumpfs_status st, char *buf, size_t len);
 enum dumpfs_status format_set_page_size(struct format *f, uint64_t size,
 					uint64_t at, const char *what);
 /* Append a RAM run, merging with the previous one when adjacent. */

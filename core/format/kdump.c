@@ -585,10 +585,12 @@ static enum dumpfs_status decode_page(struct format *f, const struct kdump_part 
 		uint8_t *stored = codec == CODEC_NONE ? buf : thread_scratch(0);
 		if (!stored)
 			return DUMPFS_ERR_NOMEM;
-		if (source_read(src, stored, pd->size, pd->off) != DUMPFS_OK)
-			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
-					"%s: offset %llu: data of pfn %#llx is past the end of the file",
-					src->path, (unsigned long long)pd->off, (unsigned long long)pfn);
+		enum dumpfs_status rs = source_read(src, stored, pd->size, pd->off);
+		char why[ERRMSG_MAX / 2];
+		if (rs != DUMPFS_OK)
+			return diag_log(f->diag, rs, "%s: offset %llu: data of pfn %#llx %s", src->path,
+					(unsigned long long)pd->off, (unsigned long long)pfn,
+					format_read_fault(src, rs, why, sizeof(why)));
 		data = stored;
 	}
 	if (codec == CODEC_NONE) {
@@ -626,10 +628,16 @@ static enum dumpfs_status kdump_read_page(struct format *f, uint64_t pfn, void *
 		return DUMPFS_ERR_NODATA;
 	const struct source *src = &f->files[p->file];
 	uint64_t at = desc_pos(p, pfn);
-	if (source_read(src, raw, sizeof(raw), at) != DUMPFS_OK)
-		return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
+	enum dumpfs_status rs = source_read(src, raw, sizeof(raw), at);
+	char why[ERRMSG_MAX / 2];
+	if (rs == DUMPFS_ERR_CORRUPT)
+		return diag_log(f->diag, rs,
 				"%s: offset %llu: page descriptor of pfn %#llx is past the end of the file (truncated dump)",
 				src->path, (unsigned long long)at, (unsigned long long)pfn);
+	if (rs != DUMPFS_OK)
+		return diag_log(f->diag, rs, "%s: offset %llu: page descriptor of pfn %#llx %s", src->path,
+				(unsigned long long)at, (unsigned long long)pfn,
+				format_read_fault(src, rs, why, sizeof(why)));
 	struct page_desc pd = decode_desc(f, raw);
 	return decode_page(f, p, pfn, at, &pd, NULL, buf);
 }

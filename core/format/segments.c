@@ -69,12 +69,14 @@ enum dumpfs_status segments_read_page(struct format *f, const struct segments *x
 		if (!any)
 			memset(out, 0, ps);     /* bytes no segment holds */
 		any = true;
-		if (source_read(&f->files[s->file], out + (a - start), (size_t)(b - a),
-				s->offset + (a - s->paddr)) != DUMPFS_OK)
-			return diag_log(f->diag, DUMPFS_ERR_CORRUPT,
-					"%s: offset %llu: data of physical address %#llx is past the end of the file",
+		enum dumpfs_status rs = source_read(&f->files[s->file], out + (a - start), (size_t)(b - a),
+						    s->offset + (a - s->paddr));
+		char why[ERRMSG_MAX / 2];
+		if (rs != DUMPFS_OK)
+			return diag_log(f->diag, rs, "%s: offset %llu: data of physical address %#llx %s",
 					f->files[s->file].path, (unsigned long long)(s->offset + (a - s->paddr)),
-					(unsigned long long)a);
+					(unsigned long long)a,
+					format_read_fault(&f->files[s->file], rs, why, sizeof(why)));
 	}
 	return any ? DUMPFS_OK : DUMPFS_ERR_NODATA;
 }

@@ -36,6 +36,11 @@
 #define BACKOFF_CAP_MS 5000
 #define LOW_SPEED_BYTES 1024            /* per second, over the timeout */
 #define ERROR_BODY_MAX 2048
+/* After a request failed for a reason that passes (its tries spent), new
+ * requests fail at once for this long: one FUSE read touches several
+ * blocks, and a dead server must cost it one request's tries, not one per
+ * block.  The first request after it tries the server again. */
+#define FAILING_HOLD_MS 3000
 
 struct fetcher {
 	char *name;                     /* the user's name for messages */
@@ -52,6 +57,8 @@ struct fetcher {
 	char last_modified[80];         /* if no strong ETag */
 	char validator[360];            /* for /header */
 	char changed[ERRMSG_MAX];       /* why the object is no longer read */
+	uint64_t failing_until_ms;      /* new requests fail at once before this */
+	char failing[ERRMSG_MAX];       /* why */
 
 	pthread_mutex_t lock;
 	CURLM *multi;
@@ -465,6 +472,10 @@ static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 	}
 	if (o == DONE && f->size == UINT64_MAX)
 		adopt(f, t);
+	if (o == RETRY) {
+		f->failing_until_ms = now_ms() + FAILING_HOLD_MS;
+		snprintf(f->failing, sizeof(f->failing), "%s", why);
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (o == DONE)
 		end_request(f, req, DUMPFS_OK);
@@ -501,8 +512,13 @@ static long start_due(struct fetcher *f, struct fetch_req **failed)
 		if (!f->queue)
 			f->queue_tail = NULL;
 		struct transfer *t = req->priv;
-		if (f->changed[0]) {
-			snprintf(req->error, sizeof(req->error), "%s", f->changed);
+		if (f->changed[0] || f->failing_until_ms > now) {
+			if (f->changed[0])
+				snprintf(req->error, sizeof(req->error), "%s", f->changed);
+			else
+				snprintf(req->error, sizeof(req->error), "%s: bytes %" PRIu64 "-%" PRIu64
+					 ": not asked: the server failed a moment ago (%.300s)", f->name, req->off,
+					 req->off + req->len - 1, f->failing);
 			req->next = *failed;
 			*failed = req;
 			continue;

@@ -178,6 +178,12 @@ static void flat_stats(const struct source *src, struct strbuf *sb)
 	source_stats(&fi->file, sb);
 }
 
+static void flat_why(const struct source *src, char *buf, size_t len)
+{
+	const struct flat_index *fi = src->priv;
+	source_why(&fi->file, buf, len);
+}
+
 static void flat_quiesce(const struct source *src)
 {
 	const struct flat_index *fi = src->priv;
@@ -196,6 +202,7 @@ static const struct source_ops flat_ops = {
 	.read = flat_read,
 	.run = flat_run,
 	.describe = flat_describe,
+	.why = flat_why,
 	.stats = flat_stats,
 	.quiesce = flat_quiesce,
 	.close = flat_close,

@@ -74,6 +74,11 @@ static void http_stats(const struct source *src, struct strbuf *sb)
 		sb_printf(sb, "remote_last_error: %s\n", last);
 }
 
+static void http_why(const struct source *src, char *buf, size_t len)
+{
+	block_cache_last_error(remote_of(src)->blocks, buf, len);
+}
+
 static void http_quiesce(const struct source *src)
 {
 	fetcher_quiesce(remote_of(src)->fetch);
@@ -106,6 +111,7 @@ char *http_cache_file(const struct source *src, const char *name)
 static const struct source_ops http_ops = {
 	.read = http_read,
 	.describe = http_describe,
+	.why = http_why,
 	.stats = http_stats,
 	.quiesce = http_quiesce,
 	.close = http_close,

@@ -3,7 +3,10 @@
  * each kind sees only ranges inside it.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "source/source.h"
 
@@ -80,4 +83,14 @@ void source_quiesce(const struct source *src)
 {
 	if (src->ops && src->ops->quiesce)
 		src->ops->quiesce(src);
+}
+
+void source_why(const struct source *src, char *buf, size_t len)
+{
+	int err = errno;
+	buf[0] = '\0';
+	if (src->ops && src->ops->why)
+		src->ops->why(src, buf, len);
+	if (!buf[0])
+		snprintf(buf, len, "%s", strerror(err));
 }

@@ -35,6 +35,9 @@ struct source_ops {
 	bool (*run)(const struct source *src, uint64_t off, uint64_t *end);
 	/* Optional: the parenthesis after the file's name in /header. */
 	void (*describe)(const struct source *src, struct strbuf *sb);
+	/* Optional: why the last read failed, when it was not the file's
+	 * end (errno otherwise tells). */
+	void (*why)(const struct source *src, char *buf, size_t len);
 	/* Optional: "name: value" lines for /stats. */
 	void (*stats)(const struct source *src, struct strbuf *sb);
 	/* Optional: stop the source's threads before a fork(); they start
@@ -91,6 +94,8 @@ bool source_run(const struct source *src, uint64_t off, uint64_t *end);
 bool source_extent(const struct source *src, uint64_t off, size_t len,
 		   struct dumpfs_extent *e);
 
+/* Why a read just failed with DUMPFS_ERR_IO, into @buf. */
+void source_why(const struct source *src, char *buf, size_t len);
 /* Its /stats lines, if it has any. */
 void source_stats(const struct source *src, struct strbuf *sb);
 /* Stop its threads before fork(). */
