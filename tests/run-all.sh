@@ -60,7 +60,7 @@ meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
 	meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --print-errorlogs \
-	--timeout-multiplier 3 concurrency task_list
+	--timeout-multiplier 3 concurrency concurrency_http task_list
 phase "ThreadSanitizer concurrency"
 
 # libFuzzer harnesses built by clang (build-fuzz): replay, then fuzz briefly.

@@ -9,6 +9,11 @@ the kernel's page cache does not answer for dumpfs) at once for
 CONCURRENCY_SECONDS (default 20).  Every byte must equal the single-threaded
 read, and /mem must equal what the writer put there (excluded pages zero).
 
+With CONCURRENCY_OVER_HTTP=1, the dump is served by a real nginx
+(tests/remote/nginx.py) and mounted by URL with a 4 MiB block cache, so
+that the remote source's blocks, read-ahead and transfer thread are under
+the same load.
+
 Run under a ThreadSanitizer build of dumpfs (run-all.sh does, in
 build-tsan), the daemon's reports go to $work/tsan.*, which fail the test.
 Exit 77 (skip) without /dev/fuse.
@@ -31,6 +36,7 @@ THREADS = 16
 PROCESSES = 4
 MAX_READ = 256 << 10
 CACHE = "cache_size=256K"
+OVER_HTTP = os.environ.get("CONCURRENCY_OVER_HTTP") == "1"
 
 
 def fail(msg):
@@ -87,7 +93,8 @@ def mount(work, files, mnt):
     env = dict(os.environ)
     for var in ("TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
         env[var] = env.get(var, "") + ":log_path=%s/%s" % (work, var[:-8].lower())
-    daemon = subprocess.Popen([DUMPFS, "-f", "-o", CACHE, *files, mnt], env=env,
+    opts = CACHE + (",remote_cache=4M" if OVER_HTTP else "")
+    daemon = subprocess.Popen([DUMPFS, "-f", "-o", opts, *files, mnt], env=env,
                               stderr=open(os.path.join(work, "daemon.err"), "w"))
     for _ in range(200):
         if os.path.ismount(mnt):
@@ -121,6 +128,13 @@ def main():
     if not os.path.exists("/dev/fuse") or not shutil.which("fusermount3"):
         print("SKIP: no /dev/fuse or fusermount3")
         sys.exit(77)
+    server = None
+    if OVER_HTTP:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
+        import nginx
+        if nginx.available():
+            print("SKIP: %s" % nginx.available())
+            sys.exit(77)
     work = tempfile.mkdtemp(prefix="dumpfs-conc.")
     mnt = os.path.join(work, "mnt")
     os.mkdir(mnt)
@@ -131,6 +145,10 @@ def main():
         files = sorted((os.path.join(work, f) for f in os.listdir(work)
                         if f == "d" or (f.startswith("d.") and f[2:].isdigit())),
                        key=lambda p: (len(p), p))
+        if OVER_HTTP:
+            server = nginx.Nginx(work)
+            server.__enter__()
+            files = ["http://127.0.0.1:%d/%s" % (server.http_port, os.path.basename(f)) for f in files]
         daemon = mount(work, files, mnt)
         paths = [os.path.join(mnt, "mem"), os.path.join(mnt, "vmcore.elf")]
         refs = [read_whole(p) for p in paths]
@@ -188,6 +206,8 @@ def main():
                 daemon.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 daemon.send_signal(signal.SIGKILL)
+        if server is not None:
+            server.__exit__(None, None, None)
         shutil.rmtree(work, ignore_errors=True)
 
 
