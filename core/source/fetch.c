@@ -87,6 +87,7 @@ struct transfer {
 	uint64_t range_first, range_last, range_total;
 	bool wrong_range, overflow, other_object;
 	char etag[256], last_modified[80];
+	char reason[64];                /* the status line's words, "Not Found" */
 	char body[ERROR_BODY_MAX];
 	size_t body_len;
 	char curl_error[CURL_ERROR_SIZE];
@@ -137,8 +138,18 @@ static size_t on_header(char *h, size_t size, size_t n, void *arg)
 	if (n >= 5 && !strncmp(h, "HTTP/", 5)) {
 		/* a new answer (after a redirect or a 100): forget the last one's */
 		t->has_range = false;
-		t->etag[0] = t->last_modified[0] = '\0';
+		t->etag[0] = t->last_modified[0] = t->reason[0] = '\0';
 		t->body_len = 0;
+		const char *sp = memchr(h, ' ', n), *end = h + n;
+		sp = sp ? memchr(sp + 1, ' ', (size_t)(end - sp - 1)) : NULL;
+		if (sp) {
+			while (end > sp + 1 && (end[-1] == '\r' || end[-1] == '\n'))
+				end--;
+			size_t len = (size_t)(end - sp - 1) < sizeof(t->reason) ? (size_t)(end - sp - 1)
+										  : sizeof(t->reason) - 1;
+			memcpy(t->reason, sp + 1, len);
+			t->reason[len] = '\0';
+		}
 	} else if (header_value(h, n, "Content-Range", v, sizeof(v))) {
 		t->has_range = sscanf(v, "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &t->range_first,
 				      &t->range_last, &t->range_total) == 3 &&
@@ -376,7 +387,8 @@ static enum outcome judge(struct fetcher *f, struct fetch_req *req, CURLcode rc,
 		snprintf(why, whylen, "the object is empty (416 to a range request)");
 		return FAIL;
 	}
-	snprintf(why, whylen, "HTTP %ld%s", code, s3);
+	snprintf(why, whylen, "HTTP %ld%s%s%s", code, t->reason[0] && !s3[0] ? " " : "",
+		 s3[0] ? "" : t->reason, s3);
 	return passing_status(code, s3) ? RETRY : FAIL;
 }
 
@@ -406,6 +418,10 @@ static void fail_request(struct fetcher *f, struct fetch_req *req, const char *w
 		snprintf(n, sizeof(n), " (after %u tries)", tries);
 	snprintf(req->error, sizeof(req->error), "%s: bytes %" PRIu64 "-%" PRIu64 ": %s%s", f->name, req->off,
 		 req->off + req->len - 1, why, n);
+	/* the server's words are quoted in it: one printable line */
+	for (char *c = req->error; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	pthread_mutex_lock(&f->lock);
 	f->stats.failures++;
 	pthread_mutex_unlock(&f->lock);
