@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -258,6 +259,8 @@ static int serve(struct dumpfs_dump *d, const char *dump_path, const char *mnt,
 
 	if (stat(dump_path, &st) == 0)
 		m.mtime = st.st_mtim;
+	else
+		clock_gettime(CLOCK_REALTIME, &m.mtime);        /* a URL: the mount's time */
 	fsname_option(dump_path, fsname, sizeof(fsname));
 	snprintf(opts, sizeof(opts), "ro,%s,subtype=dumpfs%s%s", fsname,
 		 a->fuse_opts[0] ? "," : "", a->fuse_opts);
