@@ -372,6 +372,12 @@ static enum outcome judge(struct fetcher *f, struct fetch_req *req, CURLcode rc,
 			 f->etag[0] ? "If-Match " : "If-Unmodified-Since ", f->etag[0] ? f->etag : f->last_modified);
 		return CHANGED;
 	}
+	/* nginx's answer to a range request of an empty file (any byte of a
+	 * 200 fails the transfer above) */
+	if (code == 200 && f->size == UINT64_MAX) {
+		snprintf(why, whylen, "the object is empty (200 without a body to a range request)");
+		return FAIL;
+	}
 	if (code == 416 && f->size == UINT64_MAX) {
 		snprintf(why, whylen, "the object is empty (416 to a range request)");
 		return FAIL;
