@@ -325,6 +325,11 @@ static enum outcome check_partial(struct fetcher *f, struct fetch_req *req, char
 			 t->etag);
 		return CHANGED;
 	}
+	/* no file is larger (off_t), and block counts must not wrap */
+	if (probe && t->range_total > INT64_MAX) {
+		snprintf(why, whylen, "a size of %" PRIu64 " bytes (Content-Range) is not a file's", t->range_total);
+		return FAIL;
+	}
 	uint64_t want_last = probe ? t->range_last : req->off + req->len - 1;
 	if (t->range_first != req->off + t->kept || t->range_last != want_last) {
 		snprintf(why, whylen, "answered bytes %" PRIu64 "-%" PRIu64, t->range_first, t->range_last);
