@@ -397,7 +397,7 @@ struct block_cache *block_cache_new(struct fetcher *f, struct disk_cache *dc, si
 	bc->disk = dc;
 	bc->bs = REMOTE_BLOCK_SIZE;
 	bc->size = fetcher_size(f);
-	bc->nblocks = (bc->size + bc->bs - 1) / bc->bs;
+	bc->nblocks = bc->size / bc->bs + (bc->size % bc->bs != 0);   /* no overflow */
 	bc->max = bytes / bc->bs > MIN_BLOCKS ? bytes / bc->bs : MIN_BLOCKS;
 	size_t slots = 64;
 	while (slots < bc->max * 2)

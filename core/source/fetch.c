@@ -336,6 +336,11 @@ static enum outcome check_partial(struct fetcher *f, struct fetch_req *req, char
 			 t->etag);
 		return CHANGED;
 	}
+	/* no file is larger (off_t), and block counts must not wrap */
+	if (probe && t->range_total > INT64_MAX) {
+		snprintf(why, whylen, "a size of %" PRIu64 " bytes (Content-Range) is not a file's", t->range_total);
+		return FAIL;
+	}
 	uint64_t want_last = probe ? t->range_last : req->off + req->len - 1;
 	if (t->range_first != req->off + t->kept || t->range_last != want_last) {
 		snprintf(why, whylen, "answered bytes %" PRIu64 "-%" PRIu64, t->range_first, t->range_last);
@@ -382,6 +387,12 @@ static enum outcome judge(struct fetcher *f, struct fetch_req *req, CURLcode rc,
 		snprintf(why, whylen, "the object changed under the mount: 412 Precondition Failed to %s%s",
 			 f->etag[0] ? "If-Match " : "If-Unmodified-Since ", f->etag[0] ? f->etag : f->last_modified);
 		return CHANGED;
+	}
+	/* nginx's answer to a range request of an empty file (any byte of a
+	 * 200 fails the transfer above) */
+	if (code == 200 && f->size == UINT64_MAX) {
+		snprintf(why, whylen, "the object is empty (200 without a body to a range request)");
+		return FAIL;
 	}
 	if (code == 416 && f->size == UINT64_MAX) {
 		snprintf(why, whylen, "the object is empty (416 to a range request)");

@@ -1,5 +1,5 @@
 #!/bin/bash
-# make-corpus.sh MKDUMP OUTDIR - seed corpora for the fuzz harnesses, written
+# make-corpus.sh MKDUMP OUTDIR [DUMPFS] - seed corpora for the fuzz harnesses, written
 # by our own dump writer (nothing binary is committed but the small crash
 # reproducers in tests/fuzz/regress/).
 #
@@ -7,12 +7,14 @@
 # harness.  The dumps are small (16 to 64 pages of 1 KiB or 4 KiB) so that an
 # execution takes milliseconds and the fuzzer's mutations reach every
 # structure; the split seeds are "u32 LE length of part 1, part 1, part 2"
-# as fuzz_dump.c expects.
+# as fuzz_dump.c expects.  OUTDIR/http: HTTP answers (http_seeds.py);
+# OUTDIR/flatidx: `DUMPFS index` of the flattened dump fuzz_flatidx.c makes,
+# whole and damaged (without DUMPFS, only the damaged ones it can write).
 set -euo pipefail
-mkdump=$1 out=$2
+mkdump=$1 out=$2 dumpfs=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{kdump,flat,elf,split,lime,raw,vmlinux}
+mkdir -p "$out"/{kdump,flat,elf,split,lime,raw,vmlinux,http,flatidx}
 
 small=(--ram 0-11,16-23 --page-size 1024)
 n=0
@@ -86,3 +88,43 @@ PY
 pair "${small[@]}" --excluded --zero-pages
 pair "${small[@]}" --flat --codec zstd
 pair "${small[@]}" --codec lzo --incomplete
+
+# The remote source: what a server answers (real ones for the sample dump,
+# and 200, 416, 412, bad Content-Range, chunked, short bodies...).
+python3 "$(dirname "$0")/http_seeds.py" "$(dirname "$0")/../../images/sample/sample.kdump" "$out/http"
+
+# The flattened index sidecar: fuzz_flatidx.c's dump (the same options as
+# its FLATIDX_DUMP_OPTIONS) indexed by `dumpfs index`, each behind a mode
+# byte (fuzz_flatidx.c), then damaged copies.
+"$mkdump" --ram 0-11,16-23 --page-size 1024 --flat --excluded --zero-pages --codec zlib "$work/fi" > /dev/null
+"$mkdump" --ram 0-11,16-23 --page-size 1024 --flat --codec none "$work/other" > /dev/null
+if [ -n "$dumpfs" ]; then
+	"$dumpfs" index -o "$work/fi.idx" "$work/fi" > /dev/null
+	"$dumpfs" index -o "$work/other.idx" "$work/other" > /dev/null
+	python3 - "$work/fi.idx" "$work/other.idx" "$out/flatidx" <<'PY'
+import struct, sys
+good, other, out = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), sys.argv[3]
+def put(name, mode, b):
+    open("%s/seed-%s" % (out, name), "wb").write(bytes([mode]) + b)
+def at(b, off, new):
+    return b[:off] + new + b[off + len(new):]
+for mode in (0, 1, 3, 7):
+    put("good-%d" % mode, mode, good)
+put("stale", 0, other)                                  # another dump's
+put("stale-forged", 7, other)
+put("cut-header", 0, good[:100])
+put("cut-piece", 1, good[:-7])
+put("flags", 0, at(good, 12, struct.pack("<I", 0)))     # no end marker seen
+put("version", 0, at(good, 8, struct.pack("<I", 2)))
+put("npieces-huge", 1, at(good, 48, struct.pack("<Q", 1 << 60)))
+put("records-0", 1, at(good, 40, struct.pack("<Q", 0)))
+put("size-off", 1, at(good, 24, struct.pack("<Q", 1 << 40)))
+put("first-record", 1, at(good, 56, struct.pack("<Q", 4096 + 16)))
+put("last-record", 1, at(good, 64, struct.pack("<Q", 4096)))
+put("piece-src", 1, at(good, 136 + 16, struct.pack("<Q", (1 << 64) - 8)))
+put("piece-dst-wrap", 1, at(good, 136, struct.pack("<Q", (1 << 64) - 1)))
+put("piece-len-0", 1, at(good, 136 + 8, struct.pack("<Q", 0)))
+put("pieces-swapped", 1, good[:136] + good[160:184] + good[136:160] + good[184:])
+put("piece-flip", 0, at(good, 150, bytes([good[150] ^ 1])))
+PY
+fi

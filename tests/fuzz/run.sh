@@ -6,7 +6,8 @@
 #   FUZZ_SECONDS=30   fuzzing time per harness (0: replay only)
 #   FUZZ_BUILD=build-fuzz   the build directory (clang, ASan+UBSan+fuzzer)
 #   FUZZ_CORPUS=DIR   where the corpora live and grow (default $FUZZ_BUILD/corpus)
-#   HARNESS           any of kdump flat elf split lime raw vmlinux (default: all seven)
+#   HARNESS           any of kdump flat elf split lime raw vmlinux http flatidx
+#                     (default: all nine)
 #
 # A crash leaves libFuzzer's crash-* file in $FUZZ_BUILD/artifacts/ and
 # fails the script; minimize it (fuzz_X -minimize_crash=1 FILE) and add it to
@@ -17,7 +18,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
 corpus=${FUZZ_CORPUS:-$build/corpus}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(kdump flat elf split lime raw vmlinux)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(kdump flat elf split lime raw vmlinux http flatidx)
 
 # The whole project built by clang with the sanitizers and libFuzzer's
 # coverage instrumentation; tests/robust/meson.build adds the harnesses
@@ -26,7 +27,7 @@ if [ ! -e "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fsanitize=fuzzer-no-link -Dc_link_args=-fsanitize=fuzzer-no-link
 fi
-targets=(tests/gen/mkdump)
+targets=(tests/gen/mkdump dumpfs)
 for h in "${harnesses[@]}"; do
 	targets+=("tests/robust/fuzz_$h")
 done
@@ -36,7 +37,7 @@ for h in "${harnesses[@]}"; do
 done
 
 mkdir -p "$corpus" "$build/artifacts"
-bash tests/fuzz/make-corpus.sh "$build/tests/gen/mkdump" "$corpus/seeds"
+bash tests/fuzz/make-corpus.sh "$build/tests/gen/mkdump" "$corpus/seeds" "$build/dumpfs"
 
 # A dictionary of the VMCOREINFO keys the core looks up (symbols, offsets
 # and sizes for /dmesg and the page tables, PAGESIZE...), taken from the
