@@ -70,8 +70,18 @@ enum dumpfs_status format_add_ram(struct format *f, uint64_t start, uint64_t cou
 	return DUMPFS_OK;
 }
 
+bool format_remote(const struct format *f)
+{
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (f->files[i].remote)
+			return true;
+	return false;
+}
+
 const struct census *format_census(struct format *f)
 {
+	if (format_remote(f))
+		return NULL;
 	pthread_mutex_lock(&f->census_lock);
 	if (!f->census) {
 		struct census *c = calloc(1, sizeof(*c));

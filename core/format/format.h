@@ -297,6 +297,9 @@ void format_close(struct format *f);
 /* common.c */
 /* The census, computed on the first call; NULL if out of memory. */
 const struct census *format_census(struct format *f);
+/* Whether a file of @f is read over a network: then the census, which
+ * reads every page descriptor, is not taken (format_census() is NULL). */
+bool format_remote(const struct format *f);
 /* Read from file @i with a contextual error on failure (open time). */
 enum dumpfs_status format_read_meta(struct format *f, size_t i, void *buf,
 				    size_t len, uint64_t off, const char *what);

@@ -886,6 +886,8 @@ static void kdump_describe(struct format *f, struct strbuf *sb)
 	else if (c && c->zero == ZERO_COUNTED)
 		sb_printf(sb, "zero_pages: %llu (dumped pages sharing the zero page)\n",
 			  (unsigned long long)c->zero_pages);
+	else if (!c && format_remote(f))
+		sb_printf(sb, "zero_pages: not counted (a dump read remotely: counting reads every page descriptor)\n");
 	else
 		sb_printf(sb, "zero_pages: unknown (page descriptor table truncated)\n");
 }

@@ -172,10 +172,10 @@ static void flat_describe(const struct source *src, struct strbuf *sb)
 }
 
 /* What the file under the flattened stream has to say, and do. */
-static void flat_stats(const struct source *src, struct strbuf *sb)
+static void flat_count(const struct source *src, struct source_counters *c)
 {
 	const struct flat_index *fi = src->priv;
-	source_stats(&fi->file, sb);
+	source_count(&fi->file, c);
 }
 
 static void flat_why(const struct source *src, char *buf, size_t len)
@@ -203,7 +203,7 @@ static const struct source_ops flat_ops = {
 	.run = flat_run,
 	.describe = flat_describe,
 	.why = flat_why,
-	.stats = flat_stats,
+	.count = flat_count,
 	.quiesce = flat_quiesce,
 	.close = flat_close,
 };

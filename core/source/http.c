@@ -52,7 +52,7 @@ static void http_describe(const struct source *src, struct strbuf *sb)
 	sb_printf(sb, ")");
 }
 
-static void http_stats(const struct source *src, struct strbuf *sb)
+static void http_count(const struct source *src, struct source_counters *c)
 {
 	struct remote *r = remote_of(src);
 	struct fetch_stats f;
@@ -62,16 +62,20 @@ static void http_stats(const struct source *src, struct strbuf *sb)
 	fetcher_stats(r->fetch, &f);
 	block_cache_stats(r->blocks, &b);
 	block_cache_last_error(r->blocks, last, sizeof(last));
-	sb_printf(sb, "remote_requests: %" PRIu64 "\nremote_bytes: %" PRIu64 "\nremote_retries: %" PRIu64
-		  "\nremote_failures: %" PRIu64 "\n", f.requests, f.bytes, f.retries, f.failures);
-	sb_printf(sb, "remote_block_hits: %" PRIu64 "\nremote_block_misses: %" PRIu64
-		  "\nremote_readahead_blocks: %" PRIu64 "\nremote_cache_bytes_limit: %" PRIu64 "\n",
-		  b.hits, b.misses, b.readahead, b.bytes_limit);
-	if (r->disk)
-		sb_printf(sb, "disk_cache_hits: %" PRIu64 "\ndisk_cache_misses: %" PRIu64 "\n", b.disk_hits,
-			  b.disk_misses);
+	c->remote = true;
+	c->disk |= r->disk != NULL;
+	c->requests += f.requests;
+	c->bytes += f.bytes;
+	c->retries += f.retries;
+	c->failures += f.failures;
+	c->block_hits += b.hits;
+	c->block_misses += b.misses;
+	c->readahead_blocks += b.readahead;
+	c->cache_bytes_limit += b.bytes_limit;
+	c->disk_hits += b.disk_hits;
+	c->disk_misses += b.disk_misses;
 	if (last[0])
-		sb_printf(sb, "remote_last_error: %s\n", last);
+		snprintf(c->last_error, sizeof(c->last_error), "%s", last);
 }
 
 static void http_why(const struct source *src, char *buf, size_t len)
@@ -112,7 +116,7 @@ static const struct source_ops http_ops = {
 	.read = http_read,
 	.describe = http_describe,
 	.why = http_why,
-	.stats = http_stats,
+	.count = http_count,
 	.quiesce = http_quiesce,
 	.close = http_close,
 };
@@ -164,6 +168,7 @@ enum dumpfs_status http_source_open(struct source *src, const char *url,
 	if (st != DUMPFS_OK)
 		goto out;
 	src->size = src->stored_bytes = fetcher_size(r->fetch);
+	src->remote = true;
 	if (opts->cache_dir)
 		open_disk_cache(r, src, opts->cache_dir);
 	r->blocks = block_cache_new(r->fetch, r->disk,

@@ -73,10 +73,10 @@ bool source_extent(const struct source *src, uint64_t off, size_t len,
 	return src->ops->extent(src, off, len, e);
 }
 
-void source_stats(const struct source *src, struct strbuf *sb)
+void source_count(const struct source *src, struct source_counters *c)
 {
-	if (src->ops && src->ops->stats)
-		src->ops->stats(src, sb);
+	if (src->ops && src->ops->count)
+		src->ops->count(src, c);
 }
 
 void source_quiesce(const struct source *src)

@@ -16,6 +16,15 @@
 
 struct source;
 
+/* What remote sources count, summed over a dump's files for /stats. */
+struct source_counters {
+	bool remote, disk;              /* any remote file; any disk cache */
+	uint64_t requests, bytes, retries, failures;
+	uint64_t block_hits, block_misses, readahead_blocks, cache_bytes_limit;
+	uint64_t disk_hits, disk_misses;
+	char last_error[ERRMSG_MAX];    /* the last failure's message, "" if none */
+};
+
 struct source_ops {
 	/* What the logical bytes are made from, for /header: NULL when they
 	 * are the file's own, "flattened" for a rearranged file. */
@@ -38,8 +47,8 @@ struct source_ops {
 	/* Optional: why the last read failed, when it was not the file's
 	 * end (errno otherwise tells). */
 	void (*why)(const struct source *src, char *buf, size_t len);
-	/* Optional: "name: value" lines for /stats. */
-	void (*stats)(const struct source *src, struct strbuf *sb);
+	/* Optional: add what it counts into @c (a remote source's requests). */
+	void (*count)(const struct source *src, struct source_counters *c);
 	/* Optional: stop the source's threads before a fork(); they start
 	 * again when needed. */
 	void (*quiesce)(const struct source *src);
@@ -52,6 +61,8 @@ struct source {
 	char *path;
 	uint64_t size;          /* logical size */
 	uint64_t stored_bytes;  /* bytes of data actually in the file */
+	bool remote;            /* fetched over a network: nothing reads it
+				 * whole, or all its page descriptors, unasked */
 	char *warning;          /* a problem survived at open (a missing end
 				 * marker); NULL if none */
 };
@@ -96,8 +107,8 @@ bool source_extent(const struct source *src, uint64_t off, size_t len,
 
 /* Why a read just failed with DUMPFS_ERR_IO, into @buf. */
 void source_why(const struct source *src, char *buf, size_t len);
-/* Its /stats lines, if it has any. */
-void source_stats(const struct source *src, struct strbuf *sb);
+/* Add what it counts into @c. */
+void source_count(const struct source *src, struct source_counters *c);
 /* Stop its threads before fork(). */
 void source_quiesce(const struct source *src);
 

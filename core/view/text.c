@@ -40,7 +40,9 @@ static void text_truncation(const struct view *v, struct strbuf *sb)
 	bool any = false;
 
 	if (!c) {
-		sb_printf(sb, "truncated: unknown (out of memory)\n");
+		sb_printf(sb, "truncated: %s\n", format_remote(in->fmt)
+			  ? "not checked (a dump read remotely: checking reads every page descriptor)"
+			  : "unknown (out of memory)");
 		return;
 	}
 	for (size_t i = 0; i < in->nfiles; i++) {
@@ -210,8 +212,21 @@ void text_stats(const struct view *v, struct strbuf *sb)
 	sb_printf(sb, "cache_hits: %" PRIu64 "\ncache_misses: %" PRIu64 "\ncache_bytes_limit: %" PRIu64 "\n",
 		  st.hits, st.misses, st.bytes_limit);
 	sb_printf(sb, "read_problems: %u\n", diag_problems(v->in.diag));
+	struct source_counters c = {0};
 	for (size_t i = 0; i < v->in.nfiles; i++)
-		source_stats(&v->in.files[i], sb);
+		source_count(&v->in.files[i], &c);
+	if (!c.remote)
+		return;
+	sb_printf(sb, "remote_requests: %" PRIu64 "\nremote_bytes: %" PRIu64 "\nremote_retries: %" PRIu64
+		  "\nremote_failures: %" PRIu64 "\n", c.requests, c.bytes, c.retries, c.failures);
+	sb_printf(sb, "remote_block_hits: %" PRIu64 "\nremote_block_misses: %" PRIu64
+		  "\nremote_readahead_blocks: %" PRIu64 "\nremote_cache_bytes_limit: %" PRIu64 "\n",
+		  c.block_hits, c.block_misses, c.readahead_blocks, c.cache_bytes_limit);
+	if (c.disk)
+		sb_printf(sb, "disk_cache_hits: %" PRIu64 "\ndisk_cache_misses: %" PRIu64 "\n", c.disk_hits,
+			  c.disk_misses);
+	if (c.last_error[0])
+		sb_printf(sb, "remote_last_error: %s\n", c.last_error);
 }
 
 static const char *state_name(char letter)
