@@ -13,7 +13,8 @@
  * Sequential readers (a `dd` of /mem, the flattened scan) get read-ahead,
  * as the kernel's page cache does it: a miss that starts where a recent
  * read ended fetches RA_MIN more beyond it; a reader that then reaches a
- * block read ahead doubles the window, up to RA_MAX, and the next window
+ * block read ahead, or misses again right after a recent read, doubles the
+ * window, up to RA_MAX, and the next window
  * goes out while half of one still lies ahead, so about two are in flight.
  * The window grows with what readers consume, never with their number of
  * small reads: a mount's scattered header reads fetch no more than they
@@ -287,10 +288,11 @@ static size_t plan_readahead(struct block_cache *bc, uint64_t off, uint64_t end,
 			     bool reached, struct block **ra, size_t room)
 {
 	bool sequential = follows(bc, off, end);
-	if (reached)
+	/* A miss that follows a stream means the window is not far enough
+	 * ahead (the kernel's own FUSE read-ahead runs past it): it grows
+	 * then too, rather than starting over. */
+	if (reached || (sequential && missed))
 		bc->window = bc->window ? (bc->window * 2 > RA_MAX ? RA_MAX : bc->window * 2) : RA_MIN;
-	else if (sequential && missed)
-		bc->window = RA_MIN;
 	else
 		return 0;
 
