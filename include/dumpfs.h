@@ -59,6 +59,8 @@ struct dumpfs_remote {
 					 * may stall; 0: 10 */
 	int retries;                    /* tries after a request's first: 0 picks 5,
 					 * -1 none */
+	unsigned backoff_ms;            /* a retry waits at most this, doubled for
+					 * each try after (up to 5 s); 0: 200 */
 };
 
 /* How far a long job has got: indexing a makedumpfile flattened file reads

@@ -51,6 +51,7 @@ struct fetcher {
 	char *ca_file;
 	long timeout;
 	int retries;
+	unsigned backoff_base;          /* ms */
 
 	uint64_t size;                  /* UINT64_MAX until the first answer */
 	char etag[256];                 /* strong ETag, "" if none */
@@ -442,7 +443,7 @@ static void fail_request(struct fetcher *f, struct fetch_req *req, const char *w
 /* Full jitter: a uniform wait up to a doubling bound. */
 static uint64_t backoff_ms(struct fetcher *f, unsigned attempt)
 {
-	uint64_t bound = BACKOFF_BASE_MS << (attempt < 10 ? attempt : 10);
+	uint64_t bound = (uint64_t)f->backoff_base << (attempt < 10 ? attempt : 10);
 	if (bound > BACKOFF_CAP_MS)
 		bound = BACKOFF_CAP_MS;
 	return 1 + (uint64_t)rand_r(&f->seed) % bound;
@@ -470,7 +471,8 @@ static long code_of(const struct transfer *t)
 	return code;
 }
 
-static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
+/* A transfer ended: done, failed, or delayed for a retry (true). */
+static bool finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 {
 	struct transfer *t = req->priv;
 	char why[400];
@@ -495,7 +497,7 @@ static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 		req->next = f->delayed;
 		f->delayed = req;
 		pthread_mutex_unlock(&f->lock);
-		return;
+		return true;
 	}
 	if (o == DONE && f->size == UINT64_MAX)
 		adopt(f, t);
@@ -508,6 +510,7 @@ static void finished(struct fetcher *f, struct fetch_req *req, CURLcode rc)
 		end_request(f, req, DUMPFS_OK);
 	else
 		fail_request(f, req, why, t->attempt, code_of(t) == 404 ? DUMPFS_ERR_NODATA : DUMPFS_ERR_IO);
+	return false;
 }
 
 /* Start what may start: delayed requests whose time has come, then the
@@ -589,13 +592,17 @@ static void *run(void *arg)
 		curl_multi_perform(f->multi, &running);
 		CURLMsg *m;
 		int left;
+		bool delayed = false;
 		while ((m = curl_multi_info_read(f->multi, &left)))
 			if (m->msg == CURLMSG_DONE) {
 				struct fetch_req *req = NULL;
 				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
-				finished(f, req, m->data.result);
+				delayed |= finished(f, req, m->data.result);
 			}
-		curl_multi_poll(f->multi, NULL, 0, (int)(wait < 1000 ? wait : 1000), NULL);
+		/* a retry just delayed is due before @wait, which start_due()
+		 * reckoned without it: go round and reckon again */
+		if (!delayed)
+			curl_multi_poll(f->multi, NULL, 0, (int)(wait < 1000 ? wait : 1000), NULL);
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -698,6 +705,7 @@ enum dumpfs_status fetcher_open(struct fetcher **out, const struct remote_url *u
 	f->seed = (unsigned)now_ms() ^ (unsigned)getpid();
 	f->timeout = opts && opts->timeout ? (long)opts->timeout : DEFAULT_TIMEOUT;
 	f->retries = !opts || !opts->retries ? DEFAULT_RETRIES : opts->retries < 0 ? 0 : opts->retries;
+	f->backoff_base = opts && opts->backoff_ms ? opts->backoff_ms : BACKOFF_BASE_MS;
 	f->sign = sign;
 	f->sign_arg = sign_arg;
 	f->follow_redirects = !u->s3;

@@ -4,12 +4,17 @@
  *
  * Once per process a tiny server thread listens on 127.0.0.1 (port 0).  Per
  * input, dumpfs_open() of http://127.0.0.1:PORT/x (timeout 1 s, no retries,
- * or one with "~retry\n" in front) reads /header, /vmcoreinfo, a few ranges
+ * or one, after a wait of 1 to 4 ms, with "~retry\n" in front) reads /header, /vmcoreinfo, a few ranges
  * of /mem and /vmcore.elf and a few dumpfs_read_phys() ranges, and closes.
- * The server answers each request it receives, in order, with the next
- * answer of the input:
+ * The object served is FUZZ_SAMPLE, a small kdump (583 KiB, made by mkdump
+ * at build time: an input costs milliseconds), or with "~flat\n" in front
+ * FUZZ_SAMPLE_FLAT, a flattened one (the flattened reader over HTTP: its
+ * sidecar request, /x.dfsidx, then the full read, of more blocks than the
+ * block cache keeps).  Both are larger than the probe's 256 KiB, so that
+ * its answer is whole and later reads meet other blocks.  The server answers each request it receives,
+ * in order, with the next answer of the input:
  *
- *   input   = ["~retry\n"] answer (SEP answer)*
+ *   input   = ["~retry\n"] ["~flat\n"] answer (SEP answer)*
  *   SEP     = "\n~~~\n"   close the connection after the answer before it
  *           | "\n~~+\n"   keep it open for the next request (closed if none
  *                         comes within KEEP_MS: a server that stops talking)
@@ -25,7 +30,8 @@
  * (curl fails at once): nothing waits, nothing sleeps but a retry's backoff.
  *
  * Checks, besides the sanitizers: an open error is one line naming the URL;
- * reads return at most what was asked, never past the end, 0 only at the end,
+ * reads return at most what was asked, never past the end (but /stats, whose
+ * size changes as transfers end), 0 only at the end,
  * and fail only with EIO (or ENOMEM); the dump closes (no hang).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -51,8 +57,8 @@
 
 #include "dumpfs.h"
 
-#ifndef FUZZ_SAMPLE
-#error "build with -DFUZZ_SAMPLE=\"path of the dump served\""
+#if !defined(FUZZ_SAMPLE) || !defined(FUZZ_SAMPLE_FLAT)
+#error "build with -DFUZZ_SAMPLE=\"path of the dump served\" -DFUZZ_SAMPLE_FLAT=\"a flattened one\""
 #endif
 
 #define MAX_CONN 16
@@ -73,8 +79,9 @@ static struct {
 	pthread_mutex_t lock;
 	int listen_fd;
 	uint16_t port;
-	const uint8_t *object;  /* FUZZ_SAMPLE, mapped */
+	const uint8_t *object;  /* the current input's: one of samples[] */
 	uint64_t size;
+	struct { const uint8_t *p; uint64_t size; } samples[2];  /* FUZZ_SAMPLE{,_FLAT}, mapped */
 	/* the current input's answers */
 	uint8_t *script;
 	size_t script_len, at;
@@ -208,8 +215,9 @@ static void answer(struct conn *c)
 	if (getenv("FUZZ_HTTP_LOG")) {     /* what a run asks, to write seeds */
 		uint64_t first = 0, last = 0;
 		bool has = request_range(c->req, &first, &last);
-		fprintf(stderr, "fuzz_http: %" PRIu64 " ms: request %zu: %s%" PRIu64 "-%" PRIu64 "\n",
-			now_ms() % 100000, srv.at, has ? "" : "no range ", first, last);
+		fprintf(stderr, "fuzz_http: %" PRIu64 " ms: request %zu: %.*s %s%" PRIu64 "-%" PRIu64 "\n",
+			now_ms() % 100000, srv.at, (int)strcspn(c->req, "\r\n"), c->req,
+			has ? "" : "no range ", first, last);
 	}
 	if (!next_answer(&a, &n, &keep) || !write_answer(c->fd, c->req, a, n) || !keep) {
 		drop(c);
@@ -277,17 +285,23 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void start_server(void)
+static void map_sample(int i, const char *path)
 {
-	int fd = open(FUZZ_SAMPLE, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		die(FUZZ_SAMPLE);
-	srv.size = (uint64_t)st.st_size;
-	srv.object = mmap(NULL, srv.size ? srv.size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (srv.object == MAP_FAILED)
+		die(path);
+	srv.samples[i].size = (uint64_t)st.st_size;
+	srv.samples[i].p = mmap(NULL, st.st_size ? (size_t)st.st_size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (srv.samples[i].p == MAP_FAILED)
 		die("mmap");
 	close(fd);
+}
+
+static void start_server(void)
+{
+	map_sample(0, FUZZ_SAMPLE);
+	map_sample(1, FUZZ_SAMPLE_FLAT);
 
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
@@ -330,13 +344,15 @@ static void read_at(struct dumpfs_dump *d, const char *path, uint64_t off, size_
 	if (off == UINT64_MAX)  /* the middle */
 		off = info.size / 2;
 	ssize_t r = dumpfs_node_read(d, (uint32_t)node, buf, len, off);
-	check_read(path, info.size, off, len, r);
+	/* /stats is rendered again by each read: a transfer that ends between
+	 * the stat and the read changes its size */
+	check_read(path, info.is_volatile ? UINT64_MAX : info.size, off, len, r);
 }
 
 static void exercise(const char *url, int retries)
 {
 	struct dumpfs_options opts = { .cache_bytes = 1u << 20, .threads = 1,
-				       .remote = { .timeout = 1, .retries = retries,
+				       .remote = { .timeout = 1, .retries = retries, .backoff_ms = 2,
 						   .cache_bytes = 1u << 20 } };
 	const char *paths[] = { url };
 	struct dumpfs_dump *d;
@@ -368,9 +384,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, start_server);
-	int retries = -1;
+	int retries = -1, flat = 0;
 	if (len >= 7 && !memcmp(data, "~retry\n", 7))
 		retries = 1, data += 7, len -= 7;
+	if (len >= 6 && !memcmp(data, "~flat\n", 6))
+		flat = 1, data += 6, len -= 6;
 
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
@@ -379,6 +397,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	pthread_mutex_lock(&srv.lock);
 	srv.script = copy;
 	srv.script_len = len;
+	srv.object = srv.samples[flat].p;
+	srv.size = srv.samples[flat].size;
 	srv.at = 0;
 	srv.generation++;
 	pthread_mutex_unlock(&srv.lock);

@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""http_seeds.py SAMPLE OUTDIR - seeds for fuzz_http.c: scripts of HTTP
-answers (the format is fuzz_http.c's: answers separated by "\\n~~~\\n", close,
-or "\\n~~+\\n", keep the connection; $BODY $HALF $LEN $RANGE $SIZE stand for
-the sample's bytes of the request's Range and their numbers).
+"""http_seeds.py OUTDIR - seeds for fuzz_http.c: scripts of HTTP answers
+(the format is fuzz_http.c's: answers separated by "\\n~~~\\n", close, or
+"\\n~~+\\n", keep the connection; $BODY $HALF $LEN $RANGE $SIZE stand for the
+served dump's bytes of the request's Range and their numbers; "~flat\\n" in
+front serves the flattened dump).
 
 The first request of an open is always Range: bytes=0-262143 (one 256 KiB
-block), so the probe's answers are written out literally, as a server
-sends them for SAMPLE; the requests after it depend on the reads and the
-read-ahead, so those answers use the tokens.  Real answers that open the
-sample and read it, then 200, 416, 412, bad Content-Range, chunked
-encoding, short bodies, huge Content-Length, odd headers.
+block) and the dumps served are larger, so the probe's Content-Range and
+Content-Length are written out literally (the numbers mutations work on),
+the total as $SIZE: no seed depends on the dumps' bytes or size.  The
+requests after it depend on the reads and the read-ahead, so those answers
+use the tokens.  Real answers that open the dump and read it, then 200, 416,
+412, bad Content-Range, chunked encoding, short bodies, huge Content-Length,
+odd headers; and the flattened dump: its sidecar (/x.dfsidx) missing,
+answered with the dump itself, or failing, then the full read.
 """
 import os
 import sys
 
-sample, out = sys.argv[1:3]
-SIZE = os.path.getsize(sample)
+out = sys.argv[1]
 FIRST = 256 << 10
 ETAG = '"5f3a-1b2c3d"'
 CLOSE, KEEP = b"\n~~~\n", b"\n~~+\n"
@@ -30,8 +33,10 @@ def partial(extra=b"", etag=ETAG.encode(), rng=b"$RANGE/$SIZE", length=b"$LEN", 
     return h + extra + b"\r\n" + body
 
 
-# the probe, as a server answers it for the sample
-PROBE = partial(rng=b"0-%d/%d" % (FIRST - 1, SIZE), length=b"%d" % FIRST)
+# the probe, as a server answers it (the total is the dump's)
+PROBE = partial(rng=b"0-%d/$SIZE" % (FIRST - 1), length=b"%d" % FIRST)
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"
+FLAT = b"~flat\n"
 OK = partial()
 REST = 80       # answers for the requests after the probe
 
@@ -41,7 +46,7 @@ def script(answers, sep=KEEP, prefix=b""):
 
 
 seeds = {
-    # real: open the sample and read it (keep-alive, and a connection each)
+    # real: open the dump and read it (keep-alive, and a connection each)
     "real-keep": script([PROBE] + [OK] * REST),
     "real-close": script([PROBE] + [OK] * REST, CLOSE),
     "real-last-modified": script([partial(etag=None, extra=b"Last-Modified: Tue, 25 Nov 2025 10:00:00 GMT\r\n")] * REST),
@@ -59,7 +64,7 @@ seeds = {
     "probe-no-range": script([partial(rng=b"")] + [OK] * REST),
     "probe-range-star": script([partial(rng=b"0-262143/*")] + [OK] * REST),
     "probe-range-backwards": script([partial(rng=b"5-1/10")] + [OK] * REST),
-    "probe-range-equals": script([partial(rng=b"=0-262143/%d" % SIZE)] + [OK] * REST),
+    "probe-range-equals": script([partial(rng=b"=0-262143/$SIZE")] + [OK] * REST),
     "probe-range-past-total": script([partial(rng=b"0-262143/100")] + [OK] * REST),
     "probe-range-huge": script([partial(rng=b"0-262143/18446744073709551615")] + [OK] * REST),
     "probe-shorter": script([partial(rng=b"0-4095/$SIZE", length=b"4096", body=b"$HALF$HALF")]
@@ -99,6 +104,17 @@ seeds = {
     "later-unanswered": script([PROBE] + [OK] * 3),
     "later-chunked": script([PROBE] + [partial(length=None, extra=b"Transfer-Encoding: chunked\r\n",
                                                body=b"1\r\n$BODY\r\n0\r\n\r\n")] * REST, CLOSE),
+    # the flattened dump: the probe, the sidecar's probe, then the full read
+    "flat-no-sidecar": script([PROBE, NOT_FOUND] + [OK] * REST, prefix=FLAT),
+    "flat-no-sidecar-close": script([PROBE, NOT_FOUND] + [OK] * REST, CLOSE, FLAT),
+    "flat-sidecar-is-dump": script([PROBE] + [OK] * REST, prefix=FLAT),
+    "flat-sidecar-500": script([PROBE, b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"] + [OK] * REST,
+                               CLOSE, FLAT),
+    "flat-short": script([PROBE, NOT_FOUND] + [partial(body=b"$HALF")] * REST, CLOSE, FLAT),
+    "flat-later-other-etag": script([PROBE, NOT_FOUND, OK, partial(etag=b'"changed"')] + [OK] * REST,
+                                    prefix=FLAT),
+    "flat-retry": script([PROBE, NOT_FOUND] + [b"HTTP/1.1 503 Slow Down\r\nContent-Length: 0\r\n\r\n", OK]
+                         * REST, CLOSE, b"~retry\n" + FLAT),
 }
 os.makedirs(out, exist_ok=True)
 for name, data in seeds.items():

@@ -89,9 +89,9 @@ pair "${small[@]}" --excluded --zero-pages
 pair "${small[@]}" --flat --codec zstd
 pair "${small[@]}" --codec lzo --incomplete
 
-# The remote source: what a server answers (real ones for the sample dump,
+# The remote source: what a server answers (real ones for the dumps it serves,
 # and 200, 416, 412, bad Content-Range, chunked, short bodies...).
-python3 "$(dirname "$0")/http_seeds.py" "$(dirname "$0")/../../images/sample/sample.kdump" "$out/http"
+python3 "$(dirname "$0")/http_seeds.py" "$out/http"
 
 # The flattened index sidecar: fuzz_flatidx.c's dump (the same options as
 # its FLATIDX_DUMP_OPTIONS) indexed by `dumpfs index`, each behind a mode
