@@ -52,6 +52,15 @@ HOLD = 3.5      # after a request spends its tries, new ones fail at once for 3 
 
 # ---- mounts -----------------------------------------------------------------
 
+def stacks(pid):
+    """The threads' stacks of a daemon that will not exit, for the log."""
+    if not shutil.which("gdb"):
+        return "(no gdb for the stacks)"
+    r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 12"],
+                       capture_output=True, text=True, timeout=120)
+    return "\n".join(l for l in r.stdout.splitlines() if l.startswith(("#", "Thread")))
+
+
 class Mount:
     """dumpfs -f NAME MNT [-o OPTS] in the background; its stderr (the log
     of read problems) kept in a file."""
@@ -98,6 +107,7 @@ class Mount:
         try:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
+            print(stacks(self.proc.pid))
             self.proc.kill()
             raise AssertionError("dumpfs did not exit after the unmount")
         self.err.close()

@@ -106,11 +106,21 @@ def mount(work, files, mnt):
     fail("the mount did not appear")
 
 
+def stacks(pid):
+    """The threads' stacks of a daemon that will not exit, for the log."""
+    if not shutil.which("gdb"):
+        return "(no gdb for the stacks)"
+    r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 12"],
+                       capture_output=True, text=True, timeout=120)
+    return "\n".join(l for l in r.stdout.splitlines() if l.startswith(("#", "Thread")))
+
+
 def unmount(mnt, daemon):
     subprocess.run(["fusermount3", "-u", mnt], check=True)
     try:
         rc = daemon.wait(timeout=60)
     except subprocess.TimeoutExpired:
+        print(stacks(daemon.pid))
         daemon.kill()
         fail("dumpfs did not exit after the unmount")
     if rc != 0:
