@@ -4,6 +4,7 @@
     python3 tests/bench/remote.py --dumps DIR --vmlinux VMLINUX [--dumpfs build/dumpfs]
         [--runs 2] [--baseline-runs 1] [--profiles p20,p80] [--json OUT.json]
         [--skip baseline,mem,warm,faults]
+    python3 tests/bench/remote.py --report OUT.json      # the tables again
 
 Run as root.  DIR is images/make-bench-dumps.sh's output (qemu/bench.elf,
 mdf/bench-zlib-d31.kdump); VMLINUX the debug vmlinux of the guest's kernel.
@@ -34,6 +35,7 @@ Ratios are computed from numbers of this run only.
 
 import argparse
 import json
+import resource
 import os
 import shutil
 import statistics
@@ -185,6 +187,7 @@ def crash(vmlinux, core, commands, outpath):
     fed COMMANDS on stdin.  The prompt's time is when the answer to a first
     `eval 1` arrives (stdout line-buffered with stdbuf)."""
     t0 = time.monotonic()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     tprompt = None
     lines = []
     p = subprocess.Popen(["stdbuf", "-oL", "crash", "-s", vmlinux, core], stdin=subprocess.PIPE,
@@ -197,6 +200,8 @@ def crash(vmlinux, core, commands, outpath):
         lines.append(line)
     rc = p.wait(CRASH_TIMEOUT)
     dt = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    crash.cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     text = "".join(lines)
     with open(outpath, "w") as out:
         out.write(text)
@@ -265,7 +270,57 @@ def summarize_ranges(requested):
     return {"requests": len(requested), "ranged": len(sizes), "bytes_asked": sum(sizes), "sizes": hist}
 
 
+def fmt(x, spec="%.1f"):
+    return "–" if x is None else spec % x
+
+
+def report(res):
+    """The markdown tables of a --json result."""
+    out = ["| dump | profile | link MB/s | mount→prompt s | mount→end of `bt -a; log; ps` s "
+           "| requests | bytes fetched | % of dump | curl + local crash s | speedup "
+           "| warm cache_dir s | local mount s | warm/local |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for pname, p in res["profiles"].items():
+        for dname, d in p["dumps"].items():
+            if "prompt" not in d:
+                continue
+            out.append("| %s (%s bytes) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                dname, format(d["size"], ","), p["label"], fmt(p["link_MBps"], "%.2f"),
+                " / ".join(fmt(x) for x in d["prompt"]), " / ".join(fmt(x) for x in d["session"]),
+                " / ".join(str(x) for x in d["requests"]), " / ".join(format(x, ",") for x in d["bytes"]),
+                fmt(d["bytes_pct"], "%.2f"),
+                " / ".join("%.1f (%.1f + %.1f)" % (t, a, b) for t, a, b in
+                           zip(d.get("baseline", []), d.get("download", []), d.get("local_crash", []))) or "–",
+                fmt(d.get("speedup"), "%.1fx"),
+                " / ".join(fmt(x) for x in d.get("warm", [])) or "–",
+                " / ".join(fmt(x) for x in d.get("local_mount", [])) or "–",
+                fmt(d.get("warm_vs_local"), "%.2fx")))
+    out.append("")
+    out.append("| profile | link (curl of 256 MiB) MB/s | `/mem` dd 256 MiB MB/s (runs) | % of the link |")
+    out.append("|---|---|---|---|")
+    for pname, p in res["profiles"].items():
+        d = p["dumps"].get("elf", {})
+        if "mem_MBps" in d:
+            out.append("| %s | %.2f | %s | %.0f%% |" % (p["label"], p["link_MBps"],
+                       " / ".join("%.2f" % x for x in d["mem_MBps"]), 100 * d["mem_vs_link"]))
+    if res.get("faults"):
+        out.append("")
+        out.append("| dump | session s | crash output | full `/mem` read | remote_retries | remote_failures "
+                   "| server answers (status: count) |")
+        out.append("|---|---|---|---|---|---|---|")
+        for dname, f in res["faults"].items():
+            out.append("| %s | %.1f | %s | %s bytes in %.1f s, %s | %s | %s | %s |" % (
+                dname, f["session"], ", ".join(f["session_problems"]) or "complete",
+                format(f["mem_bytes"], ","), f["mem_seconds"], "ok" if f["mem_ok"] else "FAILED: " + f["mem_msg"],
+                f["stats"].get("remote_retries"), f["stats"].get("remote_failures"),
+                ", ".join("%s: %s" % kv for kv in sorted(f["fixture_status"].items()))))
+    return "\n".join(out)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--report":
+        print(report(json.load(open(sys.argv[2]))))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dumps", required=True)
     ap.add_argument("--vmlinux", required=True)
@@ -275,7 +330,7 @@ def main():
     ap.add_argument("--warm-runs", type=int, default=1)
     ap.add_argument("--profiles", default="p20,p80")
     ap.add_argument("--only", default="elf,zlib", help="dumps: elf,zlib")
-    ap.add_argument("--skip", default="", help="comma list of: baseline,mem,warm,faults")
+    ap.add_argument("--skip", default="", help="comma list of: session,baseline,mem,warm,faults")
     ap.add_argument("--work", default="/var/tmp/dfsbench")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -314,16 +369,18 @@ def main():
                 local = os.path.join(dumps, rel)
                 d = pres["dumps"][dname] = {"size": size}
                 prompt, session, sreq, sbytes, sretries, ranges = [], [], [], [], [], []
-                for run in range(args.runs):
+                for run in range(0 if "session" in skip else args.runs):
                     fx.set(latency_ms=prof["latency_ms"])
                     t0 = time.monotonic()       # the mount's own start is timed too
                     m = Mount(dumpfs, url, mnt(pname + "-" + dname + "-session"))
                     tm = time.monotonic() - t0
                     tp, dt, rc, text = crash(args.vmlinux, os.path.join(m.mnt, "vmcore.elf"), SESSION,
                                              m.mnt + ".crash-session.txt")
+                    ccpu = crash.cpu
                     st = m.stats()
                     errs = m.stderr()
                     m.close()
+                    d.setdefault("crash_cpu", []).append(ccpu)
                     prompt.append(tm + tp if tp is not None else None)
                     session.append(tm + dt)
                     sreq.append(int(st.get("remote_requests", -1)))
@@ -332,17 +389,18 @@ def main():
                     ranges.append(summarize_ranges(fx.stats()["requested"]))
                     probs = check_session(text)
                     last_text = text
-                    log("  %s %s run %d: prompt %.2f s, session %.2f s (mount %.2f s), %s requests, %s bytes (%.2f%%)%s%s"
-                        % (pname, dname, run + 1, prompt[-1], session[-1], tm, sreq[-1], sbytes[-1],
+                    log("  %s %s run %d: crash CPU %.1f s; prompt %.2f s, session %.2f s (mount %.2f s), %s requests, %s bytes (%.2f%%)%s%s"
+                        % (pname, dname, run + 1, ccpu, prompt[-1], session[-1], tm, sreq[-1], sbytes[-1],
                            100.0 * sbytes[-1] / size, "; PROBLEMS: " + ", ".join(probs) if probs else "",
                            "; stderr: " + errs.strip()[-300:] if errs.strip() else ""))
                     log("    fixture saw: %s" % json.dumps(ranges[-1]))
                     d.setdefault("stats_last", st)
                     d.setdefault("problems", []).extend(probs)
-                d.update(prompt=prompt, session=session, requests=sreq, bytes=sbytes, retries=sretries,
-                         fixture=ranges, prompt_med=med(prompt), session_med=med(session),
-                         requests_med=med(sreq), bytes_med=med(sbytes),
-                         bytes_pct=100.0 * med(sbytes) / size)
+                if prompt:
+                    d.update(prompt=prompt, session=session, requests=sreq, bytes=sbytes, retries=sretries,
+                             fixture=ranges, prompt_med=med(prompt), session_med=med(session),
+                             requests_med=med(sreq), bytes_med=med(sbytes),
+                             bytes_pct=100.0 * med(sbytes) / size)
                 if "baseline" not in skip:
                     dl, lc, tot = [], [], []
                     for run in range(args.baseline_runs):
@@ -355,6 +413,7 @@ def main():
                         lc.append(dt)
                         tot.append(t + dt)
                         d.setdefault("baseline_prompt", []).append(t + tp)
+                        d.setdefault("local_crash_cpu_baseline", []).append(crash.cpu)
                         log("  %s %s baseline run %d: curl %.2f s (%.2f MB/s) + crash %.2f s (prompt at %.2f s) = %.2f s%s"
                             % (pname, dname, run + 1, t, b / t / 1e6, dt, tp, t + dt,
                                "; PROBLEMS: " + ", ".join(check_session(text)) if check_session(text) else ""))
@@ -393,6 +452,7 @@ def main():
                                                      m.mnt + ".crash.txt")
                             st = m.stats()
                         warm.append(tm + dt)
+                        wcpu = crash.cpu
                         wreq.append(int(st.get("remote_requests", -1)))
                         t0 = time.monotonic()
                         with Mount(dumpfs, local, mnt(dname + "-local")) as m:
@@ -400,8 +460,10 @@ def main():
                             tp, dt, rc, text2 = crash(args.vmlinux, os.path.join(m.mnt, "vmcore.elf"), SESSION,
                                                   m.mnt + ".crash.txt")
                         localt.append(tm + dt)
-                        log("  %s %s warm run %d: %.2f s (%d requests, %s bytes) vs local mount %.2f s%s"
-                            % (pname, dname, run + 1, warm[-1], wreq[-1], st.get("remote_bytes"), localt[-1],
+                        d.setdefault("warm_crash_cpu", []).append(wcpu)
+                        d.setdefault("local_crash_cpu", []).append(crash.cpu)
+                        log("  %s %s warm run %d: %.2f s (%d requests, %s bytes; crash CPU %.2f s) vs local mount %.2f s (crash CPU %.2f s)%s"
+                            % (pname, dname, run + 1, warm[-1], wreq[-1], st.get("remote_bytes"), wcpu, localt[-1], crash.cpu,
                                "; PROBLEMS: " + ", ".join(check_session(text)) if check_session(text) else ""))
                     d.update(warm=warm, local_mount=localt, warm_requests=wreq, warm_med=med(warm),
                              local_mount_med=med(localt), warm_vs_local=med(warm) / med(localt))
@@ -436,6 +498,7 @@ def main():
     if args.json:
         with open(args.json, "w") as out:
             json.dump(res, out, indent=1)
+    print(report(res))
     return 0
 
 
