@@ -991,6 +991,8 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", required=True, help="directory of the objects served")
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1; tests/bench/remote.py: a veth's)")
     ap.add_argument("--port-file", help="written with the port once listening")
     ap.add_argument("--seed", type=int, default=1, help="seed of fail_rate's random choices")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
@@ -1007,7 +1009,7 @@ def main(argv=None):
     root = os.path.realpath(args.root)
     if not os.path.isdir(root):
         ap.error(f"--root {args.root}: not a directory")
-    server = Server(("127.0.0.1", args.port), Handler)
+    server = Server((args.bind, args.port), Handler)
     server.root, server.verbose, server.s3 = root, args.verbose, args.s3
     server.creds = {"access_key": args.access_key, "secret_key": args.secret_key,
                     "region": args.region, "session_token": args.session_token}
@@ -1034,7 +1036,7 @@ def main(argv=None):
             f.write(f"{port}\n")
         os.replace(tmp, args.port_file)
     if args.verbose:
-        sys.stderr.write(f"fixture: listening on 127.0.0.1:{port}{' (S3)' if args.s3 else ''}\n")
+        sys.stderr.write(f"fixture: listening on {args.bind}:{port}{' (S3)' if args.s3 else ''}\n")
     server.serve_forever(poll_interval=0.1)
     server.server_close()
     return 0
