@@ -103,13 +103,14 @@ class Mount:
             return f.read().decode(errors="replace")
 
     def close(self):
-        subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True)
+        u = subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True, text=True)
         try:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
             print(stacks(self.proc.pid))
             self.proc.kill()
-            raise AssertionError("dumpfs did not exit after the unmount")
+            raise AssertionError("dumpfs did not exit after the unmount%s" %
+                                 (" (fusermount3 -u: %s)" % u.stderr.strip() if u.returncode else ""))
         self.err.close()
         if self.proc.returncode:
             raise AssertionError("dumpfs exited %d: %s" % (self.proc.returncode, self.stderr()[-400:]))
