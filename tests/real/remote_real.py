@@ -15,8 +15,8 @@ order); with the small guest of images/make-qemu-cores.sh
            views of /mem); a file that fails to read fails alike
   https    a subset over HTTPS (-o ca_file= of nginx.py's CA): the same
   sidecar  a flattened dump with its `dumpfs index` sidecar beside it:
-           /header names URL.dfsidx, the mount and /vmcoreinfo fetch a
-           small part of the file, and the tree is the same
+           /header names URL.dfsidx, the mount and /vmcoreinfo fetch under
+           a quarter of the file (without it: all), and the tree is the same
   drgn     a drgn script (release, jiffies, every task, a backtrace of
            each CPU's current task) prints the same on the remote
            /vmcore.elf as on the local one, for every dump
@@ -312,7 +312,10 @@ class Run:
             requests, fetched = m.fetched()
         if url + ".dfsidx" not in header:
             raise Fail("/header does not say the index came from %s.dfsidx: %r" % (url, header_field(header, "file")))
-        if fetched * 10 > size:
+        # without it the mount reads the whole file to index it; with it, the
+        # header, bitmaps, some descriptors and pages, and their read-ahead
+        # (0.98 to 2.26 MB of this 16.7 MB dump, by the machine's timing)
+        if fetched * 4 > size:
             raise Fail("with the sidecar, mount and /vmcoreinfo fetched %d of %d bytes" % (fetched, size))
         files, errors, _, _, after, _ = self.compare("sidecar", [path], [name])
         return ("file: %s; mount + /vmcoreinfo fetched %d of %d bytes (%.2f%%) in %d requests; "
