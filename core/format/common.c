@@ -115,3 +115,13 @@ void format_phys_base_from_vmcoreinfo(struct format *f)
 		}
 	}
 }
+
+size_t format_cpu_blobs(struct format *f, size_t from_notes)
+{
+	const char *name;
+	const uint8_t *data;
+	size_t len, n = from_notes;
+	while (f->ops->cpu_blob && f->ops->cpu_blob(f, n, &name, &data, &len))
+		n++;
+	return n;
+}

@@ -7,6 +7,8 @@
  *   common.c    what every reader shares: errors, page size, RAM runs
  *   kdump.c     kdump-compressed (single or split), with bitmap.c's index
  *   elf.c       ELF vmcores
+ *   xc_core.c   Xen domain dumps (`xl dump-core`), with xen_notes.c and
+ *               xen_vcpu.c (xen.h)
  *   lime.c      LiME memory images
  *   raw.c       raw memory images (no header: only where the caller says)
  *   qemu.c      the guest inside a QEMU process core, over pcore.c (a
@@ -196,6 +198,11 @@ struct format_ops {
 	void (*census)(struct format *f, struct census *c);
 	/* Format-specific lines of /header ("key: value"). */
 	void (*describe)(struct format *f, struct strbuf *sb);
+	/* Optional: CPU @cpu's state as the format keeps it, for
+	 * /cpus/N/@name; false past the last CPU. */
+	bool (*cpu_blob)(struct format *f, size_t cpu, const char **name, const uint8_t **data, size_t *len);
+	/* Optional: that state decoded, for /cpus/N/regs. */
+	void (*cpu_text)(struct format *f, size_t cpu, struct strbuf *sb);
 	void (*close)(struct format *f);
 };
 
@@ -310,6 +317,9 @@ enum dumpfs_status format_set_page_size(struct format *f, uint64_t size,
 					uint64_t at, const char *what);
 /* Append a RAM run, merging with the previous one when adjacent. */
 enum dumpfs_status format_add_ram(struct format *f, uint64_t start, uint64_t count);
+/* The number of CPUs: @from_notes, or more if the format keeps state of
+ * more (format_ops' cpu_blob). */
+size_t format_cpu_blobs(struct format *f, size_t from_notes);
 /* Fill f->has_phys_base from VMCOREINFO if it says. */
 void format_phys_base_from_vmcoreinfo(struct format *f);
 

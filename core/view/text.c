@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "view/view.h"
+#include "format/xen.h"
 
 const char *note_type_name(const struct note *n)
 {
@@ -28,6 +29,10 @@ const char *note_type_name(const struct note *n)
 		return "VMCOREINFO";
 	if (!strcmp(n->name, "ERASEINFO"))
 		return "ERASEINFO";
+	if (!strcmp(n->name, "VMCOREINFO_XEN"))
+		return "VMCOREINFO_XEN";
+	if (!strcmp(n->name, "Xen"))
+		return xen_note_type_name(n->type);
 	return NULL;
 }
 
@@ -203,6 +208,9 @@ void text_regs(const struct view *v, size_t cpu, struct strbuf *sb)
 		sb_printf(sb, "[QEMU]\n");
 		note_regs(m, &ns->list[ns->qemu[cpu]], m->arch->cpustate_text, sb);
 	}
+	struct format *f = v->in.fmt;
+	if (f->ops->cpu_text)
+		f->ops->cpu_text(f, cpu, sb);
 }
 
 void text_stats(const struct view *v, struct strbuf *sb)

@@ -185,6 +185,7 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 	struct tree *t = calloc(1, sizeof(*t));
 	const struct note_set *ns = &in->fmt->notes;
 	size_t ncpus = ns->nprstatus > ns->nqemu ? ns->nprstatus : ns->nqemu;
+	ncpus = format_cpu_blobs(in->fmt, ncpus);
 	char name[64];
 	bool ok;
 
@@ -243,6 +244,11 @@ enum dumpfs_status tree_build(struct tree **out, const struct view_input *in)
 			const struct note *n = &ns->list[ns->qemu[c]];
 			ok = tree_add_blob(t, dir, "qemu", n->desc, n->descsz);
 		}
+		const char *blob_name;
+		const uint8_t *blob;
+		size_t blob_len;
+		if (ok && in->fmt->ops->cpu_blob && in->fmt->ops->cpu_blob(in->fmt, c, &blob_name, &blob, &blob_len))
+			ok = tree_add_blob(t, dir, blob_name, blob, blob_len);
 		ok = ok && tree_add_text(t, dir, "regs", render_regs, c);
 	}
 	if (ok && symbols)
