@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "view/view.h"
+#include "format/xen.h"
 
 #define DEFAULT_CACHE_BYTES (64u << 20)
 
@@ -27,7 +28,75 @@ struct dumpfs_dump {
 	bool phys_ready;
 	struct machine machine;
 	struct tree *tree;
+	/* A guest whose memory lies in this dump's (dom0 in a Xen host's
+	 * kdump): a dump of its own under /GUEST_DIR, whose nodes are
+	 * numbered from GUEST_NODE (above any tree's MAX_NODES). */
+	struct dumpfs_dump *guest;
 };
+#define GUEST_DIR "dom0"
+#define GUEST_NODE (UINT32_C(1) << 24)
+
+/* The machine of @d's format and the tree over it: the layers above the
+ * format, for a dump and for its guest alike. */
+static void open_views(struct dumpfs_dump *d, const struct dumpfs_options *opts, bool user_files)
+{
+	phys_space_init(&d->phys, &d->fmt,
+			opts && opts->threads ? opts->threads - 1 : pool_default_threads());
+	d->phys_ready = true;
+	machine_init(&d->machine, &d->fmt, &d->phys.space, &d->diag);
+	if (opts && user_files) {
+		d->machine.btf_path = opts->btf_path;
+		d->machine.system_map_path = opts->system_map_path;
+		d->machine.vmlinux_path = opts->vmlinux_path;
+	}
+}
+
+void dumpfs_close(struct dumpfs_dump *d);
+
+/*
+ * dom0 of a Xen host's kdump, as a dump of its own.  The files the user
+ * gives for a kernel (-o vmlinux= ...) are dom0's: the host is Xen, whose
+ * symbols dumpfs does not read.  A dom0 that cannot be opened is a warning
+ * on the host's /header, not a failed mount.
+ */
+static enum dumpfs_status open_guest(struct dumpfs_dump *d, size_t cache_bytes,
+				     const struct dumpfs_options *opts)
+{
+	struct dumpfs_dump *g = calloc(1, sizeof(*g));
+	if (!g)
+		return DUMPFS_ERR_NOMEM;
+	diag_init(&g->diag);
+	enum dumpfs_status st = format_open_xen_dom0(&g->fmt, &d->fmt, &g->diag, cache_bytes);
+	if (st == DUMPFS_ERR_NODATA && !g->diag.error[0]) {
+		dumpfs_close(g);        /* not a Xen host */
+		return DUMPFS_OK;
+	}
+	if (st == DUMPFS_OK) {
+		open_views(g, opts, true);
+		char why[sizeof(g->diag.error)];
+		if (g->machine.vmlinux_path &&
+		    vmlinux_check(&g->machine, g->machine.vmlinux_path, why, sizeof(why)) != DUMPFS_OK) {
+			snprintf(d->diag.error, sizeof(d->diag.error), "%s", why);
+			dumpfs_close(g);
+			return DUMPFS_ERR_INVALID;
+		}
+	}
+	if (st == DUMPFS_OK) {
+		struct view_input in = { &g->diag, d->files, d->nfiles, &g->fmt, &g->machine };
+		st = tree_build(&g->tree, &in);
+	}
+	if (st == DUMPFS_ERR_NOMEM) {
+		dumpfs_close(g);
+		return st;
+	}
+	if (st != DUMPFS_OK) {
+		diag_warn(&d->diag, "no /%s: %s", GUEST_DIR, g->diag.error[0] ? g->diag.error : dumpfs_status_name(st));
+		dumpfs_close(g);
+		return DUMPFS_OK;
+	}
+	d->guest = g;
+	return DUMPFS_OK;
+}
 
 static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *paths,
 				      const struct dumpfs_options *opts)
@@ -53,15 +122,8 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 			 &d->diag, cache_bytes);
 	if (st != DUMPFS_OK)
 		return st;
-	phys_space_init(&d->phys, &d->fmt,
-			opts && opts->threads ? opts->threads - 1 : pool_default_threads());
-	d->phys_ready = true;
-	machine_init(&d->machine, &d->fmt, &d->phys.space, &d->diag);
-	if (opts) {
-		d->machine.btf_path = opts->btf_path;
-		d->machine.system_map_path = opts->system_map_path;
-		d->machine.vmlinux_path = opts->vmlinux_path;
-	}
+	struct xen_host xen;
+	open_views(d, opts, !xen_host_find(&d->fmt, &xen));
 	if (d->machine.vmlinux_path) {
 		/* a vmlinux of another build is refused now, not when /tasks is read */
 		char why[sizeof(d->diag.error)];
@@ -72,7 +134,10 @@ static enum dumpfs_status open_layers(struct dumpfs_dump *d, const char *const *
 		}
 	}
 	struct view_input in = { &d->diag, d->files, d->nfiles, &d->fmt, &d->machine };
-	return tree_build(&d->tree, &in);
+	st = tree_build(&d->tree, &in);
+	if (st == DUMPFS_OK)
+		st = open_guest(d, cache_bytes, opts);
+	return st;
 }
 
 enum dumpfs_status dumpfs_open(struct dumpfs_dump **out, const char *const *paths,
@@ -118,6 +183,7 @@ void dumpfs_close(struct dumpfs_dump *d)
 {
 	if (!d)
 		return;
+	dumpfs_close(d->guest);
 	tree_free(d->tree);
 	if (d->phys_ready)
 		phys_space_destroy(&d->phys);
@@ -144,52 +210,97 @@ void dumpfs_cache_stats(const struct dumpfs_dump *d, struct dumpfs_cache_stats *
 	cache_stats(d->fmt.cache, st);
 }
 
+/* The tree that holds @node, and its number there. */
+static struct tree *tree_of(struct dumpfs_dump *d, uint32_t *node)
+{
+	if (*node >= GUEST_NODE && d->guest) {
+		*node -= GUEST_NODE;
+		return d->guest->tree;
+	}
+	return d->tree;
+}
+
+static int64_t to_guest(int64_t node)
+{
+	return node < 0 ? node : node + GUEST_NODE;
+}
+
 uint32_t dumpfs_node_count(const struct dumpfs_dump *d)
 {
-	return tree_count(d->tree);
+	return tree_count(d->tree) + (d->guest ? tree_count(d->guest->tree) : 0);
 }
 
 enum dumpfs_status dumpfs_node_stat(struct dumpfs_dump *d, uint32_t node,
 				    struct dumpfs_node_info *info)
 {
-	return tree_stat(d->tree, node, info);
+	struct tree *t = tree_of(d, &node);
+	enum dumpfs_status st = tree_stat(t, node, info);
+	if (st != DUMPFS_OK || t == d->tree)
+		return st;
+	if (node == 0) {
+		info->name = GUEST_DIR;
+		info->parent = 0;
+	} else
+		info->parent += GUEST_NODE;
+	return st;
 }
 
 int64_t dumpfs_node_lookup(struct dumpfs_dump *d, uint32_t dir, const char *name)
 {
-	return tree_lookup(d->tree, dir, name);
+	if (dir == 0 && d->guest && !strcmp(name, GUEST_DIR))
+		return GUEST_NODE;
+	struct tree *t = tree_of(d, &dir);
+	int64_t node = tree_lookup(t, dir, name);
+	return t == d->tree ? node : to_guest(node);
 }
 
 int64_t dumpfs_node_child(struct dumpfs_dump *d, uint32_t dir, uint32_t index)
 {
-	return tree_child(d->tree, dir, index);
+	struct tree *t = tree_of(d, &dir);
+	int64_t node = tree_child(t, dir, index);
+	if (t != d->tree)
+		return to_guest(node);
+	/* the guest's directory comes last in the root */
+	if (node < 0 && dir == 0 && d->guest && index > 0 && tree_child(t, 0, index - 1) >= 0)
+		return GUEST_NODE;
+	return node;
 }
 
 int dumpfs_node_dir_error(struct dumpfs_dump *d, uint32_t dir)
 {
-	return tree_dir_error(d->tree, dir);
+	struct tree *t = tree_of(d, &dir);
+	return tree_dir_error(t, dir);
 }
 
 int64_t dumpfs_node_by_path(struct dumpfs_dump *d, const char *path)
 {
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	size_t len = strlen(GUEST_DIR);
+	if (d->guest && !strncmp(p, GUEST_DIR, len) && (p[len] == '/' || !p[len]))
+		return to_guest(tree_by_path(d->guest->tree, p + len));
 	return tree_by_path(d->tree, path);
 }
 
 ssize_t dumpfs_node_read(struct dumpfs_dump *d, uint32_t node, void *buf, size_t len,
 			 uint64_t off)
 {
-	return tree_read(d->tree, node, buf, len, off);
+	struct tree *t = tree_of(d, &node);
+	return tree_read(t, node, buf, len, off);
 }
 
 int64_t dumpfs_node_seek(struct dumpfs_dump *d, uint32_t node, uint64_t off, int whence)
 {
-	return tree_seek(d->tree, node, off, whence);
+	struct tree *t = tree_of(d, &node);
+	return tree_seek(t, node, off, whence);
 }
 
 int dumpfs_node_extent(struct dumpfs_dump *d, uint32_t node, uint64_t off, size_t len,
 		       struct dumpfs_extent *e)
 {
-	return tree_extent(d->tree, node, off, len, e);
+	struct tree *t = tree_of(d, &node);
+	return tree_extent(t, node, off, len, e);
 }
 
 int dumpfs_parse_address(const char *text, uint64_t *out)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/format.h"
+#include "format/xen.h"
 
 #define PT_LOAD 1
 #define PT_NOTE 4
@@ -46,6 +46,8 @@ struct elf {
 	bool has_excluded_tails;
 	bool has_kernel_text_segment;
 	size_t noverlaps;               /* PT_LOADs clipped against another */
+	bool xen;                       /* a Xen host's kdump: its notes */
+	struct xen_host xen_host;
 };
 
 static int cmp_segment(const void *a, const void *b)
@@ -369,6 +371,8 @@ enum dumpfs_status elf_probe(struct format *f, bool *matched)
 		st = segments_memory_map(f, &x->segs);
 	if (st == DUMPFS_OK)
 		f->producer = producer_of(f, x);
+	if (st == DUMPFS_OK)
+		x->xen = xen_host_find(f, &x->xen_host);
 	return st;
 }
 
@@ -414,6 +418,15 @@ static void elf_describe(struct format *f, struct strbuf *sb)
 	sb_printf(sb, "excluded_tails: %s\n", x->has_excluded_tails ? "yes (p_filesz < p_memsz)" : "no");
 	sb_printf(sb, "overlapping_loads: %zu%s\n", x->noverlaps,
 		  x->noverlaps ? " (clipped: the lower-addressed segment wins)" : "");
+	if (x->xen)
+		xen_host_describe(f, &x->xen_host, sb);
+}
+
+static void elf_cpu_text(struct format *f, size_t cpu, struct strbuf *sb)
+{
+	const struct elf *x = f->priv;
+	if (x->xen)
+		xen_host_cpu_text(f, cpu, sb);
 }
 
 static void elf_close(struct format *f)
@@ -434,5 +447,6 @@ static const struct format_ops elf_ops = {
 	.find_pfn = elf_find_pfn,
 	.census = elf_census,
 	.describe = elf_describe,
+	.cpu_text = elf_cpu_text,
 	.close = elf_close,
 };

@@ -300,6 +300,10 @@ struct raw_layout {
 enum dumpfs_status format_open(struct format *f, struct source *files, size_t nfiles,
 			       const struct raw_layout *raw, struct diag *diag, size_t cache_bytes);
 void format_close(struct format *f);
+/* The dom0 inside a Xen host's kdump @host, as a format of its own
+ * (xen_dom0.c); DUMPFS_ERR_NODATA if @host is not one. */
+enum dumpfs_status format_open_xen_dom0(struct format *g, struct format *host, struct diag *diag,
+				       size_t cache_bytes);
 
 /* common.c */
 /* The census, computed on the first call; NULL if out of memory. */

@@ -44,6 +44,21 @@ enum dumpfs_status format_open(struct format *f, struct source *files, size_t nf
 	return f->cache ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 }
 
+enum dumpfs_status format_open_xen_dom0(struct format *g, struct format *host, struct diag *diag,
+				       size_t cache_bytes)
+{
+	struct xen_host h;
+	*g = (struct format){ .files = host->files, .nfiles = host->nfiles, .diag = diag };
+	pthread_mutex_init(&g->census_lock, NULL);
+	if (!xen_host_find(host, &h) || !h.dom0_frame_list_list)
+		return DUMPFS_ERR_NODATA;
+	enum dumpfs_status st = xen_dom0_open(g, host, h.dom0_frame_list_list);
+	if (st != DUMPFS_OK)
+		return st;
+	g->cache = cache_new(cache_bytes, g->page_size);
+	return g->cache ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
+}
+
 void format_close(struct format *f)
 {
 	if (!f->files)

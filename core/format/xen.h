@@ -64,6 +64,26 @@ bool xen_vcpus_blob(const struct xen_vcpus *v, size_t cpu, const char **name, co
 void xen_vcpus_text(const struct xen_vcpus *v, size_t cpu, struct strbuf *sb);
 void xen_vcpus_free(struct xen_vcpus *v);
 
+/* xen_host.c: the notes of a Xen host's kdump */
+struct xen_host {
+	uint64_t major, minor;
+	uint64_t strings[5];            /* machine addresses: extra version,
+					 * changeset, compiler, compile date, time */
+	uint64_t tainted, phys_start, dom0_frame_list_list;
+	size_t ncpus;                   /* XEN_ELFNOTE_CRASH_REGS notes */
+	bool vmcoreinfo_xen;
+};
+/* Whether @f's notes have Xen's XEN_ELFNOTE_CRASH_INFO (x86_64 layout). */
+bool xen_host_find(const struct format *f, struct xen_host *h);
+void xen_host_describe(struct format *f, const struct xen_host *h, struct strbuf *sb);
+/* Physical CPU @cpu's XEN_ELFNOTE_CRASH_REGS, for /cpus/N/regs. */
+void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb);
+
+/* xen_dom0.c: dom0's pseudo-physical memory in @g, read from @host's
+ * machine memory through the p2m tree whose top is @frame_list_list
+ * (probe.c's format_open_xen_dom0() sets up the rest of @g). */
+enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list);
+
 /* xc_core.c: probed before elf.c (an ELF64 core with sections, no
  * program headers, and a .xen_pages section). */
 enum dumpfs_status xc_core_probe(struct format *f, bool *matched);

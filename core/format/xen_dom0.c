@@ -1,0 +1,226 @@
+/*
+ * xen_dom0.c - dom0's pseudo-physical memory inside a Xen host's kdump.
+ * A PV dom0's pages lie wherever Xen gave them in machine memory; the
+ * kernel publishes where, for Xen and for dump readers, as a three-level
+ * tree of machine frames: XEN_ELFNOTE_CRASH_INFO names the top page (the
+ * pfn_to_mfn_frame_list_list), whose 512 entries are the frames of middle
+ * pages, whose entries are the frames of leaf pages, whose 512 entries are
+ * the machine frames of 512 consecutive pfns.  Entries of ~0 are pfns
+ * without memory; Linux marks frames of other domains (FOREIGN_FRAME_BIT,
+ * bit 63: left out here) and pfns mapped 1:1 onto machine frames
+ * (IDENTITY_FRAME_BIT, bit 62: read at that frame).
+ *
+ * The tree is read once at open into a flat pfn -> mfn table; a page of
+ * dom0 is then the host format's page at that frame.  Many middle and leaf
+ * entries point at the same all-invalid "missing" pages, which are read
+ * once.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/xen.h"
+
+#define ENTRIES 512                     /* u64 per 4 KiB page */
+#define INVALID_MFN UINT64_MAX
+#define FOREIGN_FRAME (UINT64_C(1) << 63)
+#define IDENTITY_FRAME (UINT64_C(1) << 62)
+#define MAX_EMPTY 16                    /* all-invalid pages remembered */
+
+static const struct format_ops dom0_ops;
+
+struct dom0 {
+	struct format *host;
+	uint64_t frame_list_list;
+	uint64_t *p2m;                  /* mfn per pfn, INVALID_MFN if none */
+	uint64_t npfns;
+	uint64_t mapped, identity, foreign, past_limit;
+	uint64_t empty[MAX_EMPTY];      /* frames found to hold no valid entry */
+	size_t nempty;
+};
+
+static bool known_empty(const struct dom0 *d, uint64_t mfn)
+{
+	for (size_t i = 0; i < d->nempty; i++)
+		if (d->empty[i] == mfn)
+			return true;
+	return false;
+}
+
+/* Page @mfn of machine memory as 512 entries; false if the dump lacks it. */
+static bool read_frame(struct dom0 *d, uint64_t mfn, uint64_t *e)
+{
+	struct format *h = d->host;
+	if (mfn >= h->max_pfn || h->ops->read_page(h, mfn, e) != DUMPFS_OK)
+		return false;
+	for (size_t i = 0; i < ENTRIES; i++)
+		e[i] = get64(h->endian, &e[i]);
+	return true;
+}
+
+static void note_empty(struct dom0 *d, uint64_t mfn, const uint64_t *e)
+{
+	for (size_t i = 0; i < ENTRIES; i++)
+		if (e[i] != INVALID_MFN)
+			return;
+	if (d->nempty < MAX_EMPTY)
+		d->empty[d->nempty++] = mfn;
+}
+
+/* A leaf's entries into the table at @base; @limit bounds the table. */
+static enum dumpfs_status add_leaf(struct dom0 *d, const uint64_t *leaf, uint64_t base, uint64_t limit)
+{
+	for (size_t k = 0; k < ENTRIES; k++) {
+		uint64_t e = leaf[k], pfn = base + k;
+		if (e == INVALID_MFN)
+			continue;
+		if (e & FOREIGN_FRAME) {
+			d->foreign++;
+			continue;
+		}
+		if (pfn >= limit) {
+			d->past_limit++;
+			continue;
+		}
+		if (pfn >= d->npfns) {
+			uint64_t n = d->npfns ? d->npfns : 1 << 18;
+			while (n <= pfn)
+				n *= 2;
+			n = n < limit ? n : limit;
+			uint64_t *p = realloc(d->p2m, n * sizeof(*p));
+			if (!p)
+				return DUMPFS_ERR_NOMEM;
+			for (uint64_t i = d->npfns; i < n; i++)
+				p[i] = INVALID_MFN;
+			d->p2m = p;
+			d->npfns = n;
+		}
+		d->identity += (e & IDENTITY_FRAME) != 0;
+		d->p2m[pfn] = e & ~IDENTITY_FRAME;
+		d->mapped++;
+	}
+	return DUMPFS_OK;
+}
+
+static enum dumpfs_status walk(struct format *g, struct dom0 *d)
+{
+	uint64_t *top = malloc(3 * ENTRIES * sizeof(uint64_t)), *mid = top + ENTRIES, *leaf = mid + ENTRIES;
+	/* No more pfns than twice the machine's frames (and a floor for small
+	 * test dumps): a damaged tree costs a bounded table. */
+	uint64_t limit = d->host->max_pfn * 2 + (UINT64_C(1) << 20);
+	enum dumpfs_status st = top ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
+	if (st == DUMPFS_OK && !read_frame(d, d->frame_list_list, top))
+		st = diag_fail(g->diag, DUMPFS_ERR_NODATA, "%s: dom0's pfn_to_mfn_frame_list_list (machine frame %#"
+			       PRIx64 ", from XEN_ELFNOTE_CRASH_INFO) is not in the dump", g->files[0].path,
+			       d->frame_list_list);
+	for (size_t i = 0; st == DUMPFS_OK && i < ENTRIES; i++) {
+		if (top[i] == INVALID_MFN || known_empty(d, top[i]) || !read_frame(d, top[i], mid))
+			continue;
+		note_empty(d, top[i], mid);
+		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES; j++) {
+			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]) || !read_frame(d, mid[j], leaf))
+				continue;
+			note_empty(d, mid[j], leaf);
+			st = add_leaf(d, leaf, ((uint64_t)i * ENTRIES + j) * ENTRIES, limit);
+		}
+	}
+	free(top);
+	return st;
+}
+
+enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list)
+{
+	struct dom0 *d = calloc(1, sizeof(*d));
+	if (!d)
+		return DUMPFS_ERR_NOMEM;
+	g->priv = d;
+	g->ops = &dom0_ops;
+	g->name = "Xen dom0";
+	g->producer = "dom0 inside a Xen host's kdump, through its p2m";
+	g->endian = host->endian;
+	g->elf_machine = host->elf_machine;
+	g->machine_origin = "the Xen host's ELF e_machine";
+	g->memory_only = true;          /* dom0's VMCOREINFO is in its memory */
+	d->host = host;
+	d->frame_list_list = frame_list_list;
+	enum dumpfs_status st = host->page_size == 4096 ? format_set_page_size(g, 4096, 0, "page size")
+		: diag_fail(g->diag, DUMPFS_ERR_UNSUPPORTED, "%s: a Xen host with %u-byte pages", host->files[0].path,
+			    host->page_size);
+	if (st == DUMPFS_OK)
+		st = walk(g, d);
+	if (st == DUMPFS_OK && !d->mapped)
+		st = diag_fail(g->diag, DUMPFS_ERR_CORRUPT, "%s: dom0's p2m (frame list list at machine frame %#"
+			       PRIx64 ") maps no page", host->files[0].path, frame_list_list);
+	if (st == DUMPFS_OK && d->past_limit)
+		diag_warn(g->diag, "%s: dom0's p2m maps %" PRIu64 " pfns past %#" PRIx64 ": left out",
+			  host->files[0].path, d->past_limit, d->npfns);
+	for (uint64_t p = 0; st == DUMPFS_OK && p < d->npfns; p++) {
+		uint64_t q = p;
+		while (q < d->npfns && d->p2m[q] != INVALID_MFN)
+			q++;
+		if (q > p)
+			st = format_add_ram(g, p, q - p);
+		g->ram_pages += q - p;
+		p = q;
+	}
+	g->max_pfn = d->npfns;
+	while (g->max_pfn && d->p2m[g->max_pfn - 1] == INVALID_MFN)
+		g->max_pfn--;
+	g->dumped_pages = d->mapped;
+	return st;
+}
+
+static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *buf)
+{
+	struct dom0 *d = g->priv;
+	if (pfn >= d->npfns || d->p2m[pfn] == INVALID_MFN)
+		return DUMPFS_ERR_NODATA;
+	return d->host->ops->read_page(d->host, d->p2m[pfn], buf);
+}
+
+static uint64_t dom0_find_pfn(struct format *g, uint64_t pfn, bool dumped)
+{
+	struct dom0 *d = g->priv;
+	struct format *h = d->host;
+	for (; pfn < g->max_pfn; pfn++) {
+		uint64_t mfn = d->p2m[pfn];
+		bool there = mfn != INVALID_MFN && mfn < h->max_pfn && h->ops->find_pfn(h, mfn, true) == mfn;
+		if (there == dumped)
+			return pfn;
+	}
+	return g->max_pfn;
+}
+
+static void dom0_census(struct format *g, struct census *c)
+{
+	(void)g;
+	c->zero = ZERO_NOT_SHARED;
+}
+
+static void dom0_describe(struct format *g, struct strbuf *sb)
+{
+	const struct dom0 *d = g->priv;
+	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped "
+		  "(%" PRIu64 " 1:1 onto machine frames), %" PRIu64 " foreign frames left out\n", d->frame_list_list,
+		  d->mapped, d->identity, d->foreign);
+	sb_printf(sb, "cpu_registers: none (the host's notes hold the physical CPUs' registers, in /cpus)\n");
+}
+
+static void dom0_close(struct format *g)
+{
+	struct dom0 *d = g->priv;
+	if (d)
+		free(d->p2m);
+	free(d);
+	g->priv = NULL;
+}
+
+static const struct format_ops dom0_ops = {
+	.name = "xen-dom0",
+	.read_page = dom0_read_page,
+	.find_pfn = dom0_find_pfn,
+	.census = dom0_census,
+	.describe = dom0_describe,
+	.close = dom0_close,
+};
