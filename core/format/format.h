@@ -8,7 +8,9 @@
  *   kdump.c     kdump-compressed (single or split), with bitmap.c's index
  *   elf.c       ELF vmcores
  *   xc_core.c   Xen domain dumps (`xl dump-core`), with xen_notes.c and
- *               xen_vcpu.c (xen.h)
+ *               xen_vcpu.c; xen_host.c and xen_dom0.c decode a Xen host's
+ *               kdump and its dom0; xen_save.c names Xen's save images
+ *               (all declared in xen.h)
  *   lime.c      LiME memory images
  *   raw.c       raw memory images (no header: only where the caller says)
  *   qemu.c      the guest inside a QEMU process core, over pcore.c (a

@@ -12,7 +12,7 @@
 static enum dumpfs_status probe(struct format *f)
 {
 	static enum dumpfs_status (*const probes[])(struct format *, bool *) = {
-		kdump_probe, xc_core_probe, elf_probe, lime_probe,
+		kdump_probe, xc_core_probe, elf_probe, lime_probe, xen_save_probe,
 	};
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		bool matched;

@@ -84,6 +84,10 @@ void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb);
  * (probe.c's format_open_xen_dom0() sets up the rest of @g). */
 enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list);
 
+/* xen_save.c: Xen's save images and migration streams, refused with a
+ * message that says what they are. */
+enum dumpfs_status xen_save_probe(struct format *f, bool *matched);
+
 /* xc_core.c: probed before elf.c (an ELF64 core with sections, no
  * program headers, and a .xen_pages section). */
 enum dumpfs_status xc_core_probe(struct format *f, bool *matched);
