@@ -8,6 +8,7 @@
  *   detect.c        which one a dump is of, where its header does not say
  *   machine.c       struct machine: pick the architecture, find phys_base
  *   x86_64.c        page-table walks, phys_base/KASLR from CR3, registers
+ *   frames.c        the frames table entries name (Xen PV: machine frames)
  *   x86_cpustate.c  QEMU's x86 CPU state note (i386 and x86_64 guests)
  *   aarch64.c       linear map, kernel image and page tables from
  *                   VMCOREINFO; the virtual PT_LOADs; registers
@@ -78,7 +79,14 @@ struct machine {
 	const char *vmcoreinfo_origin;  /* NULL, or where it was found in
 					 * memory, for a dump without the note */
 	char vmcoreinfo_where[96];
+	/* A Xen PV guest's page tables hold machine frames: the format
+	 * that turns them into pfns, else NULL. */
+	struct format *machine_frames;
 };
+/* The physical address of the table or page a page-table entry's frame
+ * bits @frame_addr name (a Xen PV guest's are machine addresses); false
+ * if that frame is none of the guest's. */
+bool machine_table_addr(const struct machine *m, uint64_t frame_addr, uint64_t *paddr);
 
 /* aarch64.c: the kernel's address layout, from VMCOREINFO. */
 struct aarch64_layout {

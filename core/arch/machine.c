@@ -45,6 +45,8 @@ void machine_init(struct machine *m, struct format *f, struct space *phys,
 		.endian = f->endian,
 		.mem_endian = f->endian,
 	};
+	if (f->ops->frame_to_pfn)
+		m->machine_frames = f;
 	if (m->arch->memory_endian)
 		m->arch->memory_endian(m, &m->mem_endian);
 	if (!f->notes.vmcoreinfo && vmcoreinfo_from_memory(m, f)) {

@@ -55,10 +55,11 @@ static bool walk_page_tables(const struct machine *m, uint64_t top, unsigned lev
 		/* 1 GiB and 2 MiB pages: the PS bit of a PUD or PMD entry */
 		if ((shift == 30 || shift == 21) && (entry & PTE_LARGE)) {
 			uint64_t span = 1ull << shift;
-			*paddr = (entry & PTE_ADDR_MASK & ~(span - 1)) | (vaddr & (span - 1));
-			return true;
+			return machine_table_addr(m, (entry & PTE_ADDR_MASK & ~(span - 1)) | (vaddr & (span - 1)),
+						  paddr);
 		}
-		table = entry & PTE_ADDR_MASK;
+		if (!machine_table_addr(m, entry & PTE_ADDR_MASK, &table))
+			return false;
 	}
 	*paddr = table | (vaddr & (PAGE_4K - 1));
 	return true;
@@ -155,7 +156,9 @@ static bool next_present(const struct machine *m, uint64_t table, unsigned shift
 			*found = at;
 			return true;
 		}
-		if (next_present(m, e, shift - 9, va, at, limit, budget, found))
+		uint64_t next;
+		if (machine_table_addr(m, e & PTE_ADDR_MASK, &next) &&
+		    next_present(m, next, shift - 9, va, at, limit, budget, found))
 			return true;
 	}
 	return false;
@@ -259,7 +262,7 @@ static bool x86_64_find_page_offset(const struct machine *m, uint64_t *page_offs
 		uint64_t pgd, pud, pa;
 		if (!space_read_u64(m->phys, (top & PTE_ADDR_MASK) + i * 8, m->endian, &pgd))
 			return false;
-		if (!(pgd & PTE_PRESENT))
+		if (!(pgd & PTE_PRESENT) || !machine_table_addr(m, pgd & PTE_ADDR_MASK, &pgd))
 			continue;
 		for (uint64_t j = 0; j < 512; j++) {
 			uint64_t va = 0xffff000000000000ull | i << 39 | j << 30;

@@ -203,6 +203,9 @@ struct format_ops {
 	/* Optional: CPU @cpu's state as the format keeps it, for
 	 * /cpus/N/@name; false past the last CPU. */
 	bool (*cpu_blob)(struct format *f, size_t cpu, const char **name, const uint8_t **data, size_t *len);
+	/* Optional, for Xen PV guests, whose page tables hold machine frames:
+	 * the pfn whose page machine frame @frame is; false if none is. */
+	bool (*frame_to_pfn)(struct format *f, uint64_t frame, uint64_t *pfn);
 	/* Optional: that state decoded, for /cpus/N/regs. */
 	void (*cpu_text)(struct format *f, size_t cpu, struct strbuf *sb);
 	void (*close)(struct format *f);

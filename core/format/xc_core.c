@@ -41,7 +41,7 @@
 #define INVALID_PFN UINT64_MAX
 #define TABLE_CHUNK 4096                /* table entries read at a time */
 
-static const struct format_ops xc_ops;
+static const struct format_ops xc_ops, xc_pv_ops;
 
 struct section {
 	uint64_t offset, size;
@@ -62,6 +62,7 @@ struct xc_core {
 	uint64_t padding, out_of_range, duplicates;
 	uint64_t first_bad_at;          /* file offset of the first dropped entry */
 	struct xen_vcpus vcpus;
+	struct m2p m2p;                 /* PV: from .xen_p2m's gmfns */
 	uint64_t shinfo_max_pfn, shinfo_frame_list_list;
 };
 
@@ -237,7 +238,10 @@ static enum dumpfs_status read_table(struct format *f, struct xc_core *x, size_t
 		for (size_t j = 0; st == DUMPFS_OK && j < n; j++) {
 			/* {pfn, gmfn} or pfn: the pfn comes first either way */
 			const uint8_t *e = (const uint8_t *)chunk + j * width;
-			st = add_entry(f, x, cap, i + j, get64(f->endian, e), at + j * width);
+			uint64_t pfn = get64(f->endian, e);
+			st = add_entry(f, x, cap, i + j, pfn, at + j * width);
+			if (st == DUMPFS_OK && !x->auto_translated && pfn < MAX_PFN)
+				st = m2p_add(&x->m2p, get64(f->endian, e + 8), pfn);
 		}
 	}
 	free(chunk);
@@ -343,6 +347,8 @@ static enum dumpfs_status open_xc(struct format *f, struct xc_core *x)
 	if (st != DUMPFS_OK)
 		return st;
 	x->auto_translated = x->info.hvm;
+	if (!x->auto_translated)
+		f->ops = &xc_pv_ops;
 	int k = x->auto_translated ? SEC_PFN : SEC_P2M;
 	if (!x->sec[k].present)
 		return diag_fail(f->diag, DUMPFS_ERR_CORRUPT, "%s: offset 0: Xen dump-core file of a%s domain without "
@@ -372,6 +378,7 @@ static enum dumpfs_status open_xc(struct format *f, struct xc_core *x)
 		st = read_table(f, x, &cap);
 	if (st == DUMPFS_OK)
 		st = sort_table(f, x, cap);
+	m2p_sort(&x->m2p);
 	if (st != DUMPFS_OK)
 		return st;
 	if (x->out_of_range || x->duplicates)
@@ -443,8 +450,10 @@ static void xc_describe(struct format *f, struct strbuf *sb)
 static void xc_close(struct format *f)
 {
 	struct xc_core *x = f->priv;
-	if (x)
+	if (x) {
 		xen_vcpus_free(&x->vcpus);
+		m2p_free(&x->m2p);
+	}
 	segments_op_close(f);
 }
 
@@ -452,6 +461,12 @@ static bool xc_cpu_blob(struct format *f, size_t cpu, const char **name, const u
 {
 	const struct xc_core *x = f->priv;
 	return xen_vcpus_blob(&x->vcpus, cpu, name, data, len);
+}
+
+static bool xc_frame_to_pfn(struct format *f, uint64_t frame, uint64_t *pfn)
+{
+	const struct xc_core *x = f->priv;
+	return m2p_lookup(&x->m2p, frame, pfn);
 }
 
 static void xc_cpu_text(struct format *f, size_t cpu, struct strbuf *sb)
@@ -470,5 +485,20 @@ static const struct format_ops xc_ops = {
 	.describe = xc_describe,
 	.cpu_blob = xc_cpu_blob,
 	.cpu_text = xc_cpu_text,
+	.close = xc_close,
+};
+
+/* The same reader for a PV domain: its page tables hold machine frames. */
+static const struct format_ops xc_pv_ops = {
+	.name = "xc_core",
+	.read_page = segments_op_read_page,
+	.read_pages = segments_op_read_pages,
+	.extent = segments_op_extent,
+	.find_pfn = segments_op_find_pfn,
+	.census = segments_op_census,
+	.describe = xc_describe,
+	.cpu_blob = xc_cpu_blob,
+	.cpu_text = xc_cpu_text,
+	.frame_to_pfn = xc_frame_to_pfn,
 	.close = xc_close,
 };

@@ -84,6 +84,19 @@ void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb);
  * (probe.c's format_open_xen_dom0() sets up the rest of @g). */
 enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list);
 
+/* xen_m2p.c: a PV guest's machine frame -> pfn, as sorted runs */
+struct m2p_run { uint64_t mfn, pfn, count; };
+struct m2p {
+	struct m2p_run *runs;
+	size_t count, cap;
+};
+/* Add @mfn -> @pfn, extending the last run when it continues it. */
+enum dumpfs_status m2p_add(struct m2p *m, uint64_t mfn, uint64_t pfn);
+/* Once all are added: sorted by frame for m2p_lookup(). */
+void m2p_sort(struct m2p *m);
+bool m2p_lookup(const struct m2p *m, uint64_t mfn, uint64_t *pfn);
+void m2p_free(struct m2p *m);
+
 /* xen_save.c: Xen's save images and migration streams, refused with a
  * message that says what they are. */
 enum dumpfs_status xen_save_probe(struct format *f, bool *matched);

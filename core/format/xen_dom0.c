@@ -34,6 +34,7 @@ struct dom0 {
 	struct format *host;
 	uint64_t frame_list_list;
 	uint64_t *p2m;                  /* mfn per pfn, INVALID_MFN if none */
+	struct m2p m2p;                 /* its inverse, for page-table walks */
 	uint64_t npfns;
 	uint64_t mapped, identity, foreign, past_limit;
 	uint64_t empty[MAX_EMPTY];      /* frames found to hold no valid entry */
@@ -168,6 +169,10 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	while (g->max_pfn && d->p2m[g->max_pfn - 1] == INVALID_MFN)
 		g->max_pfn--;
 	g->dumped_pages = d->mapped;
+	for (uint64_t p = 0; st == DUMPFS_OK && p < g->max_pfn; p++)
+		if (d->p2m[p] != INVALID_MFN)
+			st = m2p_add(&d->m2p, d->p2m[p], p);
+	m2p_sort(&d->m2p);
 	return st;
 }
 
@@ -192,6 +197,12 @@ static uint64_t dom0_find_pfn(struct format *g, uint64_t pfn, bool dumped)
 	return g->max_pfn;
 }
 
+static bool dom0_frame_to_pfn(struct format *g, uint64_t frame, uint64_t *pfn)
+{
+	const struct dom0 *d = g->priv;
+	return m2p_lookup(&d->m2p, frame, pfn);
+}
+
 static void dom0_census(struct format *g, struct census *c)
 {
 	(void)g;
@@ -210,8 +221,10 @@ static void dom0_describe(struct format *g, struct strbuf *sb)
 static void dom0_close(struct format *g)
 {
 	struct dom0 *d = g->priv;
-	if (d)
+	if (d) {
 		free(d->p2m);
+		m2p_free(&d->m2p);
+	}
 	free(d);
 	g->priv = NULL;
 }
@@ -222,5 +235,6 @@ static const struct format_ops dom0_ops = {
 	.find_pfn = dom0_find_pfn,
 	.census = dom0_census,
 	.describe = dom0_describe,
+	.frame_to_pfn = dom0_frame_to_pfn,
 	.close = dom0_close,
 };
