@@ -5,7 +5,8 @@
  * ELF vmcores, optionally in makedumpfile's flattened format or as a
  * makedumpfile --split set, and memory images as LiME writes them (a
  * header per RAM range, or the ranges' bytes alone: --format lime, raw),
- * together with "expected output" files that
+ * and (mkdump_xen.c) a Xen domain's xc_core file and a Xen host's kdump
+ * (--format xc, xen-kdump), together with "expected output" files that
  * describe exactly what a correct reader must present:
  *
  *   OUT.mem        bytes of /mem (sparse file)
@@ -14,10 +15,12 @@
  *   OUT.cpuN.prstatus, OUT.cpuN.qemu   raw note descriptors
  *   OUT.vmcoreinfo, OUT.eraseinfo      raw texts (only if in the dump)
  *   OUT.info       key=value summary
+ * (and for Xen's formats the files mkdump_xen.c lists).
  *
  * The formats are written from their specifications (makedumpfile's
- * diskdump_mod.h/IMPLEMENTATION, the ELF gABI, QEMU's dump code); nothing
- * here is shared with the dumpfs reader, so the two can check each other.
+ * diskdump_mod.h/IMPLEMENTATION, the ELF gABI, QEMU's dump code, Xen's
+ * headers and libxenguest's xg_core.c); nothing here is shared with the
+ * dumpfs reader, so the two can check each other.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf, strtok_r, pwrite */
@@ -70,7 +73,8 @@
 #define ET_CORE 4
 #define PN_XNUM 0xffff
 
-const char *const format_names[FMT_COUNT] = { "kdump", "diskdump", "elf", "lime", "raw" };
+const char *const format_names[FMT_COUNT] = { "kdump", "diskdump", "elf", "lime", "raw",
+					      "xc", "xen-kdump" };
 static const char *const codec_names[] = { "none", "zlib", "lzo", "snappy",
 					   "zstd", "mixed" };
 static const char *const arch_names[] = { "x86_64", "i386", "ppc64", "s390x",
@@ -1317,7 +1321,10 @@ void write_elf(struct dump *d)
 	struct segment *seg = plan_segments(d, &nseg);
 	struct buf notes = { 0 };
 
-	build_notes(d, &notes, true, &vmci_desc);
+	if (d->elf_notes)
+		buf_add(&notes, d->elf_notes->p, d->elf_notes->len);
+	else
+		build_notes(d, &notes, true, &vmci_desc);
 	uint64_t phnum = 1 + nseg;
 	bool xnum = phnum >= PN_XNUM;
 	uint64_t phoff = ehsz, shoff = xnum ? phoff + phnum * phsz : 0;
@@ -1610,13 +1617,13 @@ void write_expected(const struct dump *d)
 /* ------------------------------------------------------------------ */
 /* Command line                                                        */
 
-static void usage(const char *msg)
+void usage(const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "mkdump: %s\n", msg);
 	fputs(
 "usage: mkdump [options] OUT\n"
-"  --format kdump|diskdump|elf|lime|raw   dump format (default kdump)\n"
+"  --format kdump|diskdump|elf|lime|raw|xc|xen-kdump   dump format (default kdump)\n"
 "  --flat                        makedumpfile flattened format\n"
 "  --codec none|zlib|lzo|snappy|zstd|mixed   page codec (default zlib)\n"
 "  --header-version N            kdump header version 1..6 (default 6)\n"
@@ -1636,7 +1643,29 @@ static void usage(const char *msg)
 "  --eraseinfo                   add eraseinfo\n"
 "  --no-vmcoreinfo               omit VMCOREINFO\n"
 "  --phys-base HEX               phys_base (default 0)\n"
-"  --seed N                      default 1\n", stderr);
+"  --seed N                      default 1\n"
+"Xen (x86_64, 4 KiB pages; mkdump_xen.c says what each file holds):\n"
+"  --format xc                   a domain's xc_core file, as `xl dump-core` writes it\n"
+"  --format xen-kdump            a Xen host's kdump (/proc/vmcore of the capture kernel):\n"
+"                                --ram is machine memory, dom0's p2m tree inside it\n"
+"  --xen-type pv|hvm             xc: PV (.xen_p2m, gmfns scattered) or HVM/PVH\n"
+"                                (.xen_pfn); default pv\n"
+"  --xen-shuffle                 xc: .xen_pages not in pfn order\n"
+"  --xen-arrays-first            xc: .xen_p2m/.xen_pfn and .shstrtab before .xen_pages\n"
+"  --xen-invalid-tail N          xc: N trailing entries of pfn ~0 with zero pages, as\n"
+"                                xc_core pads when it found fewer pages than nr_pages\n"
+"                                (default 8 for hvm, 0 for pv)\n"
+"  --xen-p2m-out-of-range N      bad input. xc: N more entries naming pfns no machine\n"
+"                                has (>= 2^40), junk pages: a reader ignores them;\n"
+"                                xen-kdump: N dom0 p2m entries naming mfns outside\n"
+"                                machine RAM: those dom0 pfns read EIO\n"
+"  --xen-dup-pfn                 bad input, xc: a later entry names a pfn again, with\n"
+"                                other bytes: the first entry wins\n"
+"  --xen-truncate-pages          bad input, xc: the file ends inside .xen_pages (implies\n"
+"                                --xen-arrays-first): the pages lost read EIO\n"
+"  --xen-bad-section-size[=SECTION]   bad input, xc: SECTION's sh_size (default\n"
+"                                .xen_pages) runs past EOF; the header note's counts\n"
+"                                still hold, so a reader serves every page\n", stderr);
 	exit(2);
 }
 
@@ -1663,7 +1692,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_FORMAT = 256, OPT_FLAT, OPT_CODEC, OPT_HV, OPT_LAYOUT, OPT_ENDIAN, OPT_ARCH,
 	       OPT_RAM, OPT_PS, OPT_CPUS, OPT_QEMU, OPT_EXCL, OPT_ZERO, OPT_INCOMPLETE, OPT_SPLIT,
-	       OPT_XNUM, OPT_CORRUPT, OPT_ERASE, OPT_NOVMCI, OPT_PHYS, OPT_SEED, OPT_HELP };
+	       OPT_XNUM, OPT_CORRUPT, OPT_ERASE, OPT_NOVMCI, OPT_PHYS, OPT_SEED, OPT_HELP,
+	       OPT_XEN_TYPE, OPT_XEN_SHUFFLE, OPT_XEN_ARRAYS, OPT_XEN_TAIL, OPT_XEN_OOR,
+	       OPT_XEN_DUP, OPT_XEN_TRUNC, OPT_XEN_BADSEC };
 	static const struct option lo[] = {
 		{ "format", 1, 0, OPT_FORMAT }, { "flat", 0, 0, OPT_FLAT },
 		{ "codec", 1, 0, OPT_CODEC }, { "header-version", 1, 0, OPT_HV },
@@ -1676,14 +1707,22 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "corrupt-pages", 1, 0, OPT_CORRUPT }, { "eraseinfo", 0, 0, OPT_ERASE },
 		{ "no-vmcoreinfo", 0, 0, OPT_NOVMCI }, { "phys-base", 1, 0, OPT_PHYS },
 		{ "seed", 1, 0, OPT_SEED }, { "help", 0, 0, OPT_HELP },
+		{ "xen-type", 1, 0, OPT_XEN_TYPE }, { "xen-shuffle", 0, 0, OPT_XEN_SHUFFLE },
+		{ "xen-arrays-first", 0, 0, OPT_XEN_ARRAYS },
+		{ "xen-invalid-tail", 1, 0, OPT_XEN_TAIL },
+		{ "xen-p2m-out-of-range", 1, 0, OPT_XEN_OOR }, { "xen-dup-pfn", 0, 0, OPT_XEN_DUP },
+		{ "xen-truncate-pages", 0, 0, OPT_XEN_TRUNC },
+		{ "xen-bad-section-size", 2, 0, OPT_XEN_BADSEC },
 		{ 0, 0, 0, 0 }
 	};
 	const char *ram = NULL;
 	int layout_set = 0, c;
+	bool xen_opt = false;
 
 	*o = (struct opts){ .format = FMT_KDUMP, .codec = CODEC_ZLIB,
 			    .header_version = 6, .layout = 64, .page_size = 4096,
-			    .cpus = 2, .vmcoreinfo = true, .seed = 1 };
+			    .cpus = 2, .vmcoreinfo = true, .seed = 1,
+			    .xen = { .invalid_tail = -1 } };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -1741,6 +1780,29 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage("bad --seed");
 			break;
 		case OPT_HELP: usage(NULL); break;
+		case OPT_XEN_TYPE:
+			if (strcmp(optarg, "pv") && strcmp(optarg, "hvm"))
+				usage("bad --xen-type");
+			o->xen.hvm = !strcmp(optarg, "hvm");
+			xen_opt = true;
+			break;
+		case OPT_XEN_SHUFFLE: o->xen.shuffle = xen_opt = true; break;
+		case OPT_XEN_ARRAYS: o->xen.arrays_first = xen_opt = true; break;
+		case OPT_XEN_TAIL:
+			o->xen.invalid_tail = (int)parse_int_arg(optarg, 0, 100000, "--xen-invalid-tail");
+			xen_opt = true;
+			break;
+		case OPT_XEN_OOR:
+			o->xen.out_of_range = (int)parse_int_arg(optarg, 1, 100000,
+								 "--xen-p2m-out-of-range");
+			xen_opt = true;
+			break;
+		case OPT_XEN_DUP: o->xen.dup_pfn = xen_opt = true; break;
+		case OPT_XEN_TRUNC: o->xen.truncate_pages = xen_opt = true; break;
+		case OPT_XEN_BADSEC:
+			o->xen.bad_section = optarg ? optarg : ".xen_pages";
+			xen_opt = true;
+			break;
 		default: usage("unknown option or missing argument");
 		}
 	}
@@ -1773,7 +1835,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				 &o->ram, &o->nram)) {
 		usage("bad --ram (want sorted, disjoint \"a-b,c-d\" pfn ranges)");
 	}
-	if (o->format == FMT_LIME || o->format == FMT_RAW) {
+	bool xen = o->format == FMT_XC || o->format == FMT_XEN_KDUMP;
+	if (xen_opt && !xen)
+		usage("the --xen-* options go with --format xc or xen-kdump");
+	if (xen) {
+		xen_check_opts(o);
+	} else if (o->format == FMT_LIME || o->format == FMT_RAW) {
 		/* LiME copies all of System RAM, as it is, into one file */
 		if (o->split > 1 || o->flat || o->excluded || o->incomplete || o->corrupt_pages)
 			usage("--format lime and raw take no --split, --flat, --excluded, "
@@ -1805,6 +1872,11 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	parse_args(argc, argv, &d.o);
 	g_be = d.o.big_endian;
+	if (d.o.format == FMT_XC || d.o.format == FMT_XEN_KDUMP) {
+		write_xen(&d); /* the dump and its expected output */
+		free(d.o.ram);
+		return 0;
+	}
 
 	plan_pages(&d);
 	generate_memory(&d);

@@ -1,6 +1,6 @@
 /*
- * mkdump.h - the types and helpers of mkdump.c (formats, byte order,
- * images, expected-output files) for writers in other source files.
+ * mkdump.h - what mkdump.c (the Linux formats, the command line, the
+ * expected-output files) shares with mkdump_xen.c (Xen's formats).
  */
 #ifndef MKDUMP_H
 #define MKDUMP_H
@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum format { FMT_KDUMP, FMT_DISKDUMP, FMT_ELF, FMT_LIME, FMT_RAW, FMT_COUNT };
+enum format { FMT_KDUMP, FMT_DISKDUMP, FMT_ELF, FMT_LIME, FMT_RAW, FMT_XC, FMT_XEN_KDUMP,
+	      FMT_COUNT };
 enum codec { CODEC_NONE, CODEC_ZLIB, CODEC_LZO, CODEC_SNAPPY, CODEC_ZSTD,
 	     CODEC_MIXED };
 enum arch { ARCH_X86_64, ARCH_I386, ARCH_PPC64, ARCH_S390X, ARCH_AARCH64 };
@@ -32,6 +33,18 @@ enum {
 #define NT_PRSTATUS 1
 
 struct range { uint64_t start, end; }; /* inclusive pfn range */
+
+/* The Xen options (--format xc and xen-kdump; mkdump_xen.c) */
+struct xen_opts {
+	bool hvm;              /* --xen-type hvm: auto-translated, .xen_pfn */
+	bool shuffle;          /* page order in .xen_pages not sorted by pfn */
+	bool arrays_first;     /* .xen_p2m/.xen_pfn and .shstrtab before .xen_pages */
+	int invalid_tail;      /* xc_core's own padding entries (pfn ~0); -1: default */
+	int out_of_range;      /* entries naming pfns (or mfns) past any memory */
+	bool dup_pfn;          /* two entries name one pfn */
+	bool truncate_pages;   /* the file ends inside .xen_pages */
+	const char *bad_section; /* a section whose sh_size runs past EOF */
+};
 
 struct opts {
 	enum format format;
@@ -59,6 +72,7 @@ struct opts {
 	uint64_t phys_base;
 	uint64_t seed;
 	const char *out;
+	struct xen_opts xen;
 };
 
 struct buf { uint8_t *p; size_t len, cap; };
@@ -76,6 +90,8 @@ struct dump {
 	char *eraseinfo;
 	/* which of those actually made it into the dump (header version) */
 	bool has_notes, has_vmcoreinfo, has_eraseinfo;
+	/* ELF vmcores: a note blob to write instead of build_notes()'s */
+	const struct buf *elf_notes;
 };
 
 /* Growable byte buffer */
@@ -133,5 +149,11 @@ void write_blob(const char *base, const char *suffix, const void *p, size_t len)
 void write_page_files(const char *base, const uint8_t *state, const uint8_t *mem,
 		      uint64_t n, uint32_t ps, uint64_t count[3]);
 void write_expected(const struct dump *d);
+
+void usage(const char *msg) __attribute__((noreturn));
+
+/* mkdump_xen.c */
+void xen_check_opts(const struct opts *o);
+void write_xen(struct dump *d);
 
 #endif
