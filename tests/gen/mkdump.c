@@ -5,7 +5,8 @@
  * ELF vmcores, optionally in makedumpfile's flattened format or as a
  * makedumpfile --split set, and memory images as LiME writes them (a
  * header per RAM range, or the ranges' bytes alone: --format lime, raw),
- * together with "expected output" files that
+ * and (mkdump_xen.c) a Xen domain's xc_core file and a Xen host's kdump
+ * (--format xc, xen-kdump), together with "expected output" files that
  * describe exactly what a correct reader must present:
  *
  *   OUT.mem        bytes of /mem (sparse file)
@@ -14,10 +15,12 @@
  *   OUT.cpuN.prstatus, OUT.cpuN.qemu   raw note descriptors
  *   OUT.vmcoreinfo, OUT.eraseinfo      raw texts (only if in the dump)
  *   OUT.info       key=value summary
+ * (and for Xen's formats the files mkdump_xen.c lists).
  *
  * The formats are written from their specifications (makedumpfile's
- * diskdump_mod.h/IMPLEMENTATION, the ELF gABI, QEMU's dump code); nothing
- * here is shared with the dumpfs reader, so the two can check each other.
+ * diskdump_mod.h/IMPLEMENTATION, the ELF gABI, QEMU's dump code, Xen's
+ * headers and libxenguest's xg_core.c); nothing here is shared with the
+ * dumpfs reader, so the two can check each other.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf, strtok_r, pwrite */
@@ -43,6 +46,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "mkdump.h"
+
 /* ------------------------------------------------------------------ */
 /* Constants from the format specifications                            */
 
@@ -66,83 +71,17 @@
 #define PT_LOAD 1
 #define PT_NOTE 4
 #define ET_CORE 4
-#define NT_PRSTATUS 1
 #define PN_XNUM 0xffff
 
-enum format { FMT_KDUMP, FMT_DISKDUMP, FMT_ELF, FMT_LIME, FMT_RAW };
-enum codec { CODEC_NONE, CODEC_ZLIB, CODEC_LZO, CODEC_SNAPPY, CODEC_ZSTD,
-	     CODEC_MIXED };
-enum arch { ARCH_X86_64, ARCH_I386, ARCH_PPC64, ARCH_S390X, ARCH_AARCH64 };
-
-static const char *const format_names[] = { "kdump", "diskdump", "elf", "lime", "raw" };
+const char *const format_names[FMT_COUNT] = { "kdump", "diskdump", "elf", "lime", "raw",
+					      "xc", "xen-kdump" };
 static const char *const codec_names[] = { "none", "zlib", "lzo", "snappy",
 					   "zstd", "mixed" };
 static const char *const arch_names[] = { "x86_64", "i386", "ppc64", "s390x",
 					  "aarch64" };
 static const uint16_t arch_elf_machine[] = { 62, 3, 21, 22, 183 };
 
-/* Per-pfn state. The low bits say where the page is, the high bits
- * record what happened to its data on the way into the dump. */
-enum {
-	PG_NOT_RAM = 0,
-	PG_EXCLUDED = 1,  /* RAM, but filtered out (2nd bitmap bit off) */
-	PG_DUMPED = 2,    /* present in the dump */
-	PG_WHERE = 3,
-	PG_ZERO = 0x10,   /* all-zero content */
-	PG_LOST = 0x20,   /* incomplete dump: descriptor/data missing */
-	PG_CORRUPT = 0x40 /* compressed bytes damaged */
-};
-
-/* ------------------------------------------------------------------ */
-/* Options and global dump state                                       */
-
-struct range { uint64_t start, end; }; /* inclusive pfn range */
-
-struct opts {
-	enum format format;
-	bool flat;
-	enum codec codec;
-	int header_version;
-	int layout; /* 64 or 32 */
-	bool big_endian;
-	int endian_set;
-	enum arch arch;
-	int arch_set;
-	struct range *ram;
-	size_t nram;
-	uint32_t page_size;
-	int cpus;
-	bool qemu_notes;
-	bool excluded;
-	bool zero_pages;
-	bool incomplete;
-	int split;
-	bool pn_xnum;
-	int corrupt_pages;
-	bool eraseinfo;
-	bool vmcoreinfo;
-	uint64_t phys_base;
-	uint64_t seed;
-	const char *out;
-};
-
-struct dump {
-	struct opts o;
-	uint64_t max_mapnr;      /* highest RAM pfn + 1 */
-	uint8_t *state;          /* PG_* per pfn */
-	uint8_t *mem;            /* true page contents, max_mapnr pages */
-	uint64_t ram_pages, dumped_pages, excluded_pages, zero_pages;
-	/* note descriptors (in dump byte order) */
-	uint8_t **prstatus, **qemu;
-	size_t prstatus_size;
-	char *vmcoreinfo;
-	char *eraseinfo;
-	/* which of those actually made it into the dump (header version) */
-	bool has_notes, has_vmcoreinfo, has_eraseinfo;
-};
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -153,7 +92,7 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void *xcalloc(size_t n, size_t sz)
+void *xcalloc(size_t n, size_t sz)
 {
 	void *p = calloc(n ? n : 1, sz ? sz : 1);
 	if (!p)
@@ -161,7 +100,7 @@ static void *xcalloc(size_t n, size_t sz)
 	return p;
 }
 
-static void *xrealloc(void *p, size_t sz)
+void *xrealloc(void *p, size_t sz)
 {
 	p = realloc(p, sz ? sz : 1);
 	if (!p)
@@ -172,7 +111,7 @@ static void *xrealloc(void *p, size_t sz)
 /* ------------------------------------------------------------------ */
 /* Deterministic randomness: everything derives from --seed            */
 
-static uint64_t mix64(uint64_t x)
+uint64_t mix64(uint64_t x)
 {
 	/* splitmix64 finaliser */
 	x += 0x9e3779b97f4a7c15ULL;
@@ -181,16 +120,14 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-struct rng { uint64_t s; };
-
-static uint64_t rng_next(struct rng *r)
+uint64_t rng_next(struct rng *r)
 {
 	r->s += 0x9e3779b97f4a7c15ULL;
 	return mix64(r->s);
 }
 
 /* uniform in [0, n) (n > 0); bias is irrelevant here */
-static uint64_t rng_below(struct rng *r, uint64_t n)
+uint64_t rng_below(struct rng *r, uint64_t n)
 {
 	return rng_next(r) % n;
 }
@@ -198,21 +135,21 @@ static uint64_t rng_below(struct rng *r, uint64_t n)
 /* ------------------------------------------------------------------ */
 /* Byte-order aware stores: every on-disk integer goes through these   */
 
-static bool g_be;
+bool g_be;
 
-static void put16(uint8_t *p, uint16_t v)
+void put16(uint8_t *p, uint16_t v)
 {
 	if (g_be) { p[0] = v >> 8; p[1] = v; }
 	else { p[0] = v; p[1] = v >> 8; }
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void put32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[g_be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
 }
 
-static void put64(uint8_t *p, uint64_t v)
+void put64(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		p[g_be ? 7 - i : i] = (uint8_t)(v >> (8 * i));
@@ -237,9 +174,7 @@ static void put_ulong(const struct dump *d, uint8_t *p, uint64_t v)
 /* ------------------------------------------------------------------ */
 /* Growable byte buffer                                                */
 
-struct buf { uint8_t *p; size_t len, cap; };
-
-static void buf_reserve(struct buf *b, size_t extra)
+void buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->len + extra <= b->cap)
 		return;
@@ -250,7 +185,7 @@ static void buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-static void buf_add(struct buf *b, const void *data, size_t len)
+void buf_add(struct buf *b, const void *data, size_t len)
 {
 	buf_reserve(b, len);
 	if (len)
@@ -258,7 +193,7 @@ static void buf_add(struct buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-static void buf_add_zero(struct buf *b, size_t len)
+void buf_add_zero(struct buf *b, size_t len)
 {
 	buf_reserve(b, len);
 	memset(b->p + b->len, 0, len);
@@ -268,17 +203,7 @@ static void buf_add_zero(struct buf *b, size_t len)
 /* ------------------------------------------------------------------ */
 /* File image: a list of byte extents, written plain or flattened      */
 
-struct chunk { uint64_t off, len; const uint8_t *data; };
-
-struct image {
-	struct chunk *c;
-	size_t n, cap;
-	uint64_t size;     /* logical file size */
-	uint8_t **owned;   /* buffers freed with the image */
-	size_t nowned;
-};
-
-static void image_add(struct image *img, uint64_t off, const uint8_t *data,
+void image_add(struct image *img, uint64_t off, const uint8_t *data,
 		      uint64_t len)
 {
 	if (!len)
@@ -293,14 +218,14 @@ static void image_add(struct image *img, uint64_t off, const uint8_t *data,
 }
 
 /* Hand a buffer to the image so it lives until the image is written. */
-static const uint8_t *image_own(struct image *img, uint8_t *p)
+const uint8_t *image_own(struct image *img, uint8_t *p)
 {
 	img->owned = xrealloc(img->owned, (img->nowned + 1) * sizeof *img->owned);
 	img->owned[img->nowned++] = p;
 	return p;
 }
 
-static void image_free(struct image *img)
+void image_free(struct image *img)
 {
 	for (size_t i = 0; i < img->nowned; i++)
 		free(img->owned[i]);
@@ -310,7 +235,7 @@ static void image_free(struct image *img)
 }
 
 /* Drop everything at or beyond 'size' (incomplete ELF dumps). */
-static void image_truncate(struct image *img, uint64_t size)
+void image_truncate(struct image *img, uint64_t size)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < img->n; i++) {
@@ -325,7 +250,7 @@ static void image_truncate(struct image *img, uint64_t size)
 	img->size = size;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
+bool all_zero(const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (p[i])
@@ -491,7 +416,7 @@ static void write_image_flat(const struct image *img, const char *name,
 	free(rec);
 }
 
-static void write_image(const struct dump *d, const struct image *img,
+void write_image(const struct dump *d, const struct image *img,
 			const char *name, uint64_t salt)
 {
 	if (d->o.flat)
@@ -591,7 +516,7 @@ static void plan_pages(struct dump *d)
  * carries its pfn in the first 8 bytes so a reader returning the wrong
  * page is easy to spot.
  */
-static void fill_page(const struct dump *d, uint64_t pfn, uint8_t *p)
+void fill_page(const struct dump *d, uint64_t pfn, uint8_t *p)
 {
 	const uint32_t ps = d->o.page_size;
 	struct rng r = { mix64(d->o.seed ^ (pfn * 0x100000001b3ULL)) };
@@ -743,7 +668,7 @@ static uint8_t *make_qemu_cpustate(int cpu)
 	return p;
 }
 
-static char *make_vmcoreinfo(const struct dump *d)
+char *make_vmcoreinfo(const struct dump *d)
 {
 	char *s = NULL;
 	bool k64 = d->o.layout == 64;
@@ -786,7 +711,7 @@ static char *make_vmcoreinfo(const struct dump *d)
 
 /* One ELF note: 3 words, name and descriptor each padded to 4 bytes.
  * Returns the offset of the descriptor inside 'b'. */
-static size_t add_note(struct buf *b, const char *name, uint32_t type,
+size_t add_note(struct buf *b, const char *name, uint32_t type,
 		       const void *desc, size_t descsz)
 {
 	uint8_t h[12];
@@ -1278,7 +1203,7 @@ static void build_kdump_file(struct dump *d, const struct kdump_pages *kp,
 	free(notes.p);
 }
 
-static char *file_name(const char *base, const char *suffix)
+char *file_name(const char *base, const char *suffix)
 {
 	char *s;
 	if (asprintf(&s, "%s%s", base, suffix) < 0)
@@ -1386,7 +1311,7 @@ static uint64_t elf_vaddr(const struct dump *d, uint64_t paddr)
 	}
 }
 
-static void write_elf(struct dump *d)
+void write_elf(struct dump *d)
 {
 	const struct opts *o = &d->o;
 	const uint64_t ps = o->page_size;
@@ -1396,7 +1321,10 @@ static void write_elf(struct dump *d)
 	struct segment *seg = plan_segments(d, &nseg);
 	struct buf notes = { 0 };
 
-	build_notes(d, &notes, true, &vmci_desc);
+	if (d->elf_notes)
+		buf_add(&notes, d->elf_notes->p, d->elf_notes->len);
+	else
+		build_notes(d, &notes, true, &vmci_desc);
 	uint64_t phnum = 1 + nseg;
 	bool xnum = phnum >= PN_XNUM;
 	uint64_t phoff = ehsz, shoff = xnum ? phoff + phnum * phsz : 0;
@@ -1561,7 +1489,7 @@ static void write_raw_ranges(const struct dump *d, FILE *f)
 /* ------------------------------------------------------------------ */
 /* Expected-output files                                               */
 
-static FILE *open_expect(const char *base, const char *suffix)
+FILE *open_expect(const char *base, const char *suffix)
 {
 	char *name = file_name(base, suffix);
 	FILE *f = fopen(name, "w");
@@ -1571,13 +1499,13 @@ static FILE *open_expect(const char *base, const char *suffix)
 	return f;
 }
 
-static void close_expect(FILE *f)
+void close_expect(FILE *f)
 {
 	if (ferror(f) || fclose(f) != 0)
 		die("writing an expected-output file failed");
 }
 
-static void write_blob(const char *base, const char *suffix, const void *p,
+void write_blob(const char *base, const char *suffix, const void *p,
 		       size_t len)
 {
 	FILE *f = open_expect(base, suffix);
@@ -1590,46 +1518,55 @@ static bool page_reads_ok(uint8_t st)
 	return (st & PG_WHERE) == PG_DUMPED && !(st & (PG_LOST | PG_CORRUPT));
 }
 
-static void write_expected(const struct dump *d)
+void write_page_files(const char *base, const uint8_t *state, const uint8_t *mem,
+		      uint64_t n, uint32_t ps, uint64_t count[3])
 {
-	const struct opts *o = &d->o;
-	const uint32_t ps = o->page_size;
-	uint64_t neio = 0, nlost = 0, ncorrupt = 0;
-
-	/* OUT.mem: readable pages; everything else (and any all-zero
+	/* BASE.mem: readable pages; everything else (and any all-zero
 	 * block) is left as a file hole */
-	char *name = file_name(o->out, ".mem");
+	char *name = file_name(base, ".mem");
 	int fd = create_file(name);
-	for (uint64_t pfn = 0; pfn < d->max_mapnr; pfn++)
-		if (page_reads_ok(d->state[pfn]) && !(d->state[pfn] & PG_ZERO))
-			write_sparse(fd, pfn * ps, d->mem + pfn * ps, ps, name);
-	close_file(fd, d->max_mapnr * ps, name);
+	for (uint64_t pfn = 0; pfn < n; pfn++)
+		if (page_reads_ok(state[pfn]) && !(state[pfn] & PG_ZERO))
+			write_sparse(fd, pfn * ps, mem + pfn * ps, ps, name);
+	close_file(fd, n * ps, name);
 	free(name);
 
-	FILE *f = open_expect(o->out, ".eio");
-	for (uint64_t pfn = 0; pfn < d->max_mapnr; pfn++) {
-		uint8_t st = d->state[pfn];
+	FILE *f = open_expect(base, ".eio");
+	for (uint64_t pfn = 0; pfn < n; pfn++) {
+		uint8_t st = state[pfn];
 		if ((st & PG_WHERE) == PG_DUMPED && (st & (PG_LOST | PG_CORRUPT))) {
 			fprintf(f, "%" PRIu64 "\n", pfn);
-			neio++;
-			nlost += !!(st & PG_LOST);
-			ncorrupt += !!(st & PG_CORRUPT);
+			if (count) {
+				count[0]++;
+				count[1] += !!(st & PG_LOST);
+				count[2] += !!(st & PG_CORRUPT);
+			}
 		}
 	}
 	close_expect(f);
 
-	f = open_expect(o->out, ".holes");
-	for (uint64_t pfn = 0; pfn < d->max_mapnr;) {
-		if ((d->state[pfn] & PG_WHERE) == PG_DUMPED) {
+	f = open_expect(base, ".holes");
+	for (uint64_t pfn = 0; pfn < n;) {
+		if ((state[pfn] & PG_WHERE) == PG_DUMPED) {
 			pfn++;
 			continue;
 		}
 		uint64_t start = pfn;
-		while (pfn < d->max_mapnr && (d->state[pfn] & PG_WHERE) != PG_DUMPED)
+		while (pfn < n && (state[pfn] & PG_WHERE) != PG_DUMPED)
 			pfn++;
 		fprintf(f, "%" PRIu64 " %" PRIu64 "\n", start, pfn - 1);
 	}
 	close_expect(f);
+}
+
+void write_expected(const struct dump *d)
+{
+	const struct opts *o = &d->o;
+	const uint32_t ps = o->page_size;
+	uint64_t count[3] = { 0, 0, 0 };
+
+	write_page_files(o->out, d->state, d->mem, d->max_mapnr, ps, count);
+	uint64_t neio = count[0], nlost = count[1], ncorrupt = count[2];
 
 	for (int c = 0; d->has_notes && c < o->cpus; c++) {
 		char suffix[64];
@@ -1645,7 +1582,7 @@ static void write_expected(const struct dump *d)
 	if (d->has_eraseinfo)
 		write_blob(o->out, ".eraseinfo", d->eraseinfo, strlen(d->eraseinfo));
 
-	f = open_expect(o->out, ".info");
+	FILE *f = open_expect(o->out, ".info");
 	fprintf(f, "format=%s\n", format_names[o->format]);
 	fprintf(f, "layout=%d\n", o->layout);
 	fprintf(f, "endian=%s\n", o->big_endian ? "be" : "le");
@@ -1680,13 +1617,13 @@ static void write_expected(const struct dump *d)
 /* ------------------------------------------------------------------ */
 /* Command line                                                        */
 
-static void usage(const char *msg)
+void usage(const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "mkdump: %s\n", msg);
 	fputs(
 "usage: mkdump [options] OUT\n"
-"  --format kdump|diskdump|elf|lime|raw   dump format (default kdump)\n"
+"  --format kdump|diskdump|elf|lime|raw|xc|xen-kdump   dump format (default kdump)\n"
 "  --flat                        makedumpfile flattened format\n"
 "  --codec none|zlib|lzo|snappy|zstd|mixed   page codec (default zlib)\n"
 "  --header-version N            kdump header version 1..6 (default 6)\n"
@@ -1706,7 +1643,29 @@ static void usage(const char *msg)
 "  --eraseinfo                   add eraseinfo\n"
 "  --no-vmcoreinfo               omit VMCOREINFO\n"
 "  --phys-base HEX               phys_base (default 0)\n"
-"  --seed N                      default 1\n", stderr);
+"  --seed N                      default 1\n"
+"Xen (x86_64, 4 KiB pages; mkdump_xen.c says what each file holds):\n"
+"  --format xc                   a domain's xc_core file, as `xl dump-core` writes it\n"
+"  --format xen-kdump            a Xen host's kdump (/proc/vmcore of the capture kernel):\n"
+"                                --ram is machine memory, dom0's p2m tree inside it\n"
+"  --xen-type pv|hvm             xc: PV (.xen_p2m, gmfns scattered) or HVM/PVH\n"
+"                                (.xen_pfn); default pv\n"
+"  --xen-shuffle                 xc: .xen_pages not in pfn order\n"
+"  --xen-arrays-first            xc: .xen_p2m/.xen_pfn and .shstrtab before .xen_pages\n"
+"  --xen-invalid-tail N          xc: N trailing entries of pfn ~0 with zero pages, as\n"
+"                                xc_core pads when it found fewer pages than nr_pages\n"
+"                                (default 8 for hvm, 0 for pv)\n"
+"  --xen-p2m-out-of-range N      bad input. xc: N more entries naming pfns no machine\n"
+"                                has (>= 2^40), junk pages: a reader ignores them;\n"
+"                                xen-kdump: N dom0 p2m entries naming mfns outside\n"
+"                                machine RAM: those dom0 pfns read EIO\n"
+"  --xen-dup-pfn                 bad input, xc: a later entry names a pfn again, with\n"
+"                                other bytes: the first entry wins\n"
+"  --xen-truncate-pages          bad input, xc: the file ends inside .xen_pages (implies\n"
+"                                --xen-arrays-first): the pages lost read EIO\n"
+"  --xen-bad-section-size[=SECTION]   bad input, xc: SECTION's sh_size (default\n"
+"                                .xen_pages) runs past EOF; the header note's counts\n"
+"                                still hold, so a reader serves every page\n", stderr);
 	exit(2);
 }
 
@@ -1733,7 +1692,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_FORMAT = 256, OPT_FLAT, OPT_CODEC, OPT_HV, OPT_LAYOUT, OPT_ENDIAN, OPT_ARCH,
 	       OPT_RAM, OPT_PS, OPT_CPUS, OPT_QEMU, OPT_EXCL, OPT_ZERO, OPT_INCOMPLETE, OPT_SPLIT,
-	       OPT_XNUM, OPT_CORRUPT, OPT_ERASE, OPT_NOVMCI, OPT_PHYS, OPT_SEED, OPT_HELP };
+	       OPT_XNUM, OPT_CORRUPT, OPT_ERASE, OPT_NOVMCI, OPT_PHYS, OPT_SEED, OPT_HELP,
+	       OPT_XEN_TYPE, OPT_XEN_SHUFFLE, OPT_XEN_ARRAYS, OPT_XEN_TAIL, OPT_XEN_OOR,
+	       OPT_XEN_DUP, OPT_XEN_TRUNC, OPT_XEN_BADSEC };
 	static const struct option lo[] = {
 		{ "format", 1, 0, OPT_FORMAT }, { "flat", 0, 0, OPT_FLAT },
 		{ "codec", 1, 0, OPT_CODEC }, { "header-version", 1, 0, OPT_HV },
@@ -1746,19 +1707,27 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "corrupt-pages", 1, 0, OPT_CORRUPT }, { "eraseinfo", 0, 0, OPT_ERASE },
 		{ "no-vmcoreinfo", 0, 0, OPT_NOVMCI }, { "phys-base", 1, 0, OPT_PHYS },
 		{ "seed", 1, 0, OPT_SEED }, { "help", 0, 0, OPT_HELP },
+		{ "xen-type", 1, 0, OPT_XEN_TYPE }, { "xen-shuffle", 0, 0, OPT_XEN_SHUFFLE },
+		{ "xen-arrays-first", 0, 0, OPT_XEN_ARRAYS },
+		{ "xen-invalid-tail", 1, 0, OPT_XEN_TAIL },
+		{ "xen-p2m-out-of-range", 1, 0, OPT_XEN_OOR }, { "xen-dup-pfn", 0, 0, OPT_XEN_DUP },
+		{ "xen-truncate-pages", 0, 0, OPT_XEN_TRUNC },
+		{ "xen-bad-section-size", 2, 0, OPT_XEN_BADSEC },
 		{ 0, 0, 0, 0 }
 	};
 	const char *ram = NULL;
 	int layout_set = 0, c;
+	bool xen_opt = false;
 
 	*o = (struct opts){ .format = FMT_KDUMP, .codec = CODEC_ZLIB,
 			    .header_version = 6, .layout = 64, .page_size = 4096,
-			    .cpus = 2, .vmcoreinfo = true, .seed = 1 };
+			    .cpus = 2, .vmcoreinfo = true, .seed = 1,
+			    .xen = { .invalid_tail = -1 } };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			if ((c = lookup(optarg, format_names, 5)) < 0)
+			if ((c = lookup(optarg, format_names, FMT_COUNT)) < 0)
 				usage("bad --format");
 			o->format = (enum format)c;
 			break;
@@ -1811,6 +1780,29 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage("bad --seed");
 			break;
 		case OPT_HELP: usage(NULL); break;
+		case OPT_XEN_TYPE:
+			if (strcmp(optarg, "pv") && strcmp(optarg, "hvm"))
+				usage("bad --xen-type");
+			o->xen.hvm = !strcmp(optarg, "hvm");
+			xen_opt = true;
+			break;
+		case OPT_XEN_SHUFFLE: o->xen.shuffle = xen_opt = true; break;
+		case OPT_XEN_ARRAYS: o->xen.arrays_first = xen_opt = true; break;
+		case OPT_XEN_TAIL:
+			o->xen.invalid_tail = (int)parse_int_arg(optarg, 0, 100000, "--xen-invalid-tail");
+			xen_opt = true;
+			break;
+		case OPT_XEN_OOR:
+			o->xen.out_of_range = (int)parse_int_arg(optarg, 1, 100000,
+								 "--xen-p2m-out-of-range");
+			xen_opt = true;
+			break;
+		case OPT_XEN_DUP: o->xen.dup_pfn = xen_opt = true; break;
+		case OPT_XEN_TRUNC: o->xen.truncate_pages = xen_opt = true; break;
+		case OPT_XEN_BADSEC:
+			o->xen.bad_section = optarg ? optarg : ".xen_pages";
+			xen_opt = true;
+			break;
 		default: usage("unknown option or missing argument");
 		}
 	}
@@ -1843,7 +1835,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				 &o->ram, &o->nram)) {
 		usage("bad --ram (want sorted, disjoint \"a-b,c-d\" pfn ranges)");
 	}
-	if (o->format == FMT_LIME || o->format == FMT_RAW) {
+	bool xen = o->format == FMT_XC || o->format == FMT_XEN_KDUMP;
+	if (xen_opt && !xen)
+		usage("the --xen-* options go with --format xc or xen-kdump");
+	if (xen) {
+		xen_check_opts(o);
+	} else if (o->format == FMT_LIME || o->format == FMT_RAW) {
 		/* LiME copies all of System RAM, as it is, into one file */
 		if (o->split > 1 || o->flat || o->excluded || o->incomplete || o->corrupt_pages)
 			usage("--format lime and raw take no --split, --flat, --excluded, "
@@ -1875,6 +1872,11 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	parse_args(argc, argv, &d.o);
 	g_be = d.o.big_endian;
+	if (d.o.format == FMT_XC || d.o.format == FMT_XEN_KDUMP) {
+		write_xen(&d); /* the dump and its expected output */
+		free(d.o.ram);
+		return 0;
+	}
 
 	plan_pages(&d);
 	generate_memory(&d);

@@ -6,7 +6,8 @@ usage: verify.py MOUNTPOINT EXPECTED_PREFIX
 EXPECTED_PREFIX.mem    the exact bytes of /mem (EIO pages are zeros here)
 EXPECTED_PREFIX.eio    pfns that must read EIO
 EXPECTED_PREFIX.holes  "first last" pfn runs that are not in the dump
-EXPECTED_PREFIX.cpuN.{prstatus,qemu}, .vmcoreinfo, .info
+EXPECTED_PREFIX.cpuN.{prstatus,qemu,xen_context,xen_crash_regs}, .vmcoreinfo, .info
+EXPECTED_PREFIX.dom0.{mem,eio,holes,vmcoreinfo}  /dom0/... of a Xen host's dump
 Exits 1 with a message at the first difference.
 """
 import errno
@@ -38,13 +39,13 @@ def read_lines(path):
         return [l.split() for l in f if l.strip()]
 
 
-def check_mem(mnt, prefix, page, eio):
+def check_mem(mnt, prefix, page, eio, name="mem"):
     with open(prefix + ".mem", "rb") as f:
         want = f.read()
-    st = os.stat(os.path.join(mnt, "mem"))
+    st = os.stat(os.path.join(mnt, name))
     if st.st_size != len(want):
-        fail("/mem size %d, expected %d" % (st.st_size, len(want)))
-    fd = os.open(os.path.join(mnt, "mem"), os.O_RDONLY)
+        fail("/%s size %d, expected %d" % (name, st.st_size, len(want)))
+    fd = os.open(os.path.join(mnt, name), os.O_RDONLY)
     try:
         off = 0
         while off < len(want):
@@ -64,20 +65,20 @@ def check_mem(mnt, prefix, page, eio):
                 except OSError as e:
                     if e.errno == errno.EIO and pfn in eio:
                         continue
-                    fail("/mem pfn %#x: %s" % (pfn, e))
+                    fail("/%s pfn %#x: %s" % (name, pfn, e))
                 if pfn in eio:
-                    fail("/mem pfn %#x: read succeeded, expected EIO" % pfn)
+                    fail("/%s pfn %#x: read succeeded, expected EIO" % (name, pfn))
                 if got != want[p:p + page]:
-                    fail("/mem pfn %#x differs" % pfn)
+                    fail("/%s pfn %#x differs" % (name, pfn))
             off += n
     finally:
         os.close(fd)
     return len(want)
 
 
-def check_holes(mnt, prefix, page, size):
+def check_holes(mnt, prefix, page, size, name="mem"):
     want = [(int(a), int(b)) for a, b in read_lines(prefix + ".holes")]
-    fd = os.open(os.path.join(mnt, "mem"), os.O_RDONLY)
+    fd = os.open(os.path.join(mnt, name), os.O_RDONLY)
     got = []
     off = 0
     try:
@@ -96,7 +97,7 @@ def check_holes(mnt, prefix, page, size):
     finally:
         os.close(fd)
     if got != want:
-        fail("holes differ: got %s... expected %s..." % (got[:6], want[:6]))
+        fail("/%s holes differ: got %s... expected %s..." % (name, got[:6], want[:6]))
 
 
 def data_runs(path, size):
@@ -195,16 +196,20 @@ def check_file(path, want_path):
         fail("%s differs from %s (%d vs %d bytes)" % (path, want_path, len(got), len(want)))
 
 
+# What /cpus/N/ holds besides regs: the note descriptors (a Xen domain's
+# vcpu_guest_context, a Xen host's crash_xen_core_t), where the dump has them.
+CPU_FILES = ("prstatus", "qemu", "xen_context", "xen_crash_regs")
+
+
 def check_cpus(mnt, prefix, info):
     ncpus = 0
-    while os.path.exists("%s.cpu%d.prstatus" % (prefix, ncpus)) or \
-            os.path.exists("%s.cpu%d.qemu" % (prefix, ncpus)):
+    while any(os.path.exists("%s.cpu%d.%s" % (prefix, ncpus, k)) for k in CPU_FILES):
         ncpus += 1
     have = sorted(os.listdir(os.path.join(mnt, "cpus")), key=int)
     if have != [str(i) for i in range(ncpus)]:
         fail("/cpus has %s, expected %d CPUs" % (have, ncpus))
     for i in range(ncpus):
-        for kind in ("prstatus", "qemu"):
+        for kind in CPU_FILES:
             want = "%s.cpu%d.%s" % (prefix, i, kind)
             got = os.path.join(mnt, "cpus", str(i), kind)
             if os.path.exists(want):
@@ -235,7 +240,16 @@ def main():
     for key in ("page_size: %d" % page, "max_pfn: %#x" % (size // page)):
         if key not in header:
             fail("/header lacks %r" % key)
-    print("ok: %d bytes of /mem, %d EIO pages, %d holes in /vmcore.elf" % (size, len(eio), elf_holes))
+    dom0 = ""
+    if os.path.exists(prefix + ".dom0.mem"):
+        # a Xen host's dump: dom0's pseudo-physical memory beside the machine's
+        deio = {int(l[0]) for l in read_lines(prefix + ".dom0.eio")}
+        dsize = check_mem(mnt, prefix + ".dom0", page, deio, "dom0/mem")
+        check_holes(mnt, prefix + ".dom0", page, dsize, "dom0/mem")
+        if os.path.exists(prefix + ".dom0.vmcoreinfo"):
+            check_file(os.path.join(mnt, "dom0", "vmcoreinfo"), prefix + ".dom0.vmcoreinfo")
+        dom0 = ", %d bytes of /dom0/mem (%d EIO pages)" % (dsize, len(deio))
+    print("ok: %d bytes of /mem, %d EIO pages, %d holes in /vmcore.elf%s" % (size, len(eio), elf_holes, dom0))
 
 
 main()
