@@ -422,6 +422,12 @@ static void elf_describe(struct format *f, struct strbuf *sb)
 		xen_host_describe(f, &x->xen_host, sb);
 }
 
+static bool elf_cpu_blob(struct format *f, size_t cpu, const char **name, const uint8_t **data, size_t *len)
+{
+	const struct elf *x = f->priv;
+	return x->xen && xen_host_cpu_blob(f, cpu, name, data, len);
+}
+
 static void elf_cpu_text(struct format *f, size_t cpu, struct strbuf *sb)
 {
 	const struct elf *x = f->priv;
@@ -447,6 +453,7 @@ static const struct format_ops elf_ops = {
 	.find_pfn = elf_find_pfn,
 	.census = elf_census,
 	.describe = elf_describe,
+	.cpu_blob = elf_cpu_blob,
 	.cpu_text = elf_cpu_text,
 	.close = elf_close,
 };

@@ -76,7 +76,9 @@ struct xen_host {
 /* Whether @f's notes have Xen's XEN_ELFNOTE_CRASH_INFO (x86_64 layout). */
 bool xen_host_find(const struct format *f, struct xen_host *h);
 void xen_host_describe(struct format *f, const struct xen_host *h, struct strbuf *sb);
-/* Physical CPU @cpu's XEN_ELFNOTE_CRASH_REGS, for /cpus/N/regs. */
+/* Physical CPU @cpu's XEN_ELFNOTE_CRASH_REGS, raw for /cpus/N/xen_crash_regs
+ * and decoded for /cpus/N/regs. */
+bool xen_host_cpu_blob(const struct format *f, size_t cpu, const char **name, const uint8_t **data, size_t *len);
 void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb);
 
 /* xen_dom0.c: dom0's pseudo-physical memory in @g, read from @host's

@@ -7,8 +7,11 @@
  * pages, whose entries are the frames of leaf pages, whose 512 entries are
  * the machine frames of 512 consecutive pfns.  Entries of ~0 are pfns
  * without memory; Linux marks frames of other domains (FOREIGN_FRAME_BIT,
- * bit 63: left out here) and pfns mapped 1:1 onto machine frames
- * (IDENTITY_FRAME_BIT, bit 62: read at that frame).
+ * bit 63) and pfns mapped 1:1 onto machine frames (IDENTITY_FRAME_BIT,
+ * bit 62: the e820 holes and MMIO of dom0's map, not its RAM).  Both are
+ * holes here, as libkdumpfile's walk of the same tree has them; a frame
+ * that is not machine RAM at all is a damaged entry, whose page reads as
+ * an error.
  *
  * The tree is read once at open into a flat pfn -> mfn table; a page of
  * dom0 is then the host format's page at that frame.  Many middle and leaf
@@ -80,6 +83,10 @@ static enum dumpfs_status add_leaf(struct dom0 *d, const uint64_t *leaf, uint64_
 			d->foreign++;
 			continue;
 		}
+		if (e & IDENTITY_FRAME) {
+			d->identity++;
+			continue;
+		}
 		if (pfn >= limit) {
 			d->past_limit++;
 			continue;
@@ -97,8 +104,7 @@ static enum dumpfs_status add_leaf(struct dom0 *d, const uint64_t *leaf, uint64_
 			d->p2m = p;
 			d->npfns = n;
 		}
-		d->identity += (e & IDENTITY_FRAME) != 0;
-		d->p2m[pfn] = e & ~IDENTITY_FRAME;
+		d->p2m[pfn] = e;
 		d->mapped++;
 	}
 	return DUMPFS_OK;
@@ -176,12 +182,30 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	return st;
 }
 
+/* Whether machine frame @mfn is in one of the host's RAM runs. */
+static bool machine_ram(const struct format *h, uint64_t mfn)
+{
+	size_t lo = 0, hi = h->nram;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->ram[mid].start + h->ram[mid].count <= mfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->nram && h->ram[lo].start <= mfn;
+}
+
 static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *buf)
 {
 	struct dom0 *d = g->priv;
 	if (pfn >= d->npfns || d->p2m[pfn] == INVALID_MFN)
 		return DUMPFS_ERR_NODATA;
-	return d->host->ops->read_page(d->host, d->p2m[pfn], buf);
+	uint64_t mfn = d->p2m[pfn];
+	if (!machine_ram(d->host, mfn))
+		return diag_log(g->diag, DUMPFS_ERR_CORRUPT, "%s: dom0's pfn %#" PRIx64 ": its p2m names machine "
+				"frame %#" PRIx64 ", which is not the machine's RAM", d->host->files[0].path, pfn, mfn);
+	return d->host->ops->read_page(d->host, mfn, buf);
 }
 
 static uint64_t dom0_find_pfn(struct format *g, uint64_t pfn, bool dumped)
@@ -190,7 +214,10 @@ static uint64_t dom0_find_pfn(struct format *g, uint64_t pfn, bool dumped)
 	struct format *h = d->host;
 	for (; pfn < g->max_pfn; pfn++) {
 		uint64_t mfn = d->p2m[pfn];
-		bool there = mfn != INVALID_MFN && mfn < h->max_pfn && h->ops->find_pfn(h, mfn, true) == mfn;
+		/* a frame that is not RAM is a damaged entry: it reads as an
+		 * error, not as a hole of zeros; RAM the dump left out (a
+		 * filtered dump) is a hole */
+		bool there = mfn != INVALID_MFN && (!machine_ram(h, mfn) || h->ops->find_pfn(h, mfn, true) == mfn);
 		if (there == dumped)
 			return pfn;
 	}
@@ -213,7 +240,7 @@ static void dom0_describe(struct format *g, struct strbuf *sb)
 {
 	const struct dom0 *d = g->priv;
 	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped "
-		  "(%" PRIu64 " 1:1 onto machine frames), %" PRIu64 " foreign frames left out\n", d->frame_list_list,
+		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames\n", d->frame_list_list,
 		  d->mapped, d->identity, d->foreign);
 	sb_printf(sb, "cpu_registers: none (the host's notes hold the physical CPUs' registers, in /cpus)\n");
 }

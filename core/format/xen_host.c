@@ -89,6 +89,17 @@ void xen_host_describe(struct format *f, const struct xen_host *h, struct strbuf
 		  h->vmcoreinfo_xen ? "yes (note VMCOREINFO_XEN)" : "no");
 }
 
+bool xen_host_cpu_blob(const struct format *f, size_t cpu, const char **name, const uint8_t **data, size_t *len)
+{
+	const struct note *n = nth_note(&f->notes, "Xen", XEN_ELFNOTE_CRASH_REGS, cpu);
+	if (!n)
+		return false;
+	*name = "xen_crash_regs";
+	*data = n->desc;
+	*len = n->descsz;
+	return true;
+}
+
 void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb)
 {
 	static const char *const names[CRASH_REGS_WORDS] = { "cr0", "cr2", "cr3", "cr4" };

@@ -11,6 +11,9 @@
  *   split      u32 little-endian length L, then L bytes of part 1, then
  *              part 2 (two files of a makedumpfile --split set)
  *   lime       starts with LiME's magic "EMiL"
+ *   xen        starts with "\177ELF" and holds "Xen\0" (a note owner or
+ *              section name): `xl dump-core` files and Xen host kdumps,
+ *              their p2m tables and dom0's p2m tree
  *   raw        the text of a -o ranges= option up to the first NUL byte
  *              (within RAW_TEXT_MAX), then a raw memory image: the range
  *              parser and its checks against the file, then the reads
@@ -40,7 +43,7 @@
 #include "dumpfs.h"
 
 #ifndef FUZZ_FORMAT
-#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|lime|raw|vmlinux"
+#error "build with -DFUZZ_FORMAT=kdump|flat|elf|split|lime|raw|vmlinux|xen"
 #endif
 #define FUZZ_STR2(x) #x
 #define FUZZ_STR(x) FUZZ_STR2(x)
@@ -285,6 +288,8 @@ static bool wanted(const uint8_t *data, size_t len)
 		return memchr(data, 0, len < RAW_TEXT_MAX ? len : RAW_TEXT_MAX) != NULL;
 	if (!strcmp(fmt, "elf") || !strcmp(fmt, "vmlinux"))
 		return has_prefix(data, len, "\177ELF", 4);
+	if (!strcmp(fmt, "xen"))
+		return has_prefix(data, len, "\177ELF", 4) && memmem(data, len, "Xen", 4);
 	return !strcmp(fmt, "split") && len >= 4;
 }
 

@@ -6,8 +6,8 @@
 #   FUZZ_SECONDS=30   fuzzing time per harness (0: replay only)
 #   FUZZ_BUILD=build-fuzz   the build directory (clang, ASan+UBSan+fuzzer)
 #   FUZZ_CORPUS=DIR   where the corpora live and grow (default $FUZZ_BUILD/corpus)
-#   HARNESS           any of kdump flat elf split lime raw vmlinux http flatidx
-#                     (default: all nine)
+#   HARNESS           any of kdump flat elf split lime raw vmlinux xen http flatidx
+#                     (default: all ten)
 #
 # A crash leaves libFuzzer's crash-* file in $FUZZ_BUILD/artifacts/ and
 # fails the script; minimize it (fuzz_X -minimize_crash=1 FILE) and add it to
@@ -18,7 +18,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
 corpus=${FUZZ_CORPUS:-$build/corpus}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(kdump flat elf split lime raw vmlinux http flatidx)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(kdump flat elf split lime raw vmlinux xen http flatidx)
 
 # The whole project built by clang with the sanitizers and libFuzzer's
 # coverage instrumentation; tests/robust/meson.build adds the harnesses
