@@ -9,6 +9,11 @@
  * headers and notes come before the first PT_LOAD byte; every PT_LOAD byte
  * equals the expected memory at p_paddr (EIO only on listed pages); every
  * page with non-zero expected content is covered by some PT_LOAD.
+ *
+ * ELFCHECK_MACHINE_MAP=FILE: p_paddr are machine addresses (a Xen PV
+ * guest's /vmcore.elf), FILE mkdump's OUT.xen_p2m ("index pfn gmfn page"
+ * lines): each PT_LOAD page is checked at the pfn of its machine frame,
+ * and a machine frame FILE does not name is a failure.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -30,6 +35,49 @@ static int failf(const char *msg, unsigned long long a, unsigned long long b)
 	printf(msg, a, b);
 	printf("\n");
 	exit(1);
+}
+
+struct frame { unsigned long long mfn, pfn; };
+
+static int cmp_frame(const void *a, const void *b)
+{
+	const struct frame *x = a, *y = b;
+	return x->mfn < y->mfn ? -1 : x->mfn > y->mfn;
+}
+
+/* mkdump's machine map, sorted by frame; NULL without one. */
+static struct frame *load_machine_map(const char *path, size_t *n)
+{
+	struct frame *m = NULL;
+	size_t cap = 0;
+	char kind[16];
+	unsigned long long idx, pfn, mfn;
+	FILE *f = path ? fopen(path, "r") : NULL;
+	*n = 0;
+	if (path && !f)
+		failf("cannot open the machine map (%llu %llu)", 0, 0);
+	while (f && fscanf(f, "%llu %llx %llx %15s", &idx, &pfn, &mfn, kind) == 4) {
+		if (strcmp(kind, "page"))
+			continue;
+		if (*n == cap && !(m = realloc(m, (cap = cap ? cap * 2 : 1024) * sizeof(*m))))
+			failf("out of memory (%llu %llu)", 0, 0);
+		m[(*n)++] = (struct frame){ mfn, pfn };
+	}
+	if (f)
+		fclose(f);
+	if (m)
+		qsort(m, *n, sizeof(*m), cmp_frame);
+	return m;
+}
+
+/* The pseudo-physical address of machine address @paddr. */
+static uint64_t pseudo_physical(const struct frame *m, size_t n, uint64_t paddr, size_t page)
+{
+	struct frame key = { paddr / page, 0 };
+	const struct frame *f = bsearch(&key, m, n, sizeof(*m), cmp_frame);
+	if (!f)
+		failf("PT_LOAD machine address %#llx is no frame of the guest's (%llu)", paddr, 0);
+	return f->pfn * page + paddr % page;
 }
 
 static bool *load_eio(const char *path, size_t npages)
@@ -58,6 +106,8 @@ int main(int argc, char **argv)
 	bool *eio = load_eio(argv[3], npages), *covered = calloc(npages + 1, 1);
 	uint8_t *vmcoreinfo = argc > 6 ? map_file(argv[6], &vilen) : NULL;
 	uint8_t *buf = malloc(page);
+	size_t nframes;
+	struct frame *frames = load_machine_map(getenv("ELFCHECK_MACHINE_MAP"), &nframes);
 
 	elf_version(EV_CURRENT);
 	int fd = open(argv[1], O_RDONLY);
@@ -105,7 +155,10 @@ int main(int argc, char **argv)
 		if (ph.p_offset < first_data)
 			first_data = ph.p_offset;
 		for (uint64_t a = 0; a < ph.p_filesz; a += page) {
-			uint64_t paddr = ph.p_paddr + a, pfn = paddr / page;
+			uint64_t paddr = ph.p_paddr + a;
+			if (frames)
+				paddr = pseudo_physical(frames, nframes, paddr, page);
+			uint64_t pfn = paddr / page;
 			size_t n = ph.p_filesz - a < page ? ph.p_filesz - a : page;
 			if (paddr + n > memlen)
 				failf("PT_LOAD data at paddr %#llx is beyond memory (%llu)", paddr, memlen);
@@ -141,5 +194,6 @@ int main(int argc, char **argv)
 	free(buf);
 	free(covered);
 	free(eio);
+	free(frames);
 	return 0;
 }

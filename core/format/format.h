@@ -162,6 +162,17 @@ bool exe_symbols(const struct process_core *pc, const struct source *core, const
 
 struct format;
 
+/* A Xen PV guest's pages in machine memory: runs of consecutive pfns on
+ * consecutive machine frames, sorted by pfn; and the machine frame of the
+ * top of its p2m tree (pfn_to_mfn_frame_list_list), which crash follows. */
+struct machine_run { uint64_t mfn, pfn, count; };
+struct xen_pv_layout {
+	const struct machine_run *runs;
+	size_t nruns;
+	uint64_t frame_list_list;
+	uint64_t xen_major, xen_minor;
+};
+
 /*
  * What only a pass over the whole page table tells, for /header: costly
  * (16 to 24 bytes read per dumped page), so computed once, when asked.
@@ -206,6 +217,9 @@ struct format_ops {
 	/* Optional, for Xen PV guests, whose page tables hold machine frames:
 	 * the pfn whose page machine frame @frame is; false if none is. */
 	bool (*frame_to_pfn)(struct format *f, uint64_t frame, uint64_t *pfn);
+	/* Optional, the same guests: where their pages lie in machine memory,
+	 * for a /vmcore.elf crash reads as it reads dom0 in a Xen host's. */
+	bool (*xen_pv)(struct format *f, struct xen_pv_layout *l);
 	/* Optional: that state decoded, for /cpus/N/regs. */
 	void (*cpu_text)(struct format *f, size_t cpu, struct strbuf *sb);
 	void (*close)(struct format *f);
@@ -282,6 +296,10 @@ struct format {
 	/* The file carries no notes of the dumped kernel (QEMU process
 	 * cores): its VMCOREINFO is to be looked for in memory. */
 	bool memory_only;
+	/* Its NT_PRSTATUS notes do not say which task ran (QEMU writes
+	 * CPU + 1, Xen's saved vCPU contexts none): /vmcore.elf takes the
+	 * pids from the run queues. */
+	bool cpu_pids_unknown;
 	/* The process whose core holds the memory (a QEMU process core);
 	 * NULL for dumps of a machine. */
 	const struct process_core *host;

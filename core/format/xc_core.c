@@ -56,6 +56,10 @@ static const char *const section_names[NSEC] = {
 struct xc_core {
 	struct segments segs;           /* first: segments_op_* read it */
 	struct section sec[NSEC];
+	/* .note.Xen describes the file, not the domain's kernel: its notes
+	 * are decoded for /header and kept out of f->notes, so /vmcore.elf
+	 * does not carry them (crash takes "Xen" notes for a Xen host's). */
+	struct note_set xen_notes;
 	struct xen_dump_info info;      /* from .note.Xen */
 	bool auto_translated;           /* .xen_pfn: HVM or PVH */
 	uint64_t entries;               /* of the table */
@@ -173,12 +177,12 @@ static enum dumpfs_status read_notes(struct format *f, struct xc_core *x)
 		return st;
 	}
 	char warn[ERRMSG_MAX / 2] = "";
-	st = notes_parse(&f->notes, blob, s->size, f->endian, warn, sizeof(warn));
+	st = notes_parse(&x->xen_notes, blob, s->size, f->endian, warn, sizeof(warn));
 	if (st != DUMPFS_OK)
 		return st;
 	if (warn[0])
 		diag_warn(f->diag, "%s: .note.Xen at offset %" PRIu64 ": %s", src->path, s->offset, warn);
-	return xen_dump_notes(f, &f->notes, &x->info, s->offset);
+	return xen_dump_notes(f, &x->xen_notes, &x->info, s->offset);
 }
 
 /* Room for one more segment in @sg. */
@@ -378,7 +382,8 @@ static enum dumpfs_status open_xc(struct format *f, struct xc_core *x)
 		st = read_table(f, x, &cap);
 	if (st == DUMPFS_OK)
 		st = sort_table(f, x, cap);
-	m2p_sort(&x->m2p);
+	if (st == DUMPFS_OK)
+		st = m2p_sort(&x->m2p);
 	if (st != DUMPFS_OK)
 		return st;
 	if (x->out_of_range || x->duplicates)
@@ -453,6 +458,7 @@ static void xc_close(struct format *f)
 	if (x) {
 		xen_vcpus_free(&x->vcpus);
 		m2p_free(&x->m2p);
+		notes_free(&x->xen_notes);
 	}
 	segments_op_close(f);
 }
@@ -467,6 +473,17 @@ static bool xc_frame_to_pfn(struct format *f, uint64_t frame, uint64_t *pfn)
 {
 	const struct xc_core *x = f->priv;
 	return m2p_lookup(&x->m2p, frame, pfn);
+}
+
+static bool xc_xen_pv(struct format *f, struct xen_pv_layout *l)
+{
+	const struct xc_core *x = f->priv;
+	if (!x->m2p.count || !x->shinfo_frame_list_list)
+		return false;
+	*l = (struct xen_pv_layout){ .runs = x->m2p.by_pfn, .nruns = x->m2p.count,
+				     .frame_list_list = x->shinfo_frame_list_list,
+				     .xen_major = x->info.major, .xen_minor = x->info.minor };
+	return true;
 }
 
 static void xc_cpu_text(struct format *f, size_t cpu, struct strbuf *sb)
@@ -500,5 +517,6 @@ static const struct format_ops xc_pv_ops = {
 	.cpu_blob = xc_cpu_blob,
 	.cpu_text = xc_cpu_text,
 	.frame_to_pfn = xc_frame_to_pfn,
+	.xen_pv = xc_xen_pv,
 	.close = xc_close,
 };

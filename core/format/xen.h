@@ -87,15 +87,16 @@ void xen_host_cpu_text(const struct format *f, size_t cpu, struct strbuf *sb);
 enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list);
 
 /* xen_m2p.c: a PV guest's machine frame -> pfn, as sorted runs */
-struct m2p_run { uint64_t mfn, pfn, count; };
 struct m2p {
-	struct m2p_run *runs;
+	struct machine_run *runs;       /* sorted by mfn once m2p_sort() ran */
+	struct machine_run *by_pfn;     /* the same, sorted by pfn */
 	size_t count, cap;
 };
 /* Add @mfn -> @pfn, extending the last run when it continues it. */
 enum dumpfs_status m2p_add(struct m2p *m, uint64_t mfn, uint64_t pfn);
-/* Once all are added: sorted by frame for m2p_lookup(). */
-void m2p_sort(struct m2p *m);
+/* Once all are added: sorted by frame for m2p_lookup(), and a copy by pfn
+ * (by_pfn); DUMPFS_ERR_NOMEM if that copy cannot be made. */
+enum dumpfs_status m2p_sort(struct m2p *m);
 bool m2p_lookup(const struct m2p *m, uint64_t mfn, uint64_t *pfn);
 void m2p_free(struct m2p *m);
 

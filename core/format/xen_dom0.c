@@ -35,6 +35,7 @@ static const struct format_ops dom0_ops;
 
 struct dom0 {
 	struct format *host;
+	uint64_t xen_major, xen_minor;
 	uint64_t frame_list_list;
 	uint64_t *p2m;                  /* mfn per pfn, INVALID_MFN if none */
 	struct m2p m2p;                 /* its inverse, for page-table walks */
@@ -151,6 +152,11 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	g->memory_only = true;          /* dom0's VMCOREINFO is in its memory */
 	d->host = host;
 	d->frame_list_list = frame_list_list;
+	struct xen_host h;
+	if (xen_host_find(host, &h)) {
+		d->xen_major = h.major;
+		d->xen_minor = h.minor;
+	}
 	enum dumpfs_status st = host->page_size == 4096 ? format_set_page_size(g, 4096, 0, "page size")
 		: diag_fail(g->diag, DUMPFS_ERR_UNSUPPORTED, "%s: a Xen host with %u-byte pages", host->files[0].path,
 			    host->page_size);
@@ -178,7 +184,8 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	for (uint64_t p = 0; st == DUMPFS_OK && p < g->max_pfn; p++)
 		if (d->p2m[p] != INVALID_MFN)
 			st = m2p_add(&d->m2p, d->p2m[p], p);
-	m2p_sort(&d->m2p);
+	if (st == DUMPFS_OK)
+		st = m2p_sort(&d->m2p);
 	return st;
 }
 
@@ -230,6 +237,15 @@ static bool dom0_frame_to_pfn(struct format *g, uint64_t frame, uint64_t *pfn)
 	return m2p_lookup(&d->m2p, frame, pfn);
 }
 
+static bool dom0_xen_pv(struct format *g, struct xen_pv_layout *l)
+{
+	const struct dom0 *d = g->priv;
+	*l = (struct xen_pv_layout){ .runs = d->m2p.by_pfn, .nruns = d->m2p.count,
+				     .frame_list_list = d->frame_list_list,
+				     .xen_major = d->xen_major, .xen_minor = d->xen_minor };
+	return d->m2p.count != 0;
+}
+
 static void dom0_census(struct format *g, struct census *c)
 {
 	(void)g;
@@ -263,5 +279,6 @@ static const struct format_ops dom0_ops = {
 	.census = dom0_census,
 	.describe = dom0_describe,
 	.frame_to_pfn = dom0_frame_to_pfn,
+	.xen_pv = dom0_xen_pv,
 	.close = dom0_close,
 };

@@ -115,6 +115,7 @@ enum dumpfs_status xen_vcpus_load(struct format *f, struct xen_vcpus *v, const s
 	if (st != DUMPFS_OK || v->why_not)
 		return st;
 	uint8_t p[PRSTATUS_SIZE];
+	f->cpu_pids_unknown = true;
 	for (size_t i = 0; i < v->count; i++) {
 		const uint8_t *c = v->contexts + i * v->size;
 		v->online += (ctx64(c, CTX_FLAGS) & VGCF_ONLINE) != 0;

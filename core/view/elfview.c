@@ -178,7 +178,7 @@ static void set_pids(struct elf_view *v)
 			for (size_t i = 0; i < v->npids; i++)
 				put32(v->endian, v->header + v->pid_at[i], (uint32_t)pids[i]);
 		else if (v->diag)
-			diag_log(v->diag, st, "%s: /vmcore.elf keeps QEMU's NT_PRSTATUS pids (CPU + 1): %s",
+			diag_log(v->diag, st, "%s: /vmcore.elf keeps the dump's NT_PRSTATUS pids (QEMU's: CPU + 1; Xen's: 0): %s",
 				 v->path, st == DUMPFS_ERR_NOMEM ? "out of memory" : why);
 		free(pids);
 		v->pids_set = true;
@@ -243,7 +243,7 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 		uint64_t len = sp->runs[i].count << shift;
 		v->chunks[c] = (struct elf_chunk){ off, addr, len };
 		put_phdr(e, ph + (1 + c) * PHDR_SIZE, 1, 7, off,
-			 sp->run_vaddr ? sp->run_vaddr[i] : 0, addr, len, len);
+			 sp->run_vaddr ? sp->run_vaddr[i] : 0, sp->run_paddr ? sp->run_paddr[i] : addr, len, len);
 		off += len;
 	}
 	/* A process core's loads: a chunk for those with bytes in the file. */
@@ -263,7 +263,8 @@ enum dumpfs_status elf_view_new(struct elf_view **out, const struct elf_view_spe
 		const struct elf_alias *a = &sp->aliases[i];
 		const struct elf_chunk *rc = &v->chunks[sp->text_load + a->run];
 		put_phdr(e, ph + (1 + nloads + i) * PHDR_SIZE, 1, 7, rc->offset + (a->paddr - rc->addr),
-			 a->vaddr, a->paddr, a->len, a->len);
+			 a->vaddr, sp->run_paddr ? sp->run_paddr[a->run] + (a->paddr - rc->addr) : a->paddr,
+			 a->len, a->len);
 	}
 	/* Bytes of data, not holes: the headers and the data pages, those of
 	 * the kernel-text mapping counted twice as the file holds them twice. */

@@ -166,13 +166,28 @@ static enum dumpfs_status build_elf(struct tree *t)
 	};
 	spec.text_load = m->arch->kernel_text_load &&
 			 m->arch->kernel_text_load(m, &spec.text_vaddr, &spec.text_paddr, &spec.text_len);
-	/* QEMU's CPU notes beside its NT_PRSTATUS: their pids are CPU + 1 */
-	if (m->notes->nqemu && kallsyms_named(m) && btf_searchable(m)) {
+	/* QEMU's CPU notes beside its NT_PRSTATUS (their pids are CPU + 1),
+	 * a Xen domain's saved vCPUs (no pid): the run queues tell */
+	if ((m->notes->nqemu || f->cpu_pids_unknown) && kallsyms_named(m) && btf_searchable(m)) {
 		spec.cpu_pids_from = m;
 		spec.diag = v->in.diag;
 		spec.path = v->in.files[0].path;
 	}
-	st = elf_view_new(&t->elf, &spec);
+	/* A Xen PV guest's: in machine addresses (xen_pv_elf.c) */
+	if (st == DUMPFS_OK)
+		st = xen_pv_elf_layout(v, &t->xen_pv);
+	if (st == DUMPFS_OK && t->xen_pv.active) {
+		spec.runs = t->xen_pv.runs;
+		spec.nruns = t->xen_pv.nruns;
+		spec.run_vaddr = t->xen_pv.vaddr;
+		spec.run_paddr = t->xen_pv.paddr;
+		spec.text_load = false;
+		spec.aliases = t->xen_pv.aliases;
+		spec.naliases = t->xen_pv.naliases;
+		spec.notes = &t->xen_pv.notes;
+	}
+	if (st == DUMPFS_OK)
+		st = elf_view_new(&t->elf, &spec);
 	free(vaddrs);
 	free(aliases);
 	if (st == DUMPFS_OK)
@@ -288,6 +303,7 @@ void tree_free(struct tree *t)
 	tasks_free(&t->tasks);
 	elf_view_free(t->elf);
 	notes_free(&t->elf_notes);
+	xen_pv_elf_free(&t->xen_pv);
 	free(t);
 }
 

@@ -51,6 +51,7 @@ struct tree {
 	struct verbatim_space host_core;        /* /host/core: a process core as it is */
 	struct note_set elf_notes;      /* its notes, where they are turned to
 					 * the memory's byte order */
+	struct xen_pv_elf xen_pv;       /* its layout for a Xen PV guest */
 	struct node *chunks[MAX_NODES / NODE_CHUNK];
 	_Atomic uint32_t count;
 	pthread_mutex_t render_lock;

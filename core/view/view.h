@@ -6,6 +6,7 @@
  *   elfview.c   an ELF vmcore synthesized over an address space
  *   text.c      /header, /cpus/N/regs, /stats
  *   json.c      /header.json
+ *   xen_pv_elf.c   /vmcore.elf's layout for a Xen PV guest (machine addresses)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -58,6 +59,8 @@ struct elf_view_spec {
 	unsigned page_shift;
 	const struct page_run *runs;    /* in pages of @mem, sorted */
 	const uint64_t *run_vaddr;      /* each run's p_vaddr; NULL: all 0 */
+	const uint64_t *run_paddr;      /* each run's p_paddr (aliases' follow
+					 * it); NULL: its address in @mem */
 	size_t nruns;
 	const struct note_set *notes;
 	struct endian endian;
@@ -85,6 +88,23 @@ void elf_view_free(struct elf_view *v);
 /* Whether an ELF vmcore @src can be served as it is: its program headers
  * follow its ELF header, where every reader looks for them. */
 bool elf_servable_as_is(const struct source *src, struct endian e);
+
+/* ---- xen_pv_elf.c ------------------------------------------------------ */
+
+/* /vmcore.elf of a Xen PV guest: RAM runs with their machine addresses
+ * (run_paddr), the kernel image as aliases, the notes with a CRASH_INFO.
+ * @active false: not a PV guest, the usual layout applies. */
+struct xen_pv_elf {
+	bool active;
+	struct page_run *runs;
+	uint64_t *paddr, *vaddr;
+	size_t nruns;
+	struct elf_alias *aliases;
+	size_t naliases;
+	struct note_set notes;
+};
+enum dumpfs_status xen_pv_elf_layout(const struct view *v, struct xen_pv_elf *x);
+void xen_pv_elf_free(struct xen_pv_elf *x);
 
 /* ---- kernel_loads.c ---------------------------------------------------- */
 

@@ -61,6 +61,11 @@ if [ "$(info format)" = elf ]; then
 	[ "$(info flat)" = 0 ] && cmp "$mnt/vmcore.elf" "${files[0]}"
 fi
 ncpus=$(find "$work" -name 'd.cpu*.prstatus' | wc -l)
+# A Xen PV guest's /vmcore.elf is in machine addresses: mkdump's map turns
+# them into pfns.
+if [ "$(info format)" = xc ] && [ "$(info xen_type)" = pv ]; then
+	export ELFCHECK_MACHINE_MAP=$work/d.xen_p2m
+fi
 "$elfcheck" "$mnt/vmcore.elf" "$work/d.mem" "$work/d.eio" "$(info page_size)" \
 	"$ncpus" "${vmcoreinfo[@]}"
 
