@@ -255,7 +255,7 @@ static void dom0_census(struct format *g, struct census *c)
 static void dom0_describe(struct format *g, struct strbuf *sb)
 {
 	const struct dom0 *d = g->priv;
-	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped "
+	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped"
 		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames\n", d->frame_list_list,
 		  d->mapped, d->identity, d->foreign);
 	sb_printf(sb, "cpu_registers: none (the host's notes hold the physical CPUs' registers, in /cpus)\n");
