@@ -11,7 +11,9 @@
  * bit 62: the e820 holes and MMIO of dom0's map, not its RAM).  Both are
  * holes here, as libkdumpfile's walk of the same tree has them; a frame
  * that is not machine RAM at all is a damaged entry, whose page reads as
- * an error.
+ * an error.  So do the pfns under a middle or leaf page that the dump has
+ * but cannot give (cut short, damaged), below the last pfn mapped: what
+ * they map is unknown, not absent.
  *
  * The tree is read once at open into a flat pfn -> mfn table; a page of
  * dom0 is then the host format's page at that frame.  Many middle and leaf
@@ -30,6 +32,9 @@
 #define FOREIGN_FRAME (UINT64_C(1) << 63)
 #define IDENTITY_FRAME (UINT64_C(1) << 62)
 #define MAX_EMPTY 16                    /* all-invalid pages remembered */
+/* In the table: a pfn under a p2m page the dump could not give.  No leaf
+ * entry is stored as it (its top bit makes it a foreign frame). */
+#define LOST_MFN (UINT64_MAX - 1)
 
 static const struct format_ops dom0_ops;
 
@@ -39,7 +44,10 @@ struct dom0 {
 	uint64_t *p2m;                  /* mfn per pfn, INVALID_MFN if none */
 	struct m2p m2p;                 /* its inverse, for page-table walks */
 	uint64_t npfns;
-	uint64_t mapped, identity, foreign, past_limit;
+	uint64_t mapped, identity, foreign, past_limit, lost;
+	uint64_t end;                   /* last pfn mapped + 1 */
+	struct lost_run { uint64_t start, end; } *lost_runs; /* pfns under pages not given */
+	size_t nlost_runs, lost_cap;
 	uint64_t empty[MAX_EMPTY];      /* frames found to hold no valid entry */
 	size_t nempty;
 };
@@ -52,15 +60,17 @@ static bool known_empty(const struct dom0 *d, uint64_t mfn)
 	return false;
 }
 
-/* Page @mfn of machine memory as 512 entries; false if the dump lacks it. */
-static bool read_frame(struct dom0 *d, uint64_t mfn, uint64_t *e)
+/* Page @mfn of machine memory as 512 entries: DUMPFS_ERR_NODATA if the
+ * dump has no such page, another error if it has one it cannot give. */
+static enum dumpfs_status read_frame(struct dom0 *d, uint64_t mfn, uint64_t *e)
 {
 	struct format *h = d->host;
-	if (mfn >= h->max_pfn || h->ops->read_page(h, mfn, e) != DUMPFS_OK)
-		return false;
+	enum dumpfs_status st = mfn < h->max_pfn ? h->ops->read_page(h, mfn, e) : DUMPFS_ERR_NODATA;
+	if (st != DUMPFS_OK)
+		return st;
 	for (size_t i = 0; i < ENTRIES; i++)
 		e[i] = get64(h->endian, &e[i]);
-	return true;
+	return DUMPFS_OK;
 }
 
 static void note_empty(struct dom0 *d, uint64_t mfn, const uint64_t *e)
@@ -106,8 +116,45 @@ static enum dumpfs_status add_leaf(struct dom0 *d, const uint64_t *leaf, uint64_
 		}
 		d->p2m[pfn] = e;
 		d->mapped++;
+		d->end = pfn + 1 > d->end ? pfn + 1 : d->end;
 	}
 	return DUMPFS_OK;
+}
+
+/* The @count pfns from @base are under a p2m page the dump cannot give
+ * (the walk goes up in pfn order: a run may extend the last one). */
+static enum dumpfs_status add_lost(struct dom0 *d, uint64_t base, uint64_t count)
+{
+	struct lost_run *last = d->nlost_runs ? &d->lost_runs[d->nlost_runs - 1] : NULL;
+	if (last && last->end == base) {
+		last->end += count;
+		return DUMPFS_OK;
+	}
+	if (d->nlost_runs == d->lost_cap) {
+		size_t n = d->lost_cap ? 2 * d->lost_cap : 16;
+		struct lost_run *r = realloc(d->lost_runs, n * sizeof(*r));
+		if (!r)
+			return DUMPFS_ERR_NOMEM;
+		d->lost_runs = r;
+		d->lost_cap = n;
+	}
+	d->lost_runs[d->nlost_runs++] = (struct lost_run){ base, base + count };
+	return DUMPFS_OK;
+}
+
+/* Once the tree is walked: the lost pfns below the last one mapped (what
+ * lies past it is not known to be dom0's) in the table, as LOST_MFN. */
+static void mark_lost(struct dom0 *d)
+{
+	for (size_t i = 0; i < d->nlost_runs; i++)
+		for (uint64_t pfn = d->lost_runs[i].start; pfn < d->lost_runs[i].end && pfn < d->end; pfn++)
+			if (d->p2m[pfn] == INVALID_MFN) {
+				d->p2m[pfn] = LOST_MFN;
+				d->lost++;
+			}
+	free(d->lost_runs);
+	d->lost_runs = NULL;
+	d->nlost_runs = d->lost_cap = 0;
 }
 
 static enum dumpfs_status walk(struct format *g, struct dom0 *d)
@@ -117,22 +164,36 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 	 * test dumps): a damaged tree costs a bounded table. */
 	uint64_t limit = d->host->max_pfn * 2 + (UINT64_C(1) << 20);
 	enum dumpfs_status st = top ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
-	if (st == DUMPFS_OK && !read_frame(d, d->frame_list_list, top))
+	if (st == DUMPFS_OK && read_frame(d, d->frame_list_list, top) != DUMPFS_OK)
 		st = diag_fail(g->diag, DUMPFS_ERR_NODATA, "%s: dom0's pfn_to_mfn_frame_list_list (machine frame %#"
 			       PRIx64 ", from XEN_ELFNOTE_CRASH_INFO) is not in the dump", g->files[0].path,
 			       d->frame_list_list);
+	/* a page the dump has but cannot give leaves its pfns unknown: lost */
 	for (size_t i = 0; st == DUMPFS_OK && i < ENTRIES; i++) {
-		if (top[i] == INVALID_MFN || known_empty(d, top[i]) || !read_frame(d, top[i], mid))
+		uint64_t base = (uint64_t)i * ENTRIES * ENTRIES;
+		if (top[i] == INVALID_MFN || known_empty(d, top[i]))
 			continue;
+		enum dumpfs_status r = read_frame(d, top[i], mid);
+		if (r != DUMPFS_OK) {
+			if (r != DUMPFS_ERR_NODATA)
+				st = add_lost(d, base, (uint64_t)ENTRIES * ENTRIES);
+			continue;
+		}
 		note_empty(d, top[i], mid);
 		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES; j++) {
-			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]) || !read_frame(d, mid[j], leaf))
+			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]))
 				continue;
-			note_empty(d, mid[j], leaf);
-			st = add_leaf(d, leaf, ((uint64_t)i * ENTRIES + j) * ENTRIES, limit);
+			r = read_frame(d, mid[j], leaf);
+			if (r == DUMPFS_OK) {
+				note_empty(d, mid[j], leaf);
+				st = add_leaf(d, leaf, base + (uint64_t)j * ENTRIES, limit);
+			} else if (r != DUMPFS_ERR_NODATA) {
+				st = add_lost(d, base + (uint64_t)j * ENTRIES, ENTRIES);
+			}
 		}
 	}
 	free(top);
+	mark_lost(d);
 	return st;
 }
 
@@ -162,6 +223,9 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	if (st == DUMPFS_OK && d->past_limit)
 		diag_warn(g->diag, "%s: dom0's p2m maps %" PRIu64 " pfns past %#" PRIx64 ": left out",
 			  host->files[0].path, d->past_limit, d->npfns);
+	if (st == DUMPFS_OK && d->lost)
+		diag_warn(g->diag, "%s: %" PRIu64 " pfns of dom0 are under p2m pages the dump cannot give: "
+			  "they read as errors", host->files[0].path, d->lost);
 	for (uint64_t p = 0; st == DUMPFS_OK && p < d->npfns; p++) {
 		uint64_t q = p;
 		while (q < d->npfns && d->p2m[q] != INVALID_MFN)
@@ -176,7 +240,7 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 		g->max_pfn--;
 	g->dumped_pages = d->mapped;
 	for (uint64_t p = 0; st == DUMPFS_OK && p < g->max_pfn; p++)
-		if (d->p2m[p] != INVALID_MFN)
+		if (d->p2m[p] != INVALID_MFN && d->p2m[p] != LOST_MFN)
 			st = m2p_add(&d->m2p, d->p2m[p], p);
 	m2p_sort(&d->m2p);
 	return st;
@@ -202,6 +266,9 @@ static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *b
 	if (pfn >= d->npfns || d->p2m[pfn] == INVALID_MFN)
 		return DUMPFS_ERR_NODATA;
 	uint64_t mfn = d->p2m[pfn];
+	if (mfn == LOST_MFN)
+		return diag_log(g->diag, DUMPFS_ERR_IO, "%s: dom0's pfn %#" PRIx64 ": the p2m page that maps it "
+				"could not be read from the dump", d->host->files[0].path, pfn);
 	if (!machine_ram(d->host, mfn))
 		return diag_log(g->diag, DUMPFS_ERR_CORRUPT, "%s: dom0's pfn %#" PRIx64 ": its p2m names machine "
 				"frame %#" PRIx64 ", which is not the machine's RAM", d->host->files[0].path, pfn, mfn);
@@ -240,8 +307,9 @@ static void dom0_describe(struct format *g, struct strbuf *sb)
 {
 	const struct dom0 *d = g->priv;
 	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped "
-		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames\n", d->frame_list_list,
-		  d->mapped, d->identity, d->foreign);
+		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames; "
+		  "%" PRIu64 " under p2m pages the dump cannot give (errors)\n", d->frame_list_list,
+		  d->mapped, d->identity, d->foreign, d->lost);
 	sb_printf(sb, "cpu_registers: none (the host's notes hold the physical CPUs' registers, in /cpus)\n");
 }
 
