@@ -18,11 +18,12 @@
  * the probe's peak RSS in KiB (VmHWM).  --ranges opens DUMP as a raw image
  * of those ranges (dumpfs_options.raw_ranges).
  *
- * The files of a guest's tree (/dom0/ of a Xen host's kdump) are read too.
- * --dom0 checks /dom0/mem page by page against EXPECTED_DOM0_MEM as /mem is
- * checked, and prints after the lines above "dom0 served S eio E wrong W
- * unread U" (or "dom0 none" when the dump has no /dom0/), and with --list
- * "dom0-wrong-pfns: P..." and "dom0-eio-pfns: P...".
+ * The files of a guest's tree (/dom0/ of a Xen host's kdump) are read too,
+ * but for its mem, which only --dom0 reads: page by page against
+ * EXPECTED_DOM0_MEM, as /mem is checked.  It prints after the lines above
+ * "dom0 served S eio E wrong W unread U" (or "dom0 none" when the dump has
+ * no /dom0/), and with --list "dom0-wrong-pfns: P..." and
+ * "dom0-eio-pfns: P...".
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
