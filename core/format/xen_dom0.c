@@ -161,7 +161,9 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 {
 	uint64_t *top = malloc(3 * ENTRIES * sizeof(uint64_t)), *mid = top + ENTRIES, *leaf = mid + ENTRIES;
 	/* No more pfns than twice the machine's frames (and a floor for small
-	 * test dumps): a damaged tree costs a bounded table. */
+	 * test dumps): a damaged tree costs a bounded table, and a bounded
+	 * walk (the p2m pages wholly past it are not read; one naming the same
+	 * page everywhere made 512^2 reads of it and 512^3 entries). */
 	uint64_t limit = d->host->max_pfn * 2 + (UINT64_C(1) << 20);
 	enum dumpfs_status st = top ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 	if (st == DUMPFS_OK && read_frame(d, d->frame_list_list, top) != DUMPFS_OK)
@@ -171,6 +173,8 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 	/* a page the dump has but cannot give leaves its pfns unknown: lost */
 	for (size_t i = 0; st == DUMPFS_OK && i < ENTRIES; i++) {
 		uint64_t base = (uint64_t)i * ENTRIES * ENTRIES;
+		if (base >= limit)
+			break;
 		if (top[i] == INVALID_MFN || known_empty(d, top[i]))
 			continue;
 		enum dumpfs_status r = read_frame(d, top[i], mid);
@@ -180,7 +184,7 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 			continue;
 		}
 		note_empty(d, top[i], mid);
-		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES; j++) {
+		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES && base + (uint64_t)j * ENTRIES < limit; j++) {
 			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]))
 				continue;
 			r = read_frame(d, mid[j], leaf);
