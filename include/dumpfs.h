@@ -195,6 +195,9 @@ struct dumpfs_node_info {
 	int is_volatile;            /* content changes between reads (/stats) */
 };
 
+/* The nodes of the tree.  The dump's own are numbered 0 .. N-1; those of a
+ * guest's tree (/dom0/ of a Xen host's kdump), counted here too, are
+ * numbered apart: reach them from their directory (dumpfs_node_child()). */
 uint32_t dumpfs_node_count(const struct dumpfs_dump *dump);
 /* Fills @info; returns DUMPFS_ERR_INVALID for a node number out of range.
  * The size of a text file is known only once it is rendered, so this may

@@ -274,6 +274,8 @@ static enum dumpfs_status sort_table(struct format *f, struct xc_core *x, size_t
 	struct segments *sg = &x->segs;
 	uint64_t ps = f->page_size;
 	unsigned splits = 0;
+	if (!sg->count)
+		return DUMPFS_OK;       /* no entry placed a page (list is NULL) */
 	qsort(sg->list, sg->count, sizeof(*sg->list), cmp_segment);
 	size_t out = 0;
 	for (size_t i = 0; i < sg->count; i++) {

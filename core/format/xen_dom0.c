@@ -11,7 +11,9 @@
  * bit 62: the e820 holes and MMIO of dom0's map, not its RAM).  Both are
  * holes here, as libkdumpfile's walk of the same tree has them; a frame
  * that is not machine RAM at all is a damaged entry, whose page reads as
- * an error.
+ * an error.  So do the pfns under a middle or leaf page that the dump has
+ * but cannot give (cut short, damaged), below the last pfn mapped: what
+ * they map is unknown, not absent.
  *
  * The tree is read once at open into a flat pfn -> mfn table; a page of
  * dom0 is then the host format's page at that frame.  Many middle and leaf
@@ -30,6 +32,9 @@
 #define FOREIGN_FRAME (UINT64_C(1) << 63)
 #define IDENTITY_FRAME (UINT64_C(1) << 62)
 #define MAX_EMPTY 16                    /* all-invalid pages remembered */
+/* In the table: a pfn under a p2m page the dump could not give.  No leaf
+ * entry is stored as it (its top bit makes it a foreign frame). */
+#define LOST_MFN (UINT64_MAX - 1)
 
 static const struct format_ops dom0_ops;
 
@@ -40,7 +45,12 @@ struct dom0 {
 	uint64_t *p2m;                  /* mfn per pfn, INVALID_MFN if none */
 	struct m2p m2p;                 /* its inverse, for page-table walks */
 	uint64_t npfns;
-	uint64_t mapped, identity, foreign, past_limit;
+	uint64_t mapped, identity, foreign, past_limit, lost;
+	uint64_t end;                   /* last pfn mapped + 1 */
+	struct lost_run { uint64_t start, end; } *lost_runs; /* pfns under pages not given */
+	size_t nlost_runs, lost_cap;
+	struct page_run *data;          /* pfns that read as data, sorted */
+	size_t ndata;
 	uint64_t empty[MAX_EMPTY];      /* frames found to hold no valid entry */
 	size_t nempty;
 };
@@ -53,24 +63,34 @@ static bool known_empty(const struct dom0 *d, uint64_t mfn)
 	return false;
 }
 
-/* Page @mfn of machine memory as 512 entries; false if the dump lacks it. */
-static bool read_frame(struct dom0 *d, uint64_t mfn, uint64_t *e)
+/* Page @mfn of machine memory as 512 entries: DUMPFS_ERR_NODATA if the
+ * dump has no such page, another error if it has one it cannot give. */
+static enum dumpfs_status read_frame(struct dom0 *d, uint64_t mfn, uint64_t *e)
 {
 	struct format *h = d->host;
-	if (mfn >= h->max_pfn || h->ops->read_page(h, mfn, e) != DUMPFS_OK)
-		return false;
+	enum dumpfs_status st = mfn < h->max_pfn ? h->ops->read_page(h, mfn, e) : DUMPFS_ERR_NODATA;
+	if (st != DUMPFS_OK)
+		return st;
 	for (size_t i = 0; i < ENTRIES; i++)
 		e[i] = get64(h->endian, &e[i]);
-	return true;
+	return DUMPFS_OK;
 }
 
+static void remember_empty(struct dom0 *d, uint64_t mfn)
+{
+	if (d->nempty < MAX_EMPTY && !known_empty(d, mfn))
+		d->empty[d->nempty++] = mfn;
+}
+
+/* A leaf that maps no page of dom0's own: every entry invalid, 1:1 or
+ * foreign.  Linux points every unused slot at one such page (p2m_missing,
+ * p2m_identity), 512^2 times for a small dom0: read once. */
 static void note_empty(struct dom0 *d, uint64_t mfn, const uint64_t *e)
 {
 	for (size_t i = 0; i < ENTRIES; i++)
-		if (e[i] != INVALID_MFN)
+		if (e[i] != INVALID_MFN && !(e[i] & (FOREIGN_FRAME | IDENTITY_FRAME)))
 			return;
-	if (d->nempty < MAX_EMPTY)
-		d->empty[d->nempty++] = mfn;
+	remember_empty(d, mfn);
 }
 
 /* A leaf's entries into the table at @base; @limit bounds the table. */
@@ -107,34 +127,139 @@ static enum dumpfs_status add_leaf(struct dom0 *d, const uint64_t *leaf, uint64_
 		}
 		d->p2m[pfn] = e;
 		d->mapped++;
+		d->end = pfn + 1 > d->end ? pfn + 1 : d->end;
 	}
 	return DUMPFS_OK;
+}
+
+/* The @count pfns from @base are under a p2m page the dump cannot give
+ * (the walk goes up in pfn order: a run may extend the last one). */
+static enum dumpfs_status add_lost(struct dom0 *d, uint64_t base, uint64_t count)
+{
+	struct lost_run *last = d->nlost_runs ? &d->lost_runs[d->nlost_runs - 1] : NULL;
+	if (last && last->end == base) {
+		last->end += count;
+		return DUMPFS_OK;
+	}
+	if (d->nlost_runs == d->lost_cap) {
+		size_t n = d->lost_cap ? 2 * d->lost_cap : 16;
+		struct lost_run *r = realloc(d->lost_runs, n * sizeof(*r));
+		if (!r)
+			return DUMPFS_ERR_NOMEM;
+		d->lost_runs = r;
+		d->lost_cap = n;
+	}
+	d->lost_runs[d->nlost_runs++] = (struct lost_run){ base, base + count };
+	return DUMPFS_OK;
+}
+
+/* Once the tree is walked: the lost pfns below the last one mapped (what
+ * lies past it is not known to be dom0's) in the table, as LOST_MFN. */
+static void mark_lost(struct dom0 *d)
+{
+	for (size_t i = 0; i < d->nlost_runs; i++)
+		for (uint64_t pfn = d->lost_runs[i].start; pfn < d->lost_runs[i].end && pfn < d->end; pfn++)
+			if (d->p2m[pfn] == INVALID_MFN) {
+				d->p2m[pfn] = LOST_MFN;
+				d->lost++;
+			}
+	free(d->lost_runs);
+	d->lost_runs = NULL;
+	d->nlost_runs = d->lost_cap = 0;
 }
 
 static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 {
 	uint64_t *top = malloc(3 * ENTRIES * sizeof(uint64_t)), *mid = top + ENTRIES, *leaf = mid + ENTRIES;
 	/* No more pfns than twice the machine's frames (and a floor for small
-	 * test dumps): a damaged tree costs a bounded table. */
+	 * test dumps): a damaged tree costs a bounded table, and a bounded
+	 * walk (the p2m pages wholly past it are not read; one naming the same
+	 * page everywhere made 512^2 reads of it and 512^3 entries). */
 	uint64_t limit = d->host->max_pfn * 2 + (UINT64_C(1) << 20);
 	enum dumpfs_status st = top ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
-	if (st == DUMPFS_OK && !read_frame(d, d->frame_list_list, top))
+	if (st == DUMPFS_OK && read_frame(d, d->frame_list_list, top) != DUMPFS_OK)
 		st = diag_fail(g->diag, DUMPFS_ERR_NODATA, "%s: dom0's pfn_to_mfn_frame_list_list (machine frame %#"
 			       PRIx64 ", from XEN_ELFNOTE_CRASH_INFO) is not in the dump", g->files[0].path,
 			       d->frame_list_list);
+	/* a page the dump has but cannot give leaves its pfns unknown: lost */
 	for (size_t i = 0; st == DUMPFS_OK && i < ENTRIES; i++) {
-		if (top[i] == INVALID_MFN || known_empty(d, top[i]) || !read_frame(d, top[i], mid))
+		uint64_t base = (uint64_t)i * ENTRIES * ENTRIES;
+		if (base >= limit)
+			break;
+		if (top[i] == INVALID_MFN || known_empty(d, top[i]))
 			continue;
-		note_empty(d, top[i], mid);
-		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES; j++) {
-			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]) || !read_frame(d, mid[j], leaf))
-				continue;
-			note_empty(d, mid[j], leaf);
-			st = add_leaf(d, leaf, ((uint64_t)i * ENTRIES + j) * ENTRIES, limit);
+		enum dumpfs_status r = read_frame(d, top[i], mid);
+		if (r != DUMPFS_OK) {
+			if (r != DUMPFS_ERR_NODATA)
+				st = add_lost(d, base, (uint64_t)ENTRIES * ENTRIES);
+			continue;
 		}
+		uint64_t mapped = d->mapped, lost = d->nlost_runs;
+		for (size_t j = 0; st == DUMPFS_OK && j < ENTRIES && base + (uint64_t)j * ENTRIES < limit; j++) {
+			if (mid[j] == INVALID_MFN || known_empty(d, mid[j]))
+				continue;
+			r = read_frame(d, mid[j], leaf);
+			if (r == DUMPFS_OK) {
+				note_empty(d, mid[j], leaf);
+				st = add_leaf(d, leaf, base + (uint64_t)j * ENTRIES, limit);
+			} else if (r != DUMPFS_ERR_NODATA) {
+				st = add_lost(d, base + (uint64_t)j * ENTRIES, ENTRIES);
+			}
+		}
+		/* a middle page whose leaves map nothing (p2m_mid_missing,
+		 * p2m_mid_identity) is skipped where it is met again */
+		if (d->mapped == mapped && d->nlost_runs == lost)
+			remember_empty(d, top[i]);
 	}
 	free(top);
+	mark_lost(d);
 	return st;
+}
+
+/* Whether machine frame @mfn is in one of the host's RAM runs. */
+static bool machine_ram(const struct format *h, uint64_t mfn)
+{
+	size_t lo = 0, hi = h->nram;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->ram[mid].start + h->ram[mid].count <= mfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->nram && h->ram[lo].start <= mfn;
+}
+
+/*
+ * The pfns that read as data, as sorted runs for find_pfn: mapped onto a
+ * frame the host's dump holds, or onto one that is not machine RAM at all
+ * (a damaged entry: an error, not a hole of zeros), or lost under a p2m
+ * page the dump cannot give.  RAM the host's dump left out (a filtered
+ * dump) is a hole.
+ */
+static enum dumpfs_status data_runs(struct format *g, struct dom0 *d)
+{
+	struct format *h = d->host;
+	size_t cap = 0;
+	for (uint64_t p = 0; p < g->max_pfn; p++) {
+		uint64_t mfn = d->p2m[p];
+		if (mfn == INVALID_MFN ||
+		    (mfn != LOST_MFN && machine_ram(h, mfn) && h->ops->find_pfn(h, mfn, true) != mfn))
+			continue;
+		if (d->ndata && d->data[d->ndata - 1].start + d->data[d->ndata - 1].count == p) {
+			d->data[d->ndata - 1].count++;
+			continue;
+		}
+		if (d->ndata == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct page_run *r = realloc(d->data, cap * sizeof(*r));
+			if (!r)
+				return DUMPFS_ERR_NOMEM;
+			d->data = r;
+		}
+		d->data[d->ndata++] = (struct page_run){ .start = p, .count = 1 };
+	}
+	return DUMPFS_OK;
 }
 
 enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t frame_list_list)
@@ -168,6 +293,9 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 	if (st == DUMPFS_OK && d->past_limit)
 		diag_warn(g->diag, "%s: dom0's p2m maps %" PRIu64 " pfns past %#" PRIx64 ": left out",
 			  host->files[0].path, d->past_limit, d->npfns);
+	if (st == DUMPFS_OK && d->lost)
+		diag_warn(g->diag, "%s: %" PRIu64 " pfns of dom0 are under p2m pages the dump cannot give: "
+			  "they read as errors", host->files[0].path, d->lost);
 	for (uint64_t p = 0; st == DUMPFS_OK && p < d->npfns; p++) {
 		uint64_t q = p;
 		while (q < d->npfns && d->p2m[q] != INVALID_MFN)
@@ -182,25 +310,13 @@ enum dumpfs_status xen_dom0_open(struct format *g, struct format *host, uint64_t
 		g->max_pfn--;
 	g->dumped_pages = d->mapped;
 	for (uint64_t p = 0; st == DUMPFS_OK && p < g->max_pfn; p++)
-		if (d->p2m[p] != INVALID_MFN)
+		if (d->p2m[p] != INVALID_MFN && d->p2m[p] != LOST_MFN)
 			st = m2p_add(&d->m2p, d->p2m[p], p);
 	if (st == DUMPFS_OK)
 		st = m2p_sort(&d->m2p);
+	if (st == DUMPFS_OK)
+		st = data_runs(g, d);
 	return st;
-}
-
-/* Whether machine frame @mfn is in one of the host's RAM runs. */
-static bool machine_ram(const struct format *h, uint64_t mfn)
-{
-	size_t lo = 0, hi = h->nram;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->ram[mid].start + h->ram[mid].count <= mfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < h->nram && h->ram[lo].start <= mfn;
 }
 
 static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *buf)
@@ -209,6 +325,9 @@ static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *b
 	if (pfn >= d->npfns || d->p2m[pfn] == INVALID_MFN)
 		return DUMPFS_ERR_NODATA;
 	uint64_t mfn = d->p2m[pfn];
+	if (mfn == LOST_MFN)
+		return diag_log(g->diag, DUMPFS_ERR_IO, "%s: dom0's pfn %#" PRIx64 ": the p2m page that maps it "
+				"could not be read from the dump", d->host->files[0].path, pfn);
 	if (!machine_ram(d->host, mfn))
 		return diag_log(g->diag, DUMPFS_ERR_CORRUPT, "%s: dom0's pfn %#" PRIx64 ": its p2m names machine "
 				"frame %#" PRIx64 ", which is not the machine's RAM", d->host->files[0].path, pfn, mfn);
@@ -217,18 +336,22 @@ static enum dumpfs_status dom0_read_page(struct format *g, uint64_t pfn, void *b
 
 static uint64_t dom0_find_pfn(struct format *g, uint64_t pfn, bool dumped)
 {
-	struct dom0 *d = g->priv;
-	struct format *h = d->host;
-	for (; pfn < g->max_pfn; pfn++) {
-		uint64_t mfn = d->p2m[pfn];
-		/* a frame that is not RAM is a damaged entry: it reads as an
-		 * error, not as a hole of zeros; RAM the dump left out (a
-		 * filtered dump) is a hole */
-		bool there = mfn != INVALID_MFN && (!machine_ram(h, mfn) || h->ops->find_pfn(h, mfn, true) == mfn);
-		if (there == dumped)
-			return pfn;
+	const struct dom0 *d = g->priv;
+	size_t lo = 0, hi = d->ndata;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->data[mid].start + d->data[mid].count <= pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return g->max_pfn;
+	/* data[lo] is the first run ending after pfn */
+	bool in = lo < d->ndata && d->data[lo].start <= pfn;
+	if (in == dumped)
+		return pfn < g->max_pfn ? pfn : g->max_pfn;
+	uint64_t next = dumped ? (lo < d->ndata ? d->data[lo].start : g->max_pfn)
+			       : d->data[lo].start + d->data[lo].count;
+	return next < g->max_pfn ? next : g->max_pfn;
 }
 
 static bool dom0_frame_to_pfn(struct format *g, uint64_t frame, uint64_t *pfn)
@@ -256,8 +379,9 @@ static void dom0_describe(struct format *g, struct strbuf *sb)
 {
 	const struct dom0 *d = g->priv;
 	sb_printf(sb, "xen_dom0_p2m: frame list list at machine frame %#" PRIx64 ": %" PRIu64 " pfns mapped"
-		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames\n", d->frame_list_list,
-		  d->mapped, d->identity, d->foreign);
+		  "; left out: %" PRIu64 " 1:1 onto machine frames (holes and MMIO), %" PRIu64 " foreign frames; "
+		  "%" PRIu64 " under p2m pages the dump cannot give (errors)\n", d->frame_list_list,
+		  d->mapped, d->identity, d->foreign, d->lost);
 	sb_printf(sb, "cpu_registers: none (the host's notes hold the physical CPUs' registers, in /cpus)\n");
 }
 
@@ -266,6 +390,7 @@ static void dom0_close(struct format *g)
 	struct dom0 *d = g->priv;
 	if (d) {
 		free(d->p2m);
+		free(d->data);
 		m2p_free(&d->m2p);
 	}
 	free(d);

@@ -381,6 +381,55 @@ def case_split_mismatch():
     expect_error(probe(a + ".mem", a + ".2"), "one split part alone")
 
 
+def case_xen_dom0_truncated():
+    """A Xen host's kdump cut short inside machine memory: dom0's pages
+    past the cut read as EIO, and so do those whose p2m leaf lies past it
+    (below the last pfn a leaf that remains maps): what they map is not
+    known.  Before, such pfns read as holes, zeros without an error."""
+    d = mkdump("--format", "xen-kdump", "--ram", "0-159,256-4095")
+    i = info(d)
+    mem = open(d + ".mem", "rb").read()
+    frame = lambda m: struct.unpack_from("<512Q", mem, m * PAGE)
+    fll = int(i["xen_p2m_mfn"], 0)
+    nleaves = int(i["dom0_p2m_leaves"])
+    mid = frame(fll)[0]                         # one middle page holds the leaves
+    leaves = frame(mid)[:nleaves]
+    phoff, phent, phnum = elf64_phdrs(d)
+    b = open(d, "rb").read(phoff + phent * phnum)
+    loads = [struct.unpack_from("<IIQQQQ", b, phoff + phent * k) for k in range(phnum)]
+    lost_below_end = 0
+    # (a cut before the frame list list or the middle page leaves no /dom0/)
+    for leaf in sorted(l for l in leaves if l > max(fll, mid)):
+        # the file offset of the leaf's page: the cut loses it and all after
+        at = next(off + leaf * PAGE - paddr for typ, _, off, _, paddr, filesz in loads
+                  if typ == 1 and paddr <= leaf * PAGE < paddr + filesz)
+        t = truncated(d, at)
+        what = "Xen host's kdump cut at dom0's p2m leaf at machine frame %d" % leaf
+        r = subprocess.run([PROBE, "--list", "--dom0", d + ".dom0.mem", d + ".mem", t],
+                           capture_output=True, text=True, timeout=120)
+        lines = r.stdout.splitlines()
+        g = next((l for l in lines if l.startswith("dom0 ")), "")
+        if r.returncode or not g.startswith("dom0 served") or " wrong 0 " not in lines[0]:
+            raise Fail("%s: probe exit %d: %s" % (what, r.returncode, r.stdout[:500]))
+        w = g.split()
+        res = {w[k]: int(w[k + 1]) for k in range(1, len(w) - 1, 2)}
+        if res["wrong"]:
+            wrong = next(l for l in lines if l.startswith("dom0-wrong-pfns:"))
+            raise Fail("%s: %d pages of /dom0/mem read wrong without an error:%s" %
+                       (what, res["wrong"], wrong[16:200]))
+        h = subprocess.run([DUMPFS, "cat", t, "/dom0/header"], capture_output=True, text=True,
+                           timeout=60).stdout
+        p2m = [l for l in h.splitlines() if l.startswith("xen_dom0_p2m:")]
+        if not p2m or "under p2m pages the dump cannot give" not in p2m[0]:
+            raise Fail("%s: /dom0/header does not count the lost pfns: %s" % (what, p2m))
+        n = int(p2m[0].split("; ")[-1].split()[0])
+        lost_below_end += n
+        print("ok: %s: /dom0/mem served %d, %d EIO (%d pfns under leaves lost)" %
+              (what, res["served"], res["eio"], n))
+    if not lost_below_end:
+        raise Fail("no cut lost a leaf below dom0's last mapped pfn: the case is not tested")
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 if __name__ == "__main__":

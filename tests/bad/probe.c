@@ -3,7 +3,7 @@
  * every page of /mem and every byte of every file of the tree, and compare
  * /mem with what the writer put there.
  *
- *   probe [--list] [--ranges LIST] EXPECTED_MEM DUMP...
+ *   probe [--list] [--ranges LIST] [--dom0 EXPECTED_DOM0_MEM] EXPECTED_MEM DUMP...
  *
  * Prints one line:
  *   "error: MESSAGE", then "peak_kib K"               open failed (exit 3)
@@ -17,6 +17,13 @@
  * pages past EXPECTED_MEM's end left unread (see MAX_PAGES_PAST_END); K is
  * the probe's peak RSS in KiB (VmHWM).  --ranges opens DUMP as a raw image
  * of those ranges (dumpfs_options.raw_ranges).
+ *
+ * The files of a guest's tree (/dom0/ of a Xen host's kdump) are read too,
+ * but for its mem, which only --dom0 reads: page by page against
+ * EXPECTED_DOM0_MEM, as /mem is checked.  It prints after the lines above
+ * "dom0 served S eio E wrong W unread U" (or "dom0 none" when the dump has
+ * no /dom0/), and with --list "dom0-wrong-pfns: P..." and
+ * "dom0-eio-pfns: P...".
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -38,10 +45,41 @@
  * read up to this many bytes (far more than any of our test dumps). */
 #define MAX_FILE_BYTES (256ull << 20)
 
-/* Read every file node to its end, stepping over EIO ranges page by page. */
-static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
+/* Read file @node to its end, stepping over EIO ranges page by page. */
+static void read_file(struct dumpfs_dump *d, uint32_t node, uint64_t size, uint64_t *files,
+		      uint64_t *bytes)
 {
 	static uint8_t buf[1 << 16];
+	(*files)++;
+	for (uint64_t off = 0; off < size && off < MAX_FILE_BYTES;) {
+		ssize_t r = dumpfs_node_read(d, node, buf, sizeof(buf), off);
+		if (r == 0)
+			break;
+		if (r < 0)
+			off = (off | 4095) + 1;
+		else
+			off += (uint64_t)r, *bytes += (uint64_t)r;
+	}
+}
+
+/* Every file under directory @dir, but its "mem" (done page by page). */
+static void read_dir(struct dumpfs_dump *d, uint32_t dir, int depth, uint64_t *files, uint64_t *bytes)
+{
+	int64_t child;
+	for (uint32_t k = 0; depth < 16 && (child = dumpfs_node_child(d, dir, k)) >= 0; k++) {
+		struct dumpfs_node_info info;
+		if (dumpfs_node_stat(d, (uint32_t)child, &info) != DUMPFS_OK)
+			continue;
+		if (info.type == DUMPFS_NODE_DIR)
+			read_dir(d, (uint32_t)child, depth + 1, files, bytes);
+		else if (info.type == DUMPFS_NODE_FILE && strcmp(info.name, "mem"))
+			read_file(d, (uint32_t)child, info.size, files, bytes);
+	}
+}
+
+/* Read every file node of the dump's tree and of its guest's (/dom0/). */
+static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
+{
 	uint32_t n = dumpfs_node_count(d);
 	for (uint32_t i = 0; i < n; i++) {
 		struct dumpfs_node_info info;
@@ -49,17 +87,12 @@ static void read_tree(struct dumpfs_dump *d, uint64_t *files, uint64_t *bytes)
 			continue;
 		if (!strcmp(info.name, "mem"))
 			continue;       /* done page by page */
-		(*files)++;
-		for (uint64_t off = 0; off < info.size && off < MAX_FILE_BYTES;) {
-			ssize_t r = dumpfs_node_read(d, i, buf, sizeof(buf), off);
-			if (r == 0)
-				break;
-			if (r < 0)
-				off = (off | 4095) + 1;
-			else
-				off += (uint64_t)r, *bytes += (uint64_t)r;
-		}
+		read_file(d, i, info.size, files, bytes);
 	}
+	/* the guest's nodes are numbered apart from the dump's: walk them */
+	int64_t guest = dumpfs_node_by_path(d, "/dom0");
+	if (guest >= 0 && (uint64_t)guest >= n)
+		read_dir(d, (uint32_t)guest, 0, files, bytes);
 }
 
 /* This process's peak RSS in KiB (VmHWM: this program's own memory; the
@@ -116,6 +149,7 @@ struct mem_check {
 	const uint8_t *expect;
 	size_t explen;
 	bool list;
+	int64_t node;           /* the file read, or -1: /mem through dumpfs_read_phys */
 	uint64_t served, eio, wrong, unread, past_end;
 	struct pfn_list wrong_pfns, eio_pfns;
 };
@@ -124,7 +158,8 @@ struct mem_check {
 static void check_page(struct dumpfs_dump *d, struct mem_check *mc, uint64_t pa, uint64_t size)
 {
 	static uint8_t page[PROBE_PAGE], zero[PROBE_PAGE];
-	ssize_t r = dumpfs_read_phys(d, page, PROBE_PAGE, pa);
+	ssize_t r = mc->node < 0 ? dumpfs_read_phys(d, page, PROBE_PAGE, pa)
+		    : dumpfs_node_read(d, (uint32_t)mc->node, page, PROBE_PAGE, pa);
 	if (r == -EIO) {
 		mc->eio++;
 		if (mc->list)
@@ -160,10 +195,10 @@ static void check_pages(struct dumpfs_dump *d, struct mem_check *mc, uint64_t fr
 	}
 }
 
-static void check_mem(struct dumpfs_dump *d, struct mem_check *mc)
+/* /mem, or with mc->node set the file of that node (its size @size). */
+static void check_mem(struct dumpfs_dump *d, struct mem_check *mc, uint64_t size)
 {
-	uint64_t size = dumpfs_mem_size(d);
-	int64_t node = dumpfs_node_by_path(d, "/mem");
+	int64_t node = mc->node >= 0 ? mc->node : dumpfs_node_by_path(d, "/mem");
 	if (node < 0) {
 		printf("no /mem\n");
 		exit(1);
@@ -195,8 +230,14 @@ int main(int argc, char **argv)
 		opts.raw_ranges = argv[2];
 		argc -= 2, argv += 2;
 	}
+	const char *dom0_mem = NULL;
+	if (argc > 2 && !strcmp(argv[1], "--dom0")) {
+		dom0_mem = argv[2];
+		argc -= 2, argv += 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: probe [--list] [--ranges LIST] EXPECTED_MEM DUMP...\n");
+		fprintf(stderr, "usage: probe [--list] [--ranges LIST] [--dom0 EXPECTED_DOM0_MEM] "
+			"EXPECTED_MEM DUMP...\n");
 		return 2;
 	}
 	size_t explen;
@@ -214,8 +255,19 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t files = 0, bytes = 0;
-	struct mem_check mc = { .expect = expect, .explen = explen, .list = list };
-	check_mem(d, &mc);
+	struct mem_check mc = { .expect = expect, .explen = explen, .list = list, .node = -1 };
+	check_mem(d, &mc, dumpfs_mem_size(d));
+	/* /dom0/mem against its own expected memory */
+	struct mem_check g = { .list = list, .node = -1 };
+	struct dumpfs_node_info ginfo;
+	if (dom0_mem) {
+		g.expect = map_file(dom0_mem, &g.explen);
+		g.node = dumpfs_node_by_path(d, "/dom0/mem");
+		if (g.node >= 0 && dumpfs_node_stat(d, (uint32_t)g.node, &ginfo) == DUMPFS_OK)
+			check_mem(d, &g, ginfo.size);
+		else
+			g.node = -1;
+	}
 	read_tree(d, &files, &bytes);
 	dumpfs_close(d);
 	printf("served %llu eio %llu wrong %llu files %llu bytes %llu unread %llu peak_kib %llu\n",
@@ -225,6 +277,15 @@ int main(int argc, char **argv)
 	if (list) {
 		pfn_list_print("wrong-pfns", &mc.wrong_pfns);
 		pfn_list_print("eio-pfns", &mc.eio_pfns);
+	}
+	if (dom0_mem && g.node < 0)
+		printf("dom0 none\n");
+	else if (dom0_mem)
+		printf("dom0 served %llu eio %llu wrong %llu unread %llu\n", (unsigned long long)g.served,
+		       (unsigned long long)g.eio, (unsigned long long)g.wrong, (unsigned long long)g.unread);
+	if (dom0_mem && list) {
+		pfn_list_print("dom0-wrong-pfns", &g.wrong_pfns);
+		pfn_list_print("dom0-eio-pfns", &g.eio_pfns);
 	}
 	return 0;
 }

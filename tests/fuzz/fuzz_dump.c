@@ -188,32 +188,77 @@ static void check_name(struct dumpfs_dump *d, uint32_t node, const struct dumpfs
 		fail("lookup does not find the node", name, node, 0);
 }
 
+/* One node of the tree; @top: the directory whose mem and vmcore.elf are
+ * memory (the root, or a guest's). */
+static void visit(struct dumpfs_dump *d, uint32_t i, const struct dumpfs_node_info *info,
+		  uint32_t count, int64_t top)
+{
+	check_name(d, i, info);
+	if (info->type == DUMPFS_NODE_DIR) {
+		for (uint32_t c = 0; dumpfs_node_child(d, i, c) >= 0; c++)
+			if (c >= count)
+				fail("a directory has more children than the tree has nodes",
+				     info->name, i, 0);
+		return;
+	}
+	if (info->stored > info->size)
+		fail("more bytes stored than the file holds", info->name, info->stored, 0);
+	if ((!strcmp(info->name, "mem") || !strcmp(info->name, "vmcore.elf")) && info->parent == top)
+		read_sparse(d, i, info->name, info->size);
+	else
+		read_range(d, i, info->name, info->size, 0, info->size, READ_BUDGET,
+			   !info->is_volatile);
+	/* and past the end: nothing */
+	if (dumpfs_node_read(d, i, chunk, 16, info->size) > 0 && !info->is_volatile)
+		fail("read past the end returns data", info->name, info->size, 0);
+}
+
+/* The nodes under @dir, a guest's (numbered apart from the dump's). */
+static uint32_t walk_guest(struct dumpfs_dump *d, uint32_t dir, uint32_t count, int64_t top,
+			   int depth)
+{
+	uint32_t seen = 0;
+	int64_t child;
+	for (uint32_t c = 0; depth < 16 && (child = dumpfs_node_child(d, dir, c)) >= 0; c++) {
+		struct dumpfs_node_info info;
+		if (dumpfs_node_stat(d, (uint32_t)child, &info) != DUMPFS_OK)
+			fail("stat of a guest's node fails", "?", (uint64_t)child, 0);
+		visit(d, (uint32_t)child, &info, count, top);
+		seen++;
+		if (info.type == DUMPFS_NODE_DIR)
+			seen += walk_guest(d, (uint32_t)child, count, top, depth + 1);
+	}
+	return seen;
+}
+
+/*
+ * Every node: the dump's are numbered from 0; a guest's (/dom0/ of a Xen
+ * host's kdump), which dumpfs_node_count() counts too, apart, and are
+ * walked from their directory.  Together they are the count.
+ */
 static void walk_tree(struct dumpfs_dump *d)
 {
-	uint32_t count = dumpfs_node_count(d);
+	uint32_t count = dumpfs_node_count(d), seen = 0;
+	int64_t guest = dumpfs_node_by_path(d, "/dom0");
 	for (uint32_t i = 0; i < count; i++) {
 		struct dumpfs_node_info info;
-		if (dumpfs_node_stat(d, i, &info) != DUMPFS_OK)
+		if (dumpfs_node_stat(d, i, &info) != DUMPFS_OK) {
+			if (guest >= 0 && seen == i)
+				break;          /* past the dump's own nodes */
 			fail("stat of an existing node fails", "?", i, 0);
-		check_name(d, i, &info);
-		if (info.type == DUMPFS_NODE_DIR) {
-			for (uint32_t c = 0; dumpfs_node_child(d, i, c) >= 0; c++)
-				if (c >= count)
-					fail("a directory has more children than the tree has nodes",
-					     info.name, i, 0);
-			continue;
 		}
-		if (info.stored > info.size)
-			fail("more bytes stored than the file holds", info.name, info.stored, 0);
-		if ((!strcmp(info.name, "mem") || !strcmp(info.name, "vmcore.elf")) && info.parent == 0)
-			read_sparse(d, i, info.name, info.size);
-		else
-			read_range(d, i, info.name, info.size, 0, info.size, READ_BUDGET,
-				   !info.is_volatile);
-		/* and past the end: nothing */
-		if (dumpfs_node_read(d, i, chunk, 16, info.size) > 0 && !info.is_volatile)
-			fail("read past the end returns data", info.name, info.size, 0);
+		visit(d, i, &info, count, 0);
+		seen++;
 	}
+	if (guest >= 0) {
+		struct dumpfs_node_info info;
+		if (dumpfs_node_stat(d, (uint32_t)guest, &info) != DUMPFS_OK)
+			fail("stat of the guest's directory fails", "dom0", (uint64_t)guest, 0);
+		visit(d, (uint32_t)guest, &info, count, guest);
+		seen += 1 + walk_guest(d, (uint32_t)guest, count, guest, 0);
+	}
+	if (seen != count)
+		fail("the tree's nodes are not the count", "?", seen, (ssize_t)count);
 }
 
 /* Read a whole node by path, if the tree has it. */

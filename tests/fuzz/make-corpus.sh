@@ -67,14 +67,22 @@ head -c 65536 "$work/x" > "$out/elf/seed-$n"
 # QEMU process cores (ELF, to the elf harness): 24 KiB of guest RAM with a
 # VMCOREINFO page, QEMU's globals, a vCPU; the executable they name is gone.
 python3 "$(dirname "$0")/../bad/qemu_core.py" --seeds "$out/elf"
-# Xen: xl dump-core files (PV with a shuffled p2m, HVM with padding).  A
-# Xen host's kdump holds Xen's image (936 pages) and cannot be made small
-# enough to fuzz (-max_len); the corruption matrix damages those.
+# Xen: xl dump-core files (PV with a shuffled p2m, HVM with padding).
 xen=(--ram 0-3,8-9 --cpus 1)
 seed xen "${xen[@]}" --format xc --xen-type pv --xen-shuffle
 seed xen "${xen[@]}" --format xc --xen-type hvm --xen-invalid-tail 2
 seed xen --ram 0-7 --cpus 1 --format xc --xen-dup-pfn --xen-arrays-first
 seed xen --ram 0-5 --cpus 2 --format xc --xen-type pv --no-vmcoreinfo
+# A Xen host's kdump holds Xen's image (936 pages), too large to fuzz
+# (-max_len): xen_host_seed.py keeps its notes and, of machine memory, only
+# dom0's p2m tree, the pages of dom0's VMCOREINFO and a few more (about
+# 10 pages), so that /dom0/ opens; the corruption matrix damages whole ones.
+for extra in "" "--xen-p2m-out-of-range 3"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	"$mkdump" --ram 0-159,256-1599 --cpus 2 --format xen-kdump $extra "$work/h$n" > /dev/null
+	python3 "$(dirname "$0")/xen_host_seed.py" "$work/h$n" "$out/xen/seed-$n"
+done
 # LiME images: two ranges, one not page-aligned.
 python3 "$(dirname "$0")/../bad/lime.py" --seeds "$out/lime"
 # Raw images: a ranges= text, NUL, the image (good, with offsets, and near misses).

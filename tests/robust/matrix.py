@@ -66,7 +66,17 @@ VARIANTS = {
     "qemu-core": ["--format", "elf", "--ram", "0-159,256-383"],
     "lime": ["--format", "lime"],
     "raw": ["--format", "raw"],
+    # Xen: `xl dump-core` files of a PV domain (pages out of pfn order) and
+    # of an HVM one (.xen_pfn, xc_core's ~0 padding at the end), and a Xen
+    # host's kdump, whose dom0 shows in /dom0/ through its p2m tree
+    "xc-pv": ["--format", "xc", "--xen-type", "pv", "--xen-shuffle"],
+    "xc-hvm": ["--format", "xc", "--xen-type", "hvm"],
+    "xen-kdump": ["--format", "xen-kdump"],
 }
+# Xen's image takes 936 pages 2 MiB past a 2 MiB boundary, and dom0 has
+# holes (identity-mapped, ballooned out) and several p2m leaves only from
+# 1024 pages on: the host needs more RAM than the others.
+VARIANT_RAM = {"xen-kdump": "0-159,256-4095"}
 ERROR = "must fail to open"     # what an edit must give (see lime_edits)
 LIME_MAGIC = b"EMiL"            # 0x4C694D45, little-endian
 
@@ -77,10 +87,14 @@ class Fail(Exception):
 
 class Span:
     """Bytes [start, end) of one structure; explain(off) gives the pfns a
-    damaged byte at off may make read wrong (a set, or ALL)."""
+    damaged byte at off may make read wrong (a set, or ALL).  dom0(off), for
+    a Xen host's kdump, the pfns of /dom0/mem it may make read wrong (a set,
+    anything with `in`, or ALL: then /dom0/ may also be gone); by default
+    ALL where explain() is, none elsewhere."""
 
-    def __init__(self, name, start, end, explain):
+    def __init__(self, name, start, end, explain, dom0=None):
         self.name, self.start, self.end, self.explain = name, start, end, explain
+        self.dom0 = dom0 or (lambda off: ALL if explain(off) is ALL else set())
 
 
 def const(pfns):
@@ -268,6 +282,301 @@ def make_qemu_core(out, mem, work):
     return qemu_core.RAM
 
 
+# ---- Xen -------------------------------------------------------------------
+
+MAX_PFN = 1 << 40       # xc_core.c: entries naming a pfn past it are dropped
+
+
+def xc_spans(b, info):
+    """An `xl dump-core` file (mkdump_xen.c: ELF64 ET_CORE, no program
+    headers, sections .shstrtab .note.Xen .xen_prstatus .xen_shared_info
+    .xen_pages .xen_p2m|.xen_pfn).  /mem is .xen_pages placed by the table:
+    page i is the pfn of entry i (the first entry naming a pfn wins; ~0 and
+    pfns past 2^40 are dropped).  The vCPU contexts and the shared info
+    decide no page; the header note's counts and page size, the section
+    headers and names of the sections that place pages decide all."""
+    shoff, = struct.unpack_from("<Q", b, 40)
+    shnum, shstrndx = struct.unpack_from("<HH", b, 60)
+    spans = [Span("e_ident.magic", 0, 4, const(ALL)),
+             Span("e_ident.class+data", 4, 6, const(ALL)),
+             Span("e_ident.rest", 6, 16, const(set()))]
+    # e_type, e_phnum and the section table decide whether it is read as
+    # a dump-core file at all
+    for name, off, size, e in (("e_type", 16, 2, ALL), ("e_machine", 18, 2, set()),
+                               ("e_version", 20, 4, set()), ("e_entry", 24, 8, set()),
+                               ("e_phoff", 32, 8, set()), ("e_shoff", 40, 8, ALL),
+                               ("e_flags", 48, 4, set()), ("e_ehsize", 52, 2, set()),
+                               ("e_phentsize", 54, 2, set()), ("e_phnum", 56, 2, ALL),
+                               ("e_shentsize", 58, 2, ALL), ("e_shnum", 60, 2, ALL),
+                               ("e_shstrndx", 62, 2, ALL)):
+        spans.append(Span(name, off, off + size, const(e)))
+    sh = [struct.unpack_from("<IIQQQQIIQQ", b, shoff + 64 * i) for i in range(shnum)]
+    stroff = sh[shstrndx][4]
+    names = [b[stroff + h[0]:b.index(b"\0", stroff + h[0])].decode() for h in sh]
+    sec = {names[i]: (h[4], h[5]) for i, h in enumerate(sh) if i}
+    placing = {".note.Xen", ".xen_pages", ".xen_p2m", ".xen_pfn"}
+    for i, h in enumerate(sh):
+        at = shoff + 64 * i
+        decides = ALL if names[i] in placing or i == shstrndx else set()
+        # any section renamed may take the place of one of ours (the
+        # first header of a name wins); the null one is not read
+        for field, off, size, e in (("sh_name", 0, 4, ALL if i else set()),
+                                    ("sh_type+flags+addr", 4, 20, set()),
+                                    ("sh_offset", 24, 8, decides), ("sh_size", 32, 8, decides),
+                                    ("sh_link+info+addralign+entsize", 40, 24, set())):
+            spans.append(Span("shdr %d (%s).%s" % (i, names[i] or "null", field), at + off,
+                              at + off + size, const(e)))
+    for i, h in enumerate(sh):
+        if i and names[i]:
+            spans.append(Span("shstrtab name %s" % names[i], stroff + h[0],
+                              stroff + h[0] + len(names[i]) + 1,
+                              const(ALL if names[i] in placing else set())))
+    # .note.Xen: none, header, version, format.  The header note's type
+    # and its magic, page count and page size decide everything; a note
+    # header before it moves it.  The version and format notes come after
+    # it: damage there is text, or a clean refusal.
+    noff, nsize = sec[".note.Xen"]
+    pos, seen_header = noff, False
+    while pos + 12 <= noff + nsize:
+        namesz, descsz, typ = struct.unpack_from("<III", b, pos)
+        desc = pos + 12 + (namesz + 3) // 4 * 4
+        what = {0x2000000: "none", 0x2000001: "header", 0x2000002: "version",
+                0x2000003: "format"}.get(typ, "%#x" % typ)
+        spans.append(Span("note %s.header+name" % what, pos, desc,
+                          const(set() if seen_header else ALL)))
+        if typ == 0x2000001:
+            seen_header = True
+            for field, off, e in (("magic", 0, ALL), ("nr_vcpus", 8, set()),
+                                  ("nr_pages", 16, ALL), ("page_size", 24, ALL)):
+                spans.append(Span("note header.%s" % field, desc + off, desc + off + 8, const(e)))
+        elif descsz:
+            spans.append(Span("note %s.desc" % what, desc, desc + descsz, const(set())))
+        pos = desc + (descsz + 3) // 4 * 4
+    poff, psize = sec[".xen_prstatus"]
+    ncpu = int(info["nr_vcpus"])
+    for c in range(ncpu):
+        spans.append(Span("xen_prstatus vcpu %d" % c, poff + c * psize // ncpu,
+                          poff + (c + 1) * psize // ncpu, const(set())))
+    soff, ssize = sec[".xen_shared_info"]
+    spans.append(Span("xen_shared_info", soff, soff + ssize, const(set())))
+    pgoff = sec[".xen_pages"][0]
+    if soff + ssize < pgoff:
+        spans.append(Span("padding before .xen_pages", soff + ssize, pgoff, const(set())))
+    table = ".xen_p2m" if ".xen_p2m" in sec else ".xen_pfn"
+    toff = sec[table][0]
+    width = 16 if table == ".xen_p2m" else 8
+    nr = int(info["nr_pages"])
+    pfns = [struct.unpack_from("<Q", b, toff + width * i)[0] for i in range(nr)]
+    first = {}
+    for i, pfn in enumerate(pfns):
+        first.setdefault(pfn, i)
+
+    def entry_explain(i, field_at):
+        # one byte of entry i's pfn XORed with 0xff or 0x01 (what the
+        # cases do): entry i's pfn loses its page, and the pfn it now
+        # names may show it (unless an earlier entry names that one too)
+        def explain(off):
+            shift = 8 * (off - field_at)
+            out = {pfns[i]} if pfns[i] < MAX_PFN and first[pfns[i]] == i else set()
+            for mask in (0xff, 0x01):
+                new = pfns[i] ^ (mask << shift)
+                if new < MAX_PFN:
+                    out.add(new)
+            return out
+        return explain
+
+    for i, pfn in enumerate(pfns):
+        at = toff + width * i
+        spans.append(Span("%s entry %d (pfn %d).pfn" % (table, i, pfn), at, at + 8,
+                          entry_explain(i, at)))
+        if width == 16:         # the gmfn: the m2p of page-table walks, no page
+            spans.append(Span("%s entry %d (pfn %d).gmfn" % (table, i, pfn), at + 8, at + 16,
+                              const(set())))
+        placed = {pfn} if pfn < MAX_PFN and first[pfn] == i else set()
+        spans.append(Span(".xen_pages page %d (pfn %d)" % (i, pfn), pgoff + PAGE * i,
+                          pgoff + PAGE * (i + 1), const(placed)))
+    return spans
+
+
+class PfnTest:
+    """A set of pfns given by membership tests (dom0's p2m tree: a frame
+    of it may decide a pfn in every 512th or 262144th place).  may_go: the
+    damage may leave dom0 no page at all, and so no /dom0/."""
+
+    def __init__(self):
+        self.tests = []
+        self.may_go = False
+
+    def __contains__(self, pfn):
+        return any(t(pfn) for t in self.tests)
+
+
+def dom0_roles(mem, info):
+    """For each machine frame that decides /dom0/mem: a function of the
+    byte offset in it giving the dom0 pfns a damaged byte there may make
+    read wrong.  The frame list list's entry i decides pfns [i<<18,
+    (i+1)<<18), a middle page's entry j under frame-list-list entry i pfns
+    ((i<<9)+j)<<9 on, 512 of them, a leaf's entry k under (i, j) pfn
+    (((i<<9)+j)<<9)+k, a page of dom0 the pfns whose entry names it.  Pages
+    that many entries name (Linux's p2m_missing and p2m_mid_missing) have
+    each role they are named for.  Also the kind of each such frame."""
+    def frame(m):
+        return struct.unpack_from("<512Q", mem, m * PAGE)
+    nmach = len(mem) // PAGE
+    fll = int(info["xen_p2m_mfn"], 0)
+    mids, leaves = {}, {}               # frame -> [i], frame -> [(i, j)]
+    for i, m in enumerate(frame(fll)):
+        if m < nmach:
+            mids.setdefault(m, []).append(i)
+    for m, iis in list(mids.items()):
+        for j, leaf in enumerate(frame(m)):
+            if leaf < nmach:
+                leaves.setdefault(leaf, []).extend((i, j) for i in iis)
+    data = {}
+    for m, ijs in leaves.items():
+        for k, e in enumerate(frame(m)):
+            if e < nmach:
+                data.setdefault(e, set()).update((((i << 9) + j) << 9) + k for i, j in ijs)
+    roles, kinds = {}, {}
+
+    def role(m, off):
+        k = off // 8
+        t = PfnTest()
+        if m == fll:
+            t.tests.append(lambda p: p >> 18 == k)
+            t.may_go = True
+        if m in mids:
+            iis = set(mids[m])
+            t.tests.append(lambda p: (p >> 9) & 511 == k and p >> 18 in iis)
+            t.may_go = True
+        if m in leaves:
+            bases = {((i << 9) + j) << 9 for i, j in leaves[m]}
+            t.tests.append(lambda p: p & 511 == k and p - k in bases)
+        if m in data:
+            t.tests.append(data[m].__contains__)
+        return t
+    for m in set(mids) | set(leaves) | set(data) | {fll}:
+        roles[m] = lambda off, m=m: role(m, off)
+        kinds[m] = ("frame list list" if m == fll else "middle page" if m in mids
+                    else "leaf page" if m in leaves else "dom0 page")
+    # Linux's p2m_missing (a leaf of ~0 only) and p2m_mid_missing (a middle
+    # page naming it only), which the unused entries name
+    for m in leaves:
+        if set(frame(m)) == {2**64 - 1}:
+            kinds[m] = "missing leaf page"
+    for m in mids:
+        if {kinds.get(x) for x in frame(m)} == {"missing leaf page"}:
+            kinds[m] = "missing middle page"
+    return roles, kinds
+
+
+def p2m_entry_kind(e, kinds, nmach):
+    """What a p2m tree entry names, for the family of its span."""
+    return ("invalid" if e == 2**64 - 1 else "identity" if e >> 62 == 1
+            else kinds.get(e, "frame") if e < nmach else "other")
+
+
+def xen_kdump_spans(b, info, mem):
+    """A Xen host's kdump: machine memory as an ELF vmcore (elf_spans for
+    /mem), and for /dom0/mem what decides it: CRASH_INFO's last word (the
+    frame list list) and the notes before it, the program headers, and in
+    machine memory the p2m tree and dom0's own pages (dom0_roles)."""
+    roles, kinds = dom0_roles(mem, info)
+    nmach = len(mem) // PAGE
+    spans = []
+    for s in elf_spans(b, info):
+        if s.name.startswith("notes of phdr"):
+            spans += xen_note_spans(b, s.start, s.end)
+        elif re.match(r"load \d+ data", s.name):
+            # each entry of each p2m page, each page of dom0, and the
+            # machine memory between them
+            base = s.start
+            paddr = s.explain(base).pop() * PAGE
+            first, end = paddr // PAGE, (paddr + s.end - s.start) // PAGE
+            pos = s.start
+            for m in sorted(x for x in kinds if first <= x < end):
+                at = base + m * PAGE - paddr
+                if pos < at:
+                    spans.append(Span("machine memory %d-%d" % ((pos - base + paddr) // PAGE, m - 1),
+                                      pos, at, s.explain))
+                if kinds[m] == "dom0 page":
+                    spans.append(Span("dom0 page (mfn %d)" % m, at, at + PAGE, s.explain,
+                                      lambda off, r=roles[m], at=at: r(off - at)))
+                else:
+                    for k, e in enumerate(struct.unpack_from("<512Q", mem, m * PAGE)):
+                        spans.append(Span("p2m %s entry %d: %s" % (kinds[m], k,
+                                                                   p2m_entry_kind(e, kinds, nmach)),
+                                          at + 8 * k, at + 8 * k + 8, s.explain,
+                                          lambda off, r=roles[m], at=at: r(off - at)))
+                pos = at + PAGE
+            if pos < s.end:
+                spans.append(Span("machine memory %d-%d" % ((pos - base + paddr) // PAGE, end - 1),
+                                  pos, s.end, s.explain))
+        elif s.name.startswith("phdr"):
+            # a PT_LOAD's pages (p_offset, p_filesz...) may hold the tree;
+            # a PT_NOTE's p_offset and p_filesz place CRASH_INFO
+            note = "(PT_NOTE)" in s.name
+            spans.append(Span(s.name, s.start, s.end, s.explain,
+                              lambda off, e=s.explain, note=note:
+                              ALL if note or e(off) is ALL or e(off) else set()))
+        else:
+            spans.append(s)
+    return spans
+
+
+class MayGo(set):
+    """dom0 explains: no page of /dom0/mem may read wrong, but /dom0/ may
+    be gone (a warning on /header, as for a host whose dom0 cannot be
+    read)."""
+    may_go = True
+
+
+def xen_kdump_cut_explains(b, info, cut):
+    """A vmcore cut at @cut: its pages past the cut read as errors, and so
+    do dom0's under p2m pages past it; /dom0/ may be gone when the cut
+    takes the notes or the frame list list."""
+    phoff, = struct.unpack_from("<Q", b, 32)
+    phnum, = struct.unpack_from("<H", b, 56)
+    fll = int(info["xen_p2m_mfn"], 0) * PAGE
+    for i in range(phnum):
+        typ, _, off, _, paddr, filesz = struct.unpack_from("<IIQQQQ", b, phoff + 56 * i)
+        if (typ == 4 and cut < off + filesz) or \
+           (typ == 1 and paddr <= fll < paddr + filesz and cut < off + fll - paddr + PAGE):
+            return MayGo()
+    return set()
+
+
+def xen_note_spans(b, start, end):
+    """The vmcore's notes: "CORE" NT_PRSTATUS and "Xen" CRASH_REGS per CPU,
+    CPU 0's "Xen" CRASH_INFO, VMCOREINFO_XEN.  No page of /mem depends on
+    them; /dom0/ on CRASH_INFO's last word (dom0's frame list list) and on
+    every note header up to CRASH_INFO's (later notes are dropped after a
+    damaged one)."""
+    spans, pos, before = [], start, True
+    k = 0
+    while pos + 12 <= end:
+        namesz, descsz, typ = struct.unpack_from("<III", b, pos)
+        if not namesz and not descsz:
+            break
+        name = b[pos + 12:pos + 12 + namesz].rstrip(b"\0").decode(errors="replace")
+        desc = pos + 12 + (namesz + 3) // 4 * 4
+        what = "note %d (%s %#x)" % (k, name, typ)
+        spans.append(Span(what + ".header+name", pos, desc, const(set()),
+                          const(ALL if before else set())))
+        if name == "Xen" and typ == 0x1000001:      # XEN_ELFNOTE_CRASH_INFO
+            spans.append(Span(what + ".desc", desc, desc + 72, const(set())))
+            spans.append(Span(what + ".dom0_pfn_to_mfn_frame_list_list", desc + 72,
+                              desc + 80, const(set()), const(ALL)))
+            if descsz > 80:
+                spans.append(Span(what + ".desc rest", desc + 80, desc + descsz, const(set())))
+            before = False
+        elif descsz:
+            spans.append(Span(what + ".desc", desc, desc + descsz, const(set())))
+        pos = desc + (descsz + 3) // 4 * 4
+        k += 1
+    return spans
+
+
 # ---- flattened ---------------------------------------------------------------
 
 def flat_records(b):
@@ -363,6 +672,10 @@ def file_spans(path, info, part_range):
     b = open(path, "rb").read()
     if info["format"] == "raw":
         return raw_spans(info)
+    if info["format"] == "xc":
+        return xc_spans(b, info)
+    if info["format"] == "xen-kdump":
+        return xen_kdump_spans(b, info, open(path + ".mem", "rb").read())
     if b[:4] == LIME_MAGIC:
         return lime_spans(b, info)
     if b[:12] == b"makedumpfile":
@@ -434,11 +747,12 @@ def peak_kib(lines):
     return int(words[words.index("peak_kib") + 1]) if "peak_kib" in words else -1
 
 
-def one_case(t, what, mem, files, damaged, explains, opts=()):
+def one_case(t, what, mem, files, damaged, explains, opts=(), dom0=None):
     """Run probe on files (damaged: the index of the damaged one; opts:
     what the files are, as --ranges) and account for the result in t.
     explains: the pages the damage may make wrong, or ERROR: it must be
-    refused."""
+    refused.  dom0: with --dom0 in opts, the pages of /dom0/mem it may make
+    wrong (ALL: /dom0/ may be gone too)."""
     t.cases += 1
     try:
         rc, out, err = run_probe(mem, files, opts)
@@ -457,8 +771,8 @@ def one_case(t, what, mem, files, damaged, explains, opts=()):
             t.failures.append("%s: error names no file: %s" % (what, msg))
         elif "offset" not in msg:
             t.failures.append("%s: error names no offset: %s" % (what, msg))
-        r = subprocess.run([DUMPFS, "info", *opts, *files], capture_output=True, text=True,
-                           timeout=TIMEOUT)
+        r = subprocess.run([DUMPFS, "info", *(opts if "--dom0" not in opts else ()), *files],
+                           capture_output=True, text=True, timeout=TIMEOUT)
         if r.returncode == 0 or len(r.stderr.strip().splitlines()) != 1:
             t.failures.append("%s: dumpfs info: not one line: %r" % (what, r.stderr))
         t.errors += 1
@@ -480,6 +794,22 @@ def one_case(t, what, mem, files, damaged, explains, opts=()):
     if bad:
         t.wrong += len(bad)
         t.failures.append("%s: pages %s read wrong without an error" % (what, bad[:10]))
+    if "--dom0" not in opts:
+        return
+    g = {l.split(":")[0] if ":" in l else " ".join(l.split()[:2]): l
+         for l in lines if l.startswith("dom0")}
+    if "dom0 none" in g:
+        if dom0 is not ALL and not getattr(dom0, "may_go", False):
+            t.failures.append("%s: no /dom0/" % what)
+        return
+    w = g["dom0 served"].split()
+    t.eio += int(w[w.index("eio") + 1])
+    wrong = [int(x) for x in g["dom0-wrong-pfns"].split(":")[1].split()]
+    bad = [p for p in wrong if p not in dom0] if dom0 is not ALL else []
+    t.explained += len(wrong) - len(bad)
+    if bad:
+        t.wrong += len(bad)
+        t.failures.append("%s: /dom0/mem pages %s read wrong without an error" % (what, bad[:10]))
 
 
 def flip(src, dst, off, mask):
@@ -511,7 +841,7 @@ def sample(spans, per_family=SAMPLES_PER_FAMILY):
 
 def run_variant(name, work):
     out = os.path.join(work, "d")
-    subprocess.run([MKDUMP, "--ram", RAM, *VARIANTS[name], out], check=True,
+    subprocess.run([MKDUMP, "--ram", VARIANT_RAM.get(name, RAM), *VARIANTS[name], out], check=True,
                    stdout=subprocess.DEVNULL)
     info = dict(l.rstrip("\n").split("=", 1) for l in open(out + ".info") if "=" in l)
     nfiles = int(info["files"])
@@ -521,6 +851,8 @@ def run_variant(name, work):
     ranges = part_ranges(files, info, maxpfn)
     ram_vaddr = make_qemu_core(out, mem, work) if name == "qemu-core" else None
     opts = ["--ranges", info["raw_ranges"]] if info["format"] == "raw" else []
+    if "dom0_max_pfn" in info:          # a Xen host's: /dom0/mem checked too
+        opts = ["--dom0", out + ".dom0.mem"]
     t = Totals()
     for k, path in enumerate(files):
         if ram_vaddr:
@@ -538,7 +870,7 @@ def run_variant(name, work):
             for off, mask in ((s.start, 0xFF), (s.end - 1, 0x01)):
                 flip(path, case, off, mask)
                 one_case(t, "%s file %d: %s: byte %d ^ %#x" % (name, k, s.name, off, mask),
-                         mem, others, k, s.explain(off), opts)
+                         mem, others, k, s.explain(off), opts, s.dom0(off))
         cuts = sorted({c for s in spans for c in (s.start, (s.start + s.end) // 2, s.end)
                        if 0 <= c < size} | {size - 1})
         flat = open(path, "rb").read(12) == b"makedumpfile"
@@ -546,7 +878,9 @@ def run_variant(name, work):
             shutil.copyfile(path, case)
             os.truncate(case, cut)
             explains = flat_truncation_explains(path, info, ranges[k], cut) if flat else set()
-            one_case(t, "%s file %d: cut at %d" % (name, k, cut), mem, others, k, explains, opts)
+            dom0 = xen_kdump_cut_explains(open(path, "rb").read(), info, cut) if "--dom0" in opts \
+                else set()
+            one_case(t, "%s file %d: cut at %d" % (name, k, cut), mem, others, k, explains, opts, dom0)
         if info["format"] == "lime":
             for what, off, new in lime_edits(open(path, "rb").read()):
                 write_edit(path, case, off, new)
@@ -746,7 +1080,7 @@ def main():
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print("%-18s %s" % (name, t.line()))
-        for f in t.failures[:20]:
+        for f in t.failures[:int(os.environ.get("MATRIX_FAILS", 20))]:
             print("FAIL:", f)
         total.add(t)
     if len(names) > 1:
