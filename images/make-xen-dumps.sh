@@ -90,7 +90,9 @@
 #   CPU=max,-smap,-smep,-rdtscp   QEMU's -cpu
 #   STEP_TIMEOUT=3600  max seconds for one step's boot (the host step: to dom0's crash)
 #   CAPTURE_TIMEOUT=900  max seconds from dom0's crash to DFS-CAPTURE-DONE
-#   NICE="chrt -i 0"   prefix of every CPU-heavy command
+#   NICE=              prefix of every CPU-heavy command (the other recipes'
+#                      "chrt -i 0" starved the PVH dump here: on this shared
+#                      2-CPU machine it had not finished after 28 minutes)
 #   FORCE=1            redo the steps asked for even when COMPLETE
 set -uo pipefail
 
@@ -109,7 +111,7 @@ CRASHKERNEL=${CRASHKERNEL:-256M@512M}
 CPU=${CPU:-max,-smap,-smep,-rdtscp}
 STEP_TIMEOUT=${STEP_TIMEOUT:-3600}
 CAPTURE_TIMEOUT=${CAPTURE_TIMEOUT:-900}
-NICE=${NICE-chrt -i 0}
+NICE=${NICE-}
 FORCE=${FORCE:-0}
 PY=/usr/bin/python3
 SMP=2
@@ -260,37 +262,36 @@ on_reboot = "preserve"
 EOF
 }
 T0=$(now)
-if [ ! -s "$BUILD/dom0.cpio.gz" ]; then
-    # the domUs'
-    base_root "$BUILD/domu-root" "$TOOLS/xen-domu-init.sh"
-    mkcpio "$BUILD/domu-root" "$BUILD/domu.cpio.gz" || die "cpio (domU) failed"
-    # the capture kernel's: virtio disks
-    base_root "$BUILD/capture-root" "$TOOLS/xen-capture-init.sh"
-    add_module "$BUILD/capture-root" virtio_pci
-    add_module "$BUILD/capture-root" virtio_blk
-    mkcpio "$BUILD/capture-root" "$BUILD/capture.cpio.gz" || die "cpio (capture) failed"
-    # dom0's
-    R=$BUILD/dom0-root
-    base_root "$R" "$TOOLS/xen-dom0-init.sh"
-    for b in xl xenstored xenconsoled xen-init-dom0; do add_binary "$R" "$XENLIB/bin/$b"; done
-    add_binary "$R" /sbin/kexec
-    libgcc=$(find /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu -name 'libgcc_s.so.1' 2>/dev/null | head -1)
-    [ -n "$libgcc" ] || die "no libgcc_s.so.1 (xl's pthread_cancel needs it)"
-    mkdir -p "$R/lib/x86_64-linux-gnu"
-    cp -L "$libgcc" "$R/lib/x86_64-linux-gnu/libgcc_s.so.1"
-    for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc virtio_pci virtio_blk; do add_module "$R" "$m"; done
-    mkdir -p "$R/boot" "$R/etc/xen"
-    cp "$KERNEL" "$R/boot/vmlinuz"
-    cp "$BUILD/domu.cpio.gz" "$BUILD/capture.cpio.gz" "$R/boot/"
-    domu_cfg pv pv > "$R/etc/xen/pv.cfg"
-    domu_cfg pvh pvh "$PVH_MAXMEM" > "$R/etc/xen/pvh.cfg"
-    [ -f /etc/xen/xl.conf ] && cp /etc/xen/xl.conf "$R/etc/xen/xl.conf"
-    log "dom0 modules: $(tr '\n' ' ' < "$R/lib/modules/order"); capture modules: $(tr '\n' ' ' < "$BUILD/capture-root/lib/modules/order")"
-    log "dom0 libraries: $(cd "$R" && find lib lib64 usr/lib -name '*.so*' 2>/dev/null | sed 's,.*/,,' | sort | tr '\n' ' ')"
-    mkcpio "$R" "$BUILD/dom0.cpio.gz" || die "cpio (dom0) failed"
-    log "initramfs: dom0 $(stat -c %s "$BUILD/dom0.cpio.gz") bytes, domU $(stat -c %s "$BUILD/domu.cpio.gz"), capture $(stat -c %s "$BUILD/capture.cpio.gz")"
-    timing initramfs "$(secs "$T0" "$(now)")"
-fi
+# (made on every run: a few seconds)
+# the domUs'
+base_root "$BUILD/domu-root" "$TOOLS/xen-domu-init.sh"
+mkcpio "$BUILD/domu-root" "$BUILD/domu.cpio.gz" || die "cpio (domU) failed"
+# the capture kernel's: virtio disks
+base_root "$BUILD/capture-root" "$TOOLS/xen-capture-init.sh"
+add_module "$BUILD/capture-root" virtio_pci
+add_module "$BUILD/capture-root" virtio_blk
+mkcpio "$BUILD/capture-root" "$BUILD/capture.cpio.gz" || die "cpio (capture) failed"
+# dom0's
+R=$BUILD/dom0-root
+base_root "$R" "$TOOLS/xen-dom0-init.sh"
+for b in xl xenstored xenconsoled xen-init-dom0; do add_binary "$R" "$XENLIB/bin/$b"; done
+add_binary "$R" /sbin/kexec
+libgcc=$(find /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu -name 'libgcc_s.so.1' 2>/dev/null | head -1)
+[ -n "$libgcc" ] || die "no libgcc_s.so.1 (xl's pthread_cancel needs it)"
+mkdir -p "$R/lib/x86_64-linux-gnu"
+cp -L "$libgcc" "$R/lib/x86_64-linux-gnu/libgcc_s.so.1"
+for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc virtio_pci virtio_blk; do add_module "$R" "$m"; done
+mkdir -p "$R/boot" "$R/etc/xen"
+cp "$KERNEL" "$R/boot/vmlinuz"
+cp "$BUILD/domu.cpio.gz" "$BUILD/capture.cpio.gz" "$R/boot/"
+domu_cfg pv pv > "$R/etc/xen/pv.cfg"
+domu_cfg pvh pvh "$PVH_MAXMEM" > "$R/etc/xen/pvh.cfg"
+[ -f /etc/xen/xl.conf ] && cp /etc/xen/xl.conf "$R/etc/xen/xl.conf"
+log "dom0 modules: $(tr '\n' ' ' < "$R/lib/modules/order"); capture modules: $(tr '\n' ' ' < "$BUILD/capture-root/lib/modules/order")"
+log "dom0 libraries: $(cd "$R" && find lib lib64 usr/lib -name '*.so*' 2>/dev/null | sed 's,.*/,,' | sort | tr '\n' ' ')"
+mkcpio "$R" "$BUILD/dom0.cpio.gz" || die "cpio (dom0) failed"
+log "initramfs: dom0 $(stat -c %s "$BUILD/dom0.cpio.gz") bytes, domU $(stat -c %s "$BUILD/domu.cpio.gz"), capture $(stat -c %s "$BUILD/capture.cpio.gz")"
+timing initramfs "$(secs "$T0" "$(now)")"
 # QEMU loads a multiboot ELF, not the gzip file (it would take that for an old zImage)
 zcat "$XENGZ" > "$BUILD/xen" || die "zcat $XENGZ failed"
 
@@ -306,8 +307,8 @@ stop_qemu() {
     GPID=
 }
 trap stop_qemu EXIT
-# mark NAME PATTERN: the host time (s since the boot) a marker first appeared,
-# from the poll loop's table
+# SEEN[STEP/MARKER]: the host time (s since the step's boot) each of
+# MARKERS first showed on the serial console (wait_for notes them)
 declare -A SEEN
 MARKERS="DFS-DOM0-UP DFS-TOOLSTACK-UP DFS-DOMU-READY DFS-LIVE-DUMP DFS-LIVE-DONE DFS-SYSRQ-C DFS-CRASHED DFS-DUMPED DFS-TAR-DONE DFS-DOM0-DONE DFS-KEXEC DFS-CRASHING DFS-CAPTURE-UP DFS-CAPTURE-DONE"
 # wait_for STEP SLOG TB PATTERN FAILPATTERN TIMEOUT: poll the serial log

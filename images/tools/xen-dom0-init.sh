@@ -75,7 +75,7 @@ start_domu() {
     $XL create "/etc/xen/$name.cfg" > "/out/$name/xl-create.log" 2>&1 || { fail "create-$name" "xl create: $(tail -n 3 "/out/$name/xl-create.log")"; return 1; }
     while ! grep -q '^DFS-READY' "$log" 2>/dev/null; do
         n=$((n + 1))
-        [ $n -gt 1200 ] && { fail "boot-$name" "no DFS-READY in 600 s"; return 1; }
+        [ $n -gt 3600 ] && { fail "boot-$name" "no DFS-READY in 1800 s"; return 1; }
         $XL list "$name" > /dev/null 2>&1 || { fail "boot-$name" "domain gone: $(tail -n 3 "$log")"; return 1; }
         sleep 0.5
     done
