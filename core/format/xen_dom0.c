@@ -31,6 +31,8 @@
 #define INVALID_MFN UINT64_MAX
 #define FOREIGN_FRAME (UINT64_C(1) << 63)
 #define IDENTITY_FRAME (UINT64_C(1) << 62)
+/* dom0's pfns read at most: 64 GiB of dom0, a table of 128 MiB. */
+#define MAX_DOM0_PFNS (UINT64_C(1) << 24)
 #define MAX_EMPTY 16                    /* all-invalid pages remembered */
 /* In the table: a pfn under a p2m page the dump could not give.  No leaf
  * entry is stored as it (its top bit makes it a foreign frame). */
@@ -49,6 +51,8 @@ struct dom0 {
 	uint64_t end;                   /* last pfn mapped + 1 */
 	struct lost_run { uint64_t start, end; } *lost_runs; /* pfns under pages not given */
 	size_t nlost_runs, lost_cap;
+	uint64_t *leaves;               /* leaf frames met (leaf_seen()) */
+	size_t nleaves, leaf_cap;
 	struct page_run *data;          /* pfns that read as data, sorted */
 	size_t ndata;
 	uint64_t empty[MAX_EMPTY];      /* frames found to hold no valid entry */
@@ -91,6 +95,40 @@ static void note_empty(struct dom0 *d, uint64_t mfn, const uint64_t *e)
 		if (e[i] != INVALID_MFN && !(e[i] & (FOREIGN_FRAME | IDENTITY_FRAME)))
 			return;
 	remember_empty(d, mfn);
+}
+
+/* Whether leaf frame @mfn was met before (@again), remembering it: an
+ * open-addressed set, grown at half full (at most 512^2 leaves). */
+static enum dumpfs_status leaf_seen(struct dom0 *d, uint64_t mfn, bool *again)
+{
+	if (d->nleaves * 2 >= d->leaf_cap) {
+		size_t cap = d->leaf_cap ? d->leaf_cap * 2 : 1024;
+		uint64_t *set = malloc(cap * sizeof(*set));
+		if (!set)
+			return DUMPFS_ERR_NOMEM;
+		for (size_t i = 0; i < cap; i++)
+			set[i] = INVALID_MFN;
+		for (size_t i = 0; i < d->leaf_cap; i++) {
+			if (d->leaves[i] == INVALID_MFN)
+				continue;
+			size_t h = (size_t)(d->leaves[i] * 0x9e3779b97f4a7c15ull) & (cap - 1);
+			while (set[h] != INVALID_MFN)
+				h = (h + 1) & (cap - 1);
+			set[h] = d->leaves[i];
+		}
+		free(d->leaves);
+		d->leaves = set;
+		d->leaf_cap = cap;
+	}
+	size_t h = (size_t)(mfn * 0x9e3779b97f4a7c15ull) & (d->leaf_cap - 1);
+	while (d->leaves[h] != INVALID_MFN && d->leaves[h] != mfn)
+		h = (h + 1) & (d->leaf_cap - 1);
+	*again = d->leaves[h] == mfn;
+	if (!*again) {
+		d->leaves[h] = mfn;
+		d->nleaves++;
+	}
+	return DUMPFS_OK;
 }
 
 /* A leaf's entries into the table at @base; @limit bounds the table. */
@@ -172,10 +210,13 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 {
 	uint64_t *top = malloc(3 * ENTRIES * sizeof(uint64_t)), *mid = top + ENTRIES, *leaf = mid + ENTRIES;
 	/* No more pfns than twice the machine's frames (and a floor for small
-	 * test dumps): a damaged tree costs a bounded table, and a bounded
-	 * walk (the p2m pages wholly past it are not read; one naming the same
-	 * page everywhere made 512^2 reads of it and 512^3 entries). */
+	 * test dumps), and at most MAX_DOM0_PFNS, whatever a damaged PT_LOAD
+	 * claims: a damaged tree costs a bounded table, and a bounded walk
+	 * (the p2m pages wholly past it are not read; one naming the same page
+	 * everywhere made 512^2 reads of it and 512^3 entries). */
 	uint64_t limit = d->host->max_pfn * 2 + (UINT64_C(1) << 20);
+	if (limit > MAX_DOM0_PFNS)
+		limit = MAX_DOM0_PFNS;
 	enum dumpfs_status st = top ? DUMPFS_OK : DUMPFS_ERR_NOMEM;
 	if (st == DUMPFS_OK && read_frame(d, d->frame_list_list, top) != DUMPFS_OK)
 		st = diag_fail(g->diag, DUMPFS_ERR_NODATA, "%s: dom0's pfn_to_mfn_frame_list_list (machine frame %#"
@@ -201,7 +242,18 @@ static enum dumpfs_status walk(struct format *g, struct dom0 *d)
 			r = read_frame(d, mid[j], leaf);
 			if (r == DUMPFS_OK) {
 				note_empty(d, mid[j], leaf);
-				st = add_leaf(d, leaf, base + (uint64_t)j * ENTRIES, limit);
+				if (known_empty(d, mid[j]))
+					continue;
+				/* a leaf that maps dom0's pages belongs to one place:
+				 * named again (a damaged tree), its pfns there are
+				 * unknown, and the table stays bounded by the leaf
+				 * pages the dump holds */
+				bool again;
+				st = leaf_seen(d, mid[j], &again);
+				if (st == DUMPFS_OK && again)
+					st = add_lost(d, base + (uint64_t)j * ENTRIES, ENTRIES);
+				else if (st == DUMPFS_OK)
+					st = add_leaf(d, leaf, base + (uint64_t)j * ENTRIES, limit);
 			} else if (r != DUMPFS_ERR_NODATA) {
 				st = add_lost(d, base + (uint64_t)j * ENTRIES, ENTRIES);
 			}
@@ -391,6 +443,7 @@ static void dom0_close(struct format *g)
 	if (d) {
 		free(d->p2m);
 		free(d->data);
+		free(d->leaves);
 		m2p_free(&d->m2p);
 	}
 	free(d);

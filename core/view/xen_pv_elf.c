@@ -47,7 +47,8 @@ static enum dumpfs_status crash_info_note(const struct note_set *from, struct en
 	uint8_t *blob = malloc(from->size ? from->size : 1);
 	if (!blob)
 		return DUMPFS_ERR_NOMEM;
-	memcpy(blob, from->blob, from->size);
+	if (from->size)         /* a guest without notes has no blob */
+		memcpy(blob, from->blob, from->size);
 	enum dumpfs_status st = notes_parse(out, blob, from->size, e, NULL, 0);
 	uint8_t info[CRASH_INFO_WORDS * 8] = {0};
 	put64(e, info, l->xen_major);
