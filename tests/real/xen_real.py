@@ -52,6 +52,7 @@ A check whose dumpfs file does not exist FAILS, naming the missing path.
 --reference-only runs the reference side alone (no dumpfs) and prints what
 it found; --only=pv,pvh,host picks the parts.  CACHE_DIR defaults to the newest /var/cache/dumpfs/xen-*/ with a
 COMPLETE file; exits 77 (skip) when there is none."""
+import bisect
 import errno
 import functools
 import hashlib
@@ -346,6 +347,23 @@ def console_klines(path):
     return [l for l in lines if KLINE.match(l)]
 
 
+def log_line_set(lines):
+    """A kernel log's lines as the console prints them: a record of several
+    lines (one printk with newlines in it, as calibrate_delay_direct()'s
+    warning) has its later lines indented in /dmesg and crash's log; the
+    console gives each of them the record's timestamp."""
+    out, prefix = set(), None
+    for l in lines:
+        l = l.rstrip()
+        m = KLINE.match(l)
+        if m:
+            prefix = m.group(0)
+        elif prefix and l[:1].isspace() and l.strip():
+            l = prefix + l.strip()
+        out.add(l)
+    return out
+
+
 # --- crash, drgn ---
 
 def vmlinux_for(release):
@@ -415,13 +433,49 @@ def bt_blocks(lines):
     return blocks
 
 
-def crash_compare(a, b, what_a, what_b, xen_kdump_active=False):
+CTX_RIP = 512 + 8 + 128     # fpu_ctxt, flags, then user_regs' rip (x86_64)
+BT_FRAME = re.compile(r"\s*#\d+ \[[0-9a-f]+\] (\S+) at ([0-9a-f]+)")
+
+
+@functools.lru_cache(maxsize=None)
+def vmlinux_functions(vmlinux):
+    """(sorted start addresses, names) of vmlinux's text symbols."""
+    r = subprocess.run(["nm", vmlinux], capture_output=True, text=True, check=True)
+    syms = sorted((int(a, 16), n) for a, t, n in (l.split()[:3] for l in r.stdout.splitlines() if len(l.split()) >= 3)
+                  if t in "tTwW")
+    return [a for a, _ in syms], [n for _, n in syms]
+
+
+def function_at(vmlinux, addr):
+    starts, names = vmlinux_functions(vmlinux)
+    i = bisect.bisect_right(starts, addr) - 1
+    return names[i] if i >= 0 else None
+
+
+def stale_xendump_bt(head, body_a, body_b, vcpu_rip, vmlinux):
+    """Whether b (crash on an HVM/PVH xc_core file) gave a task active on a
+    CPU that did not panic its last switched-out stack, where a (dumpfs's
+    /vmcore.elf) gave the one the vCPU's saved registers start: crash's
+    xendump reader takes no registers but the panic task's.  True only if a's
+    first frame is the function holding that vCPU's saved rip."""
+    m = re.search(r"\bCPU: (\d+)", head)
+    if not m or vcpu_rip is None or any("panic" in l for l in body_a + body_b):
+        return False
+    rip = vcpu_rip(int(m.group(1)))
+    first = next((BT_FRAME.match(l) for l in body_a if BT_FRAME.match(l)), None)
+    return bool(rip and first and first.group(1) == function_at(vmlinux, rip))
+
+
+def crash_compare(a, b, what_a, what_b, xen_kdump_active=False, vcpu_rip=None, vmlinux=None):
     """a's and b's crash outputs must be equal.  With xen_kdump_active, a is
     crash reading a PV guest's dump as a Xen kdump (dumpfs's /vmcore.elf of a
     PV domain): there crash does not backtrace the active tasks of the CPUs
     that did not crash (it says so and suggests bt -t); those tasks' bodies
-    are excused, their PID lines and every other task's bt must match."""
-    excused = 0
+    are excused, their PID lines and every other task's bt must match.  With
+    vcpu_rip (cpu -> the saved rip of the file's own context), a task crash
+    backtraces from a stale stack in the xc_core file is excused where a's
+    trace starts at that rip (stale_xendump_bt)."""
+    excused, stale = 0, []
     for k in ("sys", "log", "bt", "ps", "list"):
         x, y = a[k], b[k]
         if k == "bt" and xen_kdump_active:
@@ -432,6 +486,11 @@ def crash_compare(a, b, what_a, what_b, xen_kdump_active=False):
             for (h, body_a), (_, body_b) in zip(ba, bb):
                 if body_a and body_a[0].startswith(XEN_KDUMP_ACTIVE):
                     excused += 1
+                elif body_a != body_b and stale_xendump_bt(h, body_a, body_b, vcpu_rip, vmlinux):
+                    stale.append("%s: %s, not %s" % (h.split("COMMAND:")[0].split("TASK:")[0].strip(),
+                                                     BT_FRAME.match(next(l for l in body_a if BT_FRAME.match(l))).group(1),
+                                                     " ".join(BT_FRAME.match(l).group(1) for l in body_b[:2]
+                                                              if BT_FRAME.match(l))))
                 elif body_a != body_b:
                     raise Fail("crash `bt` of %s differs: %s %r, %s %r" % (h, what_a, body_a[:3], what_b, body_b[:3]))
             continue
@@ -441,6 +500,9 @@ def crash_compare(a, b, what_a, what_b, xen_kdump_active=False):
                 k, i + 1, what_a, x[i] if i < len(x) else None, what_b, y[i] if i < len(y) else None))
     tail = (" (bt of %d active non-crashing task(s) not given by crash on the ELF: its Xen kdump rule)"
             % excused) if excused else ""
+    if stale:
+        tail += (" (crash on the xc_core file backtraced %d active task(s) from a stale stack; /vmcore.elf starts"
+                 " at the vCPU's saved rip: %s)" % (len(stale), "; ".join(stale)))
     return crash_summary(a) + ": the same" + tail
 
 
@@ -463,20 +525,23 @@ def panic_frames(res):
 
 DRGN = r"""
 import sys, drgn
+from drgn.helpers.linux.percpu import per_cpu
 p = drgn.Program()
 p.set_core_dump(sys.argv[1])
 p.load_debug_info([sys.argv[2]])
 print("release", p["init_uts_ns"].name.release.string_().decode())
-try:
+# crashed_thread() is crashing_cpu's task: a kdump kernel sets it, a domain
+# that Xen stopped at its panic never ran that path (-1), and drgn then
+# gives CPU 0's.  The kernel's own panic_cpu names the CPU that panicked.
+if p["crashing_cpu"].value_() >= 0:
     t = p.crashed_thread()
     print("crashed", t.tid)
     trace = t.stack_trace()
-except Exception as e:
-    print("crashed_thread failed:", type(e).__name__, e)
-    from drgn.helpers.linux.sched import cpu_curr
+else:
     cpu = p["panic_cpu"].counter.value_()
-    print("panic_cpu", cpu)
-    trace = p.stack_trace(cpu_curr(p, cpu))
+    task = per_cpu(p["runqueues"], cpu).curr
+    print("panic_cpu %d pid %d" % (cpu, task.pid.value_()))
+    trace = p.stack_trace(task)
 for f in trace:
     print("frame", f.name or hex(f.pc))
 """
@@ -562,7 +627,7 @@ def check_cpus(mnt, ref):
 def check_dmesg(mnt, console, what="/dmesg"):
     """Every kernel line of the console in /dmesg (trailing blanks aside:
     the console has them, crash's log has not)."""
-    lines = {l.rstrip() for l in open(need(mnt, what.lstrip("/")), errors="replace").read().splitlines()}
+    lines = log_line_set(open(need(mnt, what.lstrip("/")), errors="replace").read().splitlines())
     klines = [l.rstrip() for l in console_klines(console)]
     missing = [l for l in klines if l not in lines]
     if missing or not klines:
@@ -571,11 +636,14 @@ def check_dmesg(mnt, console, what="/dmesg"):
     return "%d lines; all %d kernel lines of the console in it" % (len(lines), len(klines))
 
 
-def check_crash(vmlinux, mnt, core):
+def check_crash(vmlinux, mnt, core, ctxs):
     elf = need(mnt, "vmcore.elf")
+
+    def vcpu_rip(cpu):
+        return struct.unpack_from("<Q", ctxs[cpu], CTX_RIP)[0] if cpu < len(ctxs) and ctxs[cpu] else None
     # a PV domain's /vmcore.elf is read by crash as a Xen kdump
     return crash_compare(crash_run(vmlinux, elf), crash_run(vmlinux, core), "/vmcore.elf", "the xc_core file",
-                         xen_kdump_active=True)
+                         xen_kdump_active=True, vcpu_rip=vcpu_rip, vmlinux=vmlinux)
 
 
 def check_drgn(vmlinux, mnt, release, want_frames):
@@ -618,7 +686,7 @@ def xc_reference(c, label, path, fx, with_crash):
             frames = panic_frames(res)
             if not frames:
                 raise Fail("crash's bt -a has no task in panic: %s" % res["bt"][:20])
-            log = set(res["log"])
+            log = log_line_set(res["log"])
             kl = console_klines(console)
             miss = [l for l in kl if l.rstrip() not in log]
             if miss:
@@ -646,7 +714,7 @@ def check_xc(c, dumpfs, label, path, fx, want_type, ref, full):
         if full:
             c.run(label + ": dmesg", check_dmesg, mnt, os.path.join(os.path.dirname(path), "console.log"))
             if "crash" in ref:
-                c.run(label + ": crash", check_crash, ref["vmlinux"], mnt, path)
+                c.run(label + ": crash", check_crash, ref["vmlinux"], mnt, path, ref["contexts"])
                 c.run(label + ": drgn", check_drgn, ref["vmlinux"], mnt, fx.get("guest_kernel"),
                       panic_frames(ref["crash"]))
             else:
