@@ -88,7 +88,7 @@
 #   PVH_MAXMEM=        maxmem= of the PVH domU (empty: = DOMU_MEM)
 #   CRASHKERNEL=256M@512M   Xen's crashkernel= (no commas)
 #   CPU=max,-smap,-smep,-rdtscp   QEMU's -cpu
-#   STEP_TIMEOUT=3600  max seconds for one step's boot (the host step: to dom0's crash)
+#   STEP_TIMEOUT=7200  max seconds for one step's boot (the host step: to dom0's crash)
 #   CAPTURE_TIMEOUT=900  max seconds from dom0's crash to DFS-CAPTURE-DONE
 #   NICE=              prefix of every CPU-heavy command (the other recipes'
 #                      "chrt -i 0" starved the PVH dump here: on this shared
@@ -109,7 +109,7 @@ DOMU_VCPUS=${DOMU_VCPUS:-2}
 PVH_MAXMEM=${PVH_MAXMEM:-}
 CRASHKERNEL=${CRASHKERNEL:-256M@512M}
 CPU=${CPU:-max,-smap,-smep,-rdtscp}
-STEP_TIMEOUT=${STEP_TIMEOUT:-3600}
+STEP_TIMEOUT=${STEP_TIMEOUT:-7200}
 CAPTURE_TIMEOUT=${CAPTURE_TIMEOUT:-900}
 NICE=${NICE-}
 FORCE=${FORCE:-0}

@@ -68,15 +68,28 @@ outdisk() {
     done
     return 1
 }
-# start_domu NAME: xl create /etc/xen/NAME.cfg, wait for DFS-READY on its console
+# start_domu NAME: xl create /etc/xen/NAME.cfg, wait for DFS-READY on its
+# console.  -e: no monitoring child (its on_crash work is not needed: Xen
+# keeps a crashed domain until it is destroyed); that child of xl once died
+# here of a GP fault in malloc, failing xl create; a failed create is tried
+# once more
 start_domu() {
-    local name=$1 log=/var/log/xen/console/guest-$1.log n=0
-    say "DFS-DOMU-CREATE $name"
-    $XL create "/etc/xen/$name.cfg" > "/out/$name/xl-create.log" 2>&1 || { fail "create-$name" "xl create: $(tail -n 3 "/out/$name/xl-create.log")"; return 1; }
+    local name=$1 log=/var/log/xen/console/guest-$1.log n=0 try gone
+    for try in 1 2; do
+        say "DFS-DOMU-CREATE $name (try $try)"
+        $XL create -e "/etc/xen/$name.cfg" >> "/out/$name/xl-create.log" 2>&1 && break
+        echo "DFS-DOM0: xl create $name failed: $(tail -n 3 "/out/$name/xl-create.log")"
+        $XL destroy "$name" 2>/dev/null
+        [ $try = 2 ] && { fail "create-$name" "xl create: $(tail -n 3 "/out/$name/xl-create.log")"; return 1; }
+        sleep 2
+    done
+    gone=0
     while ! grep -q '^DFS-READY' "$log" 2>/dev/null; do
         n=$((n + 1))
         [ $n -gt 3600 ] && { fail "boot-$name" "no DFS-READY in 1800 s"; return 1; }
-        $XL list "$name" > /dev/null 2>&1 || { fail "boot-$name" "domain gone: $(tail -n 3 "$log")"; return 1; }
+        # (an xl list that fails once is no proof: three in a row)
+        if $XL list "$name" > /tmp/xl-list.out 2>&1; then gone=0; else gone=$((gone + 1)); fi
+        [ $gone -ge 3 ] && { fail "boot-$name" "domain gone ($(tail -n 1 /tmp/xl-list.out)): $(tail -n 3 "$log")"; return 1; }
         sleep 0.5
     done
     say "DFS-DOMU-READY $name domid $($XL domid "$name")"
@@ -100,8 +113,13 @@ facts() {
     $XL list -l "$name" > "/out/$name/xl-list-l.json" 2>&1
 }
 write_tar() {
-    local dev
+    local dev f n
     dev=$(outdisk dfs-out) || { fail tar "no disk with serial dfs-out"; return 1; }
+    for f in /var/log/xen/console/guest-*.log; do   # (also when a step failed)
+        [ -f "$f" ] || continue
+        n=${f##*/guest-}; n=${n%.log}
+        [ -d "/out/$n" ] && [ ! -f "/out/$n/console.log" ] && cp "$f" "/out/$n/console.log"
+    done
     cp /run/xenstored/*.log /out/ 2>/dev/null
     dmesg > /out/dom0-dmesg.txt
     $XL dmesg > /out/xen-dmesg.txt 2>&1
