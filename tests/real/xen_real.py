@@ -69,6 +69,7 @@ if os.path.exists(SYSPY) and os.path.realpath(sys.executable) != os.path.realpat
     os.environ["XEN_REAL_REEXEC"] = "1"
     os.execv(SYSPY, [SYSPY, os.path.abspath(__file__)] + sys.argv[1:])
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Elf, Fail, complete_cache, mounted, parse_notes  # noqa: E402
 
@@ -227,7 +228,15 @@ class XcCore:
                 i, name or "(null)", {0: "NULL", 1: "PROGBITS", 3: "STRTAB", 7: "NOTE"}.get(typ, typ), off, size, ent, align))
         out.append("  .note.Xen: %s" % ", ".join("%s %#x (%d bytes)" % (n.decode(), t, len(d)) for n, t, d in self.notes))
         ps = sorted(self.index)
-        out.append("  %s: pfns %#x-%#x, %d entries, %d distinct" % (self.pfn_table, ps[0], ps[-1], len(self.pfns), len(ps)))
+        unused = self.pfns.count(2 ** 64 - 1)
+        runs, start = [], ps[0]
+        for a, b in zip(ps, ps[1:] + [None]):
+            if b != a + 1:
+                runs.append("%#x-%#x" % (start, a) if a != start else "%#x" % a)
+                start = b
+        out.append("  %s: %d entries: %d pfns (%s)%s" % (
+            self.pfn_table, len(self.pfns), len(ps), " ".join(runs[:8]) + (" ..." if len(runs) > 8 else ""),
+            ", %d unused (pfn ~0)" % unused if unused else ""))
         return "\n".join(out)
 
 
@@ -336,6 +345,24 @@ def reference_xc(xc, fx):
                        % (info.get("file.format"), info.get("max_pfn"), info.get("xen.type"), len(readable),
                           len(pfns), xc.pfn_table, len(sample),
                           len(pfns) - len(readable), len(ctxs), len(ctxs[0]), pyelf)}
+
+
+def records(lines):
+    """Kernel log lines as "[ts] text", trailing blanks dropped: a line with
+    no timestamp continues the record before it (crash's log indents such
+    lines, the console repeats the timestamp), and gets its timestamp."""
+    out, ts = [], None
+    for l in lines:
+        l = l.rstrip()
+        m = KLINE.match(l)
+        if m:
+            ts = m.group(0)
+            out.append(l)
+        elif ts and l.strip():
+            out.append(ts + l.strip())
+        else:
+            out.append(l)
+    return out
 
 
 def console_klines(path):
@@ -526,8 +553,10 @@ def check_cpus(mnt, ref):
 
 
 def check_dmesg(mnt, console, what="/dmesg"):
-    lines = set(open(need(mnt, what.lstrip("/")), errors="replace").read().splitlines())
-    klines = console_klines(console)
+    """Every kernel line of the console in /dmesg (as records(): trailing
+    blanks aside, continuation lines with their record's timestamp)."""
+    lines = set(records(open(need(mnt, what.lstrip("/")), errors="replace").read().splitlines()))
+    klines = records(console_klines(console))
     missing = [l for l in klines if l not in lines]
     if missing or not klines:
         raise Fail("%d of %d kernel lines of %s not in %s, first %r"
@@ -580,9 +609,9 @@ def xc_reference(c, label, path, fx, with_crash):
             frames = panic_frames(res)
             if not frames:
                 raise Fail("crash's bt -a has no task in panic: %s" % res["bt"][:20])
-            log = set(res["log"])
-            kl = console_klines(console)
-            miss = [l for l in kl if l.rstrip() not in log]
+            log = set(records(res["log"]))
+            kl = records(console_klines(console))
+            miss = [l for l in kl if l not in log]
             if miss:
                 raise Fail("%d of %d console kernel lines not in crash's log, first %r" % (len(miss), len(kl), miss[0]))
             c.ok(label + ": crash", "%s; panic task frames %s; all %d console kernel lines in crash's log%s"
@@ -757,8 +786,8 @@ def check_dom0_mem(mnt, ref):
 
 
 def check_dom0_dmesg(mnt, ref):
-    got = open(need(mnt, "dom0/dmesg"), errors="replace").read().splitlines()
-    want = [l for l in ref["crash"]["log"]]
+    got = records(open(need(mnt, "dom0/dmesg"), errors="replace").read().splitlines())
+    want = records(ref["crash"]["log"])
     while want and not want[-1].strip():
         want.pop()
     while got and not got[-1].strip():
