@@ -9,9 +9,10 @@
 # npt, which PVH needs, Debian's Xen having no shadow paging; with SMAP/SMEP
 # visible Xen's PV dom0 dies at its first instruction, and QEMU's SVM gives
 # RDTSCP a wrong instruction length, which kills PVH guests).  QEMU boots
-# Xen by multiboot: -kernel xen.gz -append XEN_ARGS -initrd "vmlinuz
-# DOM0_ARGS,dom0.cpio.gz" (QEMU splits that argument at commas: no command
-# line here may have one).  dom0 is Debian's linux-image-amd64 as a PV dom0
+# Xen by multiboot: -kernel xen -append XEN_ARGS -initrd "vmlinuz
+# DOM0_ARGS,dom0.cpio.gz" (xen: /boot/xen-4.17-amd64.gz unpacked, QEMU takes
+# the gzip file for an old zImage; QEMU splits the -initrd argument at
+# commas: no command line here may have one).  dom0 is Debian's linux-image-amd64 as a PV dom0
 # with a busybox initramfs (tools/xen-dom0-init.sh as /init) holding xl,
 # xenstored, xenconsoled, xen-init-dom0 and kexec from Debian's Xen 4.17 and
 # kexec-tools with every library they load (ldd; plus libgcc_s.so.1, which
@@ -36,7 +37,7 @@
 #         copies /proc/vmcore to the disk; if any of that fails,
 #         host/FAILED.txt says what and how
 #
-# Run as root on Debian 12 x86_64 (about 20 minutes, most of it the PVH dump):
+# Run as root on Debian 12 x86_64 (20-40 minutes, most of it the PVH dump):
 #   bash images/make-xen-dumps.sh
 # It installs (apt-get) qemu-system-x86, linux-image-amd64, busybox-static,
 # cpio, kmod, xz-utils, zstd, xen-system-amd64, xen-utils-4.17,
@@ -46,8 +47,8 @@
 #
 # Output: a cache directory outside the clone, keyed by a hash of the recipe
 # (this script, tools/xen-dom0-init.sh, tools/xen-domu-init.sh,
-# tools/xen-capture-init.sh, tools/disk-extract.py), KVER, the Xen package's
-# version and the knobs below:
+# tools/xen-capture-init.sh, tools/disk-extract.py, without their comment
+# lines), KVER, the Xen package's version and the knobs below:
 #   $OUT = /var/cache/dumpfs/xen-<first 12 hex of sha256>
 #   $OUT/pv/domU.core     xl dump-core of the crashed PV domU (sparse copy)
 #   $OUT/pv/live.core     xl dump-core of the same domU, running, paused
@@ -73,9 +74,29 @@
 #   $OUT/COMPLETE         written last, once every step is done (host done
 #                         means host/vmcore or host/FAILED.txt)
 #
-# Measured here (Debian 12, 2 CPUs, TCG, QEMU 7.2.22, Xen 4.17.7+13
-# (Debian 4.17.7+13-g2445b30a44-0+deb12u1), dom0/domU/capture Linux
-# 6.1.0-57-amd64): see MEASURED below (filled in from the run).
+# Versions (the run here): Xen 4.17.7 (xen-hypervisor-4.17-amd64 and
+# xen-utils-4.17 4.17.7+13-g2445b30a44-0+deb12u1), QEMU 7.2.22
+# (1:7.2+dfsg-7+deb12u18+b3), kexec-tools 1:2.0.25-3+deb12u3, busybox-static
+# 1:1.35.0-4+deb12u1+b1, dom0 = domUs = capture kernel Linux 6.1.0-57-amd64
+# (6.1.192-3); crash 8.0.2, python3-libkdumpfile 0.5.1, drgn 0.0.22 for the test.
+#
+# Measured here (Debian 12.11, 2 CPUs, TCG; the machine shared with other
+# jobs, load 2-14 during the run: times vary 2-7x with it).  The run that made
+# xen-69dbac00ac10 (2385 s in all; seconds from each step's QEMU start):
+#   initramfs images 15 s
+#   pv   dom0's /init 73, toolstack up 88, domU DFS-READY 401 (xl create ->
+#        ready 313 s under load 8-14), xl dump-core live.core 221 s, sysrq
+#        to crashed 7 s, xl dump-core domU.core 160 s, tar 62 s; 934 s in all
+#   pvh  dom0 56, toolstack 70, domU ready 374, crashed 384, xl dump-core
+#        920 s (libxenguest maps gpfns one by one: slow under TCG), 1312 s
+#   host dom0 18, toolstack 20, PV domU ready 54, kexec -p loaded 56, dom0
+#        crashes at 61, capture kernel up at 75 (Xen: "Hardware Dom0 crashed:
+#        Executing kexec image on cpu1"), /proc/vmcore copied at 117; 122 s
+# On a quieter machine (an earlier run of the same pv step, load about 2):
+# dom0 25, domU ready 62, live dump 33 s, crash dump 31 s, 146 s in all.
+# Sizes (apparent / allocated): pv/domU.core and pv/live.core 134,758,472 /
+# ~64.8 MB; pvh/domU.core 134,561,992 / 67.1 MB; host/vmcore 1,341,636,608 /
+# 240.6 MB; the cache 466 MB.
 #
 # Environment:
 #   OUT=DIR            output directory (default: the cache path above)
@@ -144,7 +165,8 @@ KERNEL=/boot/vmlinuz-$KVER
 XENGZ=$(ls /boot/xen-4.17-amd64.gz 2>/dev/null || ls /boot/xen-*-amd64.gz 2>/dev/null | sort -V | tail -1)
 [ -f "$XENGZ" ] || { echo "no /boot/xen-*.gz: install xen-hypervisor-4.17-amd64" >&2; exit 1; }
 XENPKG=$(dpkg-query -W -f='${Version}' xen-hypervisor-4.17-amd64 2>/dev/null)
-KEY=$( (cat "${RECIPE_FILES[@]}"; echo "$KVER xen=$XENPKG mem=$MEM dom0=$DOM0_MEM domu=$DOMU_MEM/$DOMU_VCPUS/$PVH_MAXMEM ck=$CRASHKERNEL cpu=$CPU") \
+# (comment lines left out: documenting a run does not invalidate its cache)
+KEY=$( (sed '/^[[:space:]]*#/d' "${RECIPE_FILES[@]}"; echo "$KVER xen=$XENPKG mem=$MEM dom0=$DOM0_MEM domu=$DOMU_MEM/$DOMU_VCPUS/$PVH_MAXMEM ck=$CRASHKERNEL cpu=$CPU") \
     | sha256sum | cut -c1-12)
 OUT=${OUT:-/var/cache/dumpfs/xen-$KEY}
 

@@ -69,15 +69,14 @@ outdisk() {
     return 1
 }
 # start_domu NAME: xl create /etc/xen/NAME.cfg, wait for DFS-READY on its
-# console.  -e: no monitoring child (its on_crash work is not needed: Xen
-# keeps a crashed domain until it is destroyed); that child of xl once died
-# here of a GP fault in malloc, failing xl create; a failed create is tried
-# once more
+# console.  xl's monitoring child once died here of a GP fault in malloc,
+# failing xl create: a failed create is tried once more.  (xl create -e,
+# without that child, never returned here.)
 start_domu() {
     local name=$1 log=/var/log/xen/console/guest-$1.log n=0 try gone
     for try in 1 2; do
         say "DFS-DOMU-CREATE $name (try $try)"
-        $XL create -e "/etc/xen/$name.cfg" >> "/out/$name/xl-create.log" 2>&1 && break
+        $XL create "/etc/xen/$name.cfg" >> "/out/$name/xl-create.log" 2>&1 && break
         echo "DFS-DOM0: xl create $name failed: $(tail -n 3 "/out/$name/xl-create.log")"
         $XL destroy "$name" 2>/dev/null
         [ $try = 2 ] && { fail "create-$name" "xl create: $(tail -n 3 "/out/$name/xl-create.log")"; return 1; }
@@ -89,6 +88,7 @@ start_domu() {
         [ $n -gt 3600 ] && { fail "boot-$name" "no DFS-READY in 1800 s"; return 1; }
         # (an xl list that fails once is no proof: three in a row)
         if $XL list "$name" > /tmp/xl-list.out 2>&1; then gone=0; else gone=$((gone + 1)); fi
+        [ $((n % 60)) = 0 ] && echo "DFS-DOM0: waiting for $name: $(tail -n 1 /tmp/xl-list.out | tr -s ' '); console $(wc -c < "$log" 2>/dev/null) bytes: $(tail -n 1 "$log" 2>/dev/null | cut -c1-100) t=$(up)"
         [ $gone -ge 3 ] && { fail "boot-$name" "domain gone ($(tail -n 1 /tmp/xl-list.out)): $(tail -n 3 "$log")"; return 1; }
         sleep 0.5
     done

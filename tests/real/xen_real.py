@@ -70,6 +70,7 @@ if os.path.exists(SYSPY) and os.path.realpath(sys.executable) != os.path.realpat
     os.environ["XEN_REAL_REEXEC"] = "1"
     os.execv(SYSPY, [SYSPY, os.path.abspath(__file__)] + sys.argv[1:])
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Elf, Fail, complete_cache, mounted, parse_notes  # noqa: E402
 
