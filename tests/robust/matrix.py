@@ -288,7 +288,7 @@ MAX_PFN = 1 << 40       # xc_core.c: entries naming a pfn past it are dropped
 
 
 def xc_spans(b, info):
-    """An `xl dump-core` file (mkdump_xen.c: ELF64 ET_CORE, no program
+    """An `xl dump-core` file (mkdump_xc.c: ELF64 ET_CORE, no program
     headers, sections .shstrtab .note.Xen .xen_prstatus .xen_shared_info
     .xen_pages .xen_p2m|.xen_pfn).  /mem is .xen_pages placed by the table:
     page i is the pfn of entry i (the first entry naming a pfn wins; ~0 and
