@@ -202,92 +202,116 @@ static void junk_page(const struct dump *d, const struct xc_ent *e, uint8_t *p)
 struct xc_sec { const char *name; uint32_t type; uint64_t off, size, align, entsize; uint32_t nameoff; };
 enum { S_NULL, S_STRTAB, S_NOTE, S_PRSTATUS, S_SHINFO, S_PAGES, S_ARRAY, S_COUNT };
 
-void write_xc(struct dump *d)
+/* What write_xc() decides, phase by phase, for the next to use. */
+struct xc_plan {
+	bool hvm;
+	struct rng r;
+	uint8_t *state;                 /* per pfn: PG_DUMPED, PG_LOST */
+	uint64_t max_pfn, nvalid, skipped;
+	uint64_t *pfns, *perm, *gmfn_of, gmfn_base;
+	struct entv v;                  /* the table, in file order */
+	uint64_t nr_pages;
+	uint64_t vmci_note, vmci_data, pgd_pfn, gdt_pfn, fll_pfn;
+	uint64_t dup_pfn;
+	size_t dup_first, dup_second;
+	int ncpu;
+	uint8_t **ctx;                  /* each vCPU's vcpu_guest_context */
+	uint8_t notes[XC_NOTES_SIZE];
+	uint8_t *shinfo, *arr;
+	size_t entsz;
+	struct xc_sec s[S_COUNT];
+	struct buf strtab;
+	uint64_t file_size, bad_size, cut;
+	size_t lost_from;
+};
+
+/* Which pfns xc_core dumps: the RAM's (PV: every pfn whose p2m entry is a
+ * valid mfn; HVM: what gpfn_may_present allows of it), and their bytes. */
+static void xc_choose_pages(struct dump *d, struct xc_plan *p)
 {
-	struct opts *o = &d->o;
-	struct xen_opts *x = &o->xen;
-	const bool hvm = x->hvm;
-	struct rng r = { mix64(o->seed ^ 0x78635f636f7265ull) };
-
-	if (x->invalid_tail < 0)
-		x->invalid_tail = hvm ? 8 : 0;
-	if (x->truncate_pages)
-		x->arrays_first = true;
-
-	/* Which pfns xc_core dumps: the RAM's (PV: every pfn whose p2m
-	 * entry is a valid mfn; HVM: what gpfn_may_present allows of it). */
+	const struct opts *o = &d->o;
 	uint64_t last = o->ram[o->nram - 1].end;
-	uint8_t *state = xcalloc(last + 1, 1);
-	uint64_t max_pfn = 0, nvalid = 0, skipped = 0;
+
+	p->state = xcalloc(last + 1, 1);
 	for (size_t i = 0; i < o->nram; i++)
 		for (uint64_t pfn = o->ram[i].start; pfn <= o->ram[i].end; pfn++) {
 			d->ram_pages++;
-			if (hvm && !hvm_gpfn_may_present(pfn)) {
-				skipped++;
+			if (p->hvm && !hvm_gpfn_may_present(pfn)) {
+				p->skipped++;
 				continue;
 			}
-			state[pfn] = PG_DUMPED;
-			max_pfn = pfn + 1;
-			nvalid++;
+			p->state[pfn] = PG_DUMPED;
+			p->max_pfn = pfn + 1;
+			p->nvalid++;
 		}
-	if (!nvalid)
+	if (!p->nvalid)
 		die("no page left to dump");
-	d->max_mapnr = max_pfn;
-	d->state = state;
-	d->dumped_pages = nvalid;
-	d->excluded_pages = skipped;
-	d->mem = xcalloc(max_pfn, XPAGE);
-	for (uint64_t pfn = 0; pfn < max_pfn; pfn++)
-		if (state[pfn] == PG_DUMPED)
+	d->max_mapnr = p->max_pfn;
+	d->state = p->state;
+	d->dumped_pages = p->nvalid;
+	d->excluded_pages = p->skipped;
+	d->mem = xcalloc(p->max_pfn, XPAGE);
+	for (uint64_t pfn = 0; pfn < p->max_pfn; pfn++)
+		if (p->state[pfn] == PG_DUMPED)
 			fill_page(d, pfn, d->mem + pfn * XPAGE);
+}
 
-	/* the valid entries: pfn order unless shuffled; PV gmfns are a
-	 * permutation of frames above every pfn, so gmfn != pfn always */
-	uint64_t *pfns = xcalloc(nvalid, sizeof *pfns), k = 0;
-	for (uint64_t pfn = 0; pfn < max_pfn; pfn++)
-		if (state[pfn] == PG_DUMPED)
-			pfns[k++] = pfn;
-	uint64_t *perm = xcalloc(nvalid, sizeof *perm);
-	for (k = 0; k < nvalid; k++)
-		perm[k] = k;
-	shuffle_u64(perm, nvalid, &r);
-	uint64_t gmfn_base = (max_pfn + 0x10000) & ~0xffffull;
-	uint64_t *gmfn_of = xcalloc(max_pfn, sizeof *gmfn_of);
-	for (k = 0; k < nvalid; k++)
-		gmfn_of[pfns[k]] = gmfn_base + 2 * perm[k] + (perm[k] & 1); /* scattered, not dense */
-	if (x->shuffle)
-		shuffle_u64(pfns, nvalid, &r);
-	struct entv v = { 0 };
-	for (k = 0; k < nvalid; k++)
-		ent_insert(&v, v.n, (struct xc_ent){ pfns[k], hvm ? pfns[k] : gmfn_of[pfns[k]],
-						     ENT_PAGE, 0 });
+/* The valid entries: pfn order unless shuffled; PV gmfns are a permutation
+ * of frames above every pfn, so gmfn != pfn always.  Then where the kernel
+ * keeps VMCOREINFO, its page tables, its GDT: pfns of entries at 40% and
+ * 30% of the file, before anything a --xen-truncate-pages cut loses. */
+static void xc_valid_entries(struct dump *d, struct xc_plan *p)
+{
+	uint64_t n = p->nvalid, k = 0;
 
-	/* where the kernel keeps VMCOREINFO, its page tables, its GDT:
-	 * pfns of entries at 40% and 30% of the file, before anything a
-	 * --xen-truncate-pages cut loses */
-	uint64_t vmci_note = pfns[nvalid * 2 / 5], vmci_data = pfns[(nvalid * 2 / 5 + 3) % nvalid];
+	p->pfns = xcalloc(n, sizeof *p->pfns);
+	for (uint64_t pfn = 0; pfn < p->max_pfn; pfn++)
+		if (p->state[pfn] == PG_DUMPED)
+			p->pfns[k++] = pfn;
+	p->perm = xcalloc(n, sizeof *p->perm);
+	for (k = 0; k < n; k++)
+		p->perm[k] = k;
+	shuffle_u64(p->perm, n, &p->r);
+	p->gmfn_base = (p->max_pfn + 0x10000) & ~0xffffull;
+	p->gmfn_of = xcalloc(p->max_pfn, sizeof *p->gmfn_of);
+	for (k = 0; k < n; k++)   /* scattered, not dense */
+		p->gmfn_of[p->pfns[k]] = p->gmfn_base + 2 * p->perm[k] + (p->perm[k] & 1);
+	if (d->o.xen.shuffle)
+		shuffle_u64(p->pfns, n, &p->r);
+	for (k = 0; k < n; k++) {
+		uint64_t pfn = p->pfns[k];
+		ent_insert(&p->v, p->v.n, (struct xc_ent){ pfn, p->hvm ? pfn : p->gmfn_of[pfn], ENT_PAGE, 0 });
+	}
+
+	p->vmci_note = p->pfns[n * 2 / 5];
+	p->vmci_data = p->pfns[(n * 2 / 5 + 3) % n];
 	if (d->o.vmcoreinfo) {
-		if (vmci_note == vmci_data)
+		if (p->vmci_note == p->vmci_data)
 			die("--ram too small to hold VMCOREINFO");
 		d->vmcoreinfo = guest_vmcoreinfo(d);
-		place_vmcoreinfo(d->vmcoreinfo, d->mem + vmci_note * XPAGE,
-				 d->mem + vmci_data * XPAGE);
+		place_vmcoreinfo(d->vmcoreinfo, d->mem + p->vmci_note * XPAGE, d->mem + p->vmci_data * XPAGE);
 		d->has_vmcoreinfo = true;
 	}
-	uint64_t pgd_pfn = pfns[nvalid * 3 / 10], gdt_pfn = pfns[(nvalid * 3 / 10 + 1) % nvalid];
-	uint64_t fll_pfn = pfns[(nvalid * 3 / 10 + 2) % nvalid];
+	p->pgd_pfn = p->pfns[n * 3 / 10];
+	p->gdt_pfn = p->pfns[(n * 3 / 10 + 1) % n];
+	p->fll_pfn = p->pfns[(n * 3 / 10 + 2) % n];
+}
+
+/* The entries a damaged or padded table adds, each with its page. */
+static void xc_odd_entries(struct dump *d, struct xc_plan *p)
+{
+	const struct xen_opts *x = &d->o.xen;
+	struct entv *v = &p->v;
 
 	/* --xen-dup-pfn: a later entry names the pfn of the entry at 20%
 	 * again, with a junk page.  xc_core writes every pfn once, so this
 	 * is damage, and a reader must pick one: the first entry in file
 	 * order wins (what a reader building its index in one pass keeps,
 	 * and what crash finds, searching the array forward). */
-	uint64_t dup_pfn = 0;
-	size_t dup_first = 0;
 	if (x->dup_pfn) {
-		dup_first = nvalid / 5;
-		dup_pfn = v.e[dup_first].pfn;
-		if (dup_pfn == vmci_note || dup_pfn == vmci_data || dup_pfn == pgd_pfn)
+		p->dup_first = p->nvalid / 5;
+		p->dup_pfn = v->e[p->dup_first].pfn;
+		if (p->dup_pfn == p->vmci_note || p->dup_pfn == p->vmci_data || p->dup_pfn == p->pgd_pfn)
 			die("--ram too small for --xen-dup-pfn");
 	}
 
@@ -303,41 +327,45 @@ void write_xc(struct dump *d)
 		case 2: pfn = 0xfffffffffffffff0ull - u; break;
 		default: pfn = XC_CORE_INVALID_PFN; break;
 		}
-		struct xc_ent e = { pfn, hvm ? pfn : 0xdead00000ull + (uint64_t)i, ENT_JUNK, tag++ };
-		ent_insert(&v, (size_t)rng_below(&r, v.n + 1), e);
+		struct xc_ent e = { pfn, p->hvm ? pfn : 0xdead00000ull + (uint64_t)i, ENT_JUNK, tag++ };
+		ent_insert(v, (size_t)rng_below(&p->r, v->n + 1), e);
 	}
-	size_t dup_second = 0;
 	if (x->dup_pfn) {
-		for (size_t i = 0; i < v.n; i++)
-			if (v.e[i].pfn == dup_pfn && v.e[i].kind == ENT_PAGE)
-				dup_first = i;
-		dup_second = dup_first + 1 + (size_t)rng_below(&r, v.n - dup_first);
-		ent_insert(&v, dup_second, (struct xc_ent){ dup_pfn, hvm ? dup_pfn : gmfn_base - 1,
-							    ENT_JUNK, tag++ });
+		for (size_t i = 0; i < v->n; i++)
+			if (v->e[i].pfn == p->dup_pfn && v->e[i].kind == ENT_PAGE)
+				p->dup_first = i;
+		p->dup_second = p->dup_first + 1 + (size_t)rng_below(&p->r, v->n - p->dup_first);
+		ent_insert(v, p->dup_second, (struct xc_ent){ p->dup_pfn, p->hvm ? p->dup_pfn : p->gmfn_base - 1,
+							      ENT_JUNK, tag++ });
 	}
 	/* xc_core's own padding when the domain had fewer pages than
 	 * nr_pages said (an HVM guest's video RAM sits in the MMIO hole it
 	 * skips): zero pages, pfn and gmfn ~0, at the end */
 	for (int i = 0; i < x->invalid_tail; i++)
-		ent_insert(&v, v.n, (struct xc_ent){ XC_CORE_INVALID_PFN, XC_CORE_INVALID_GMFN,
-						     ENT_ZERO, 0 });
-	const uint64_t nr_pages = v.n;
+		ent_insert(v, v->n, (struct xc_ent){ XC_CORE_INVALID_PFN, XC_CORE_INVALID_GMFN, ENT_ZERO, 0 });
+	p->nr_pages = v->n;
+}
 
-	/* the vCPUs and what a reader presents of each */
-	int ncpu = o->cpus;
-	uint8_t **ctx = xcalloc((size_t)ncpu, sizeof *ctx);
-	d->prstatus = xcalloc((size_t)ncpu, sizeof *d->prstatus);
+/* The vCPUs and what a reader presents of each. */
+static void xc_vcpus(struct dump *d, struct xc_plan *p)
+{
+	const bool hvm = p->hvm;
+	const uint64_t n = p->nvalid;
+
+	p->ncpu = d->o.cpus;
+	p->ctx = xcalloc((size_t)p->ncpu, sizeof *p->ctx);
+	d->prstatus = xcalloc((size_t)p->ncpu, sizeof *d->prstatus);
 	d->prstatus_size = PRSTATUS_SIZE;
-	for (int c = 0; c < ncpu; c++) {
+	for (int c = 0; c < p->ncpu; c++) {
 		/* odd CPUs run some process: another page table; PV's cr1
 		 * (the user page table) is a page of its own */
 		struct xregs rg;
-		uint64_t pgd = c % 2 ? pfns[(nvalid * 3 / 10 + 3 + (uint64_t)c) % nvalid] : pgd_pfn;
-		uint64_t user = pfns[(nvalid * 3 / 10 + 20 + (uint64_t)c) % nvalid];
-		uint64_t cr3 = (hvm ? pgd : gmfn_of[pgd]) << 12;
+		uint64_t pgd = c % 2 ? p->pfns[(n * 3 / 10 + 3 + (uint64_t)c) % n] : p->pgd_pfn;
+		uint64_t user = p->pfns[(n * 3 / 10 + 20 + (uint64_t)c) % n];
+		uint64_t cr3 = (hvm ? pgd : p->gmfn_of[pgd]) << 12;
 		guest_regs(c, hvm, cr3, &rg);
-		ctx[c] = vcpu_context(&rg, hvm, hvm ? 0 : gmfn_of[gdt_pfn],
-				      hvm ? 0 : gmfn_of[user] << 12);
+		p->ctx[c] = vcpu_context(&rg, hvm, hvm ? 0 : p->gmfn_of[p->gdt_pfn],
+					 hvm ? 0 : p->gmfn_of[user] << 12);
 		/*
 		 * gs_base: gs_base_kernel.  Every vCPU here is in the kernel,
 		 * where the kernel's own GS base (its per-CPU area) is the one
@@ -351,13 +379,17 @@ void write_xc(struct dump *d)
 		 */
 		d->prstatus[c] = prstatus_from_regs(&rg, ~0ull, rg.gs_base_kernel);
 	}
+}
 
-	/* .note.Xen */
-	uint8_t notes[XC_NOTES_SIZE], *np = notes;
+/* .note.Xen, .xen_shared_info and the table's bytes. */
+static void xc_contents(struct dump *d, struct xc_plan *p)
+{
+	uint8_t *np = p->notes;
 	uint8_t hdr[XCH_SIZE], ver[XV_SIZE], fmt[8];
-	put64(hdr, hvm ? XC_CORE_MAGIC_HVM : XC_CORE_MAGIC);
-	put64(hdr + 8, (uint64_t)ncpu);
-	put64(hdr + 16, nr_pages);
+
+	put64(hdr, p->hvm ? XC_CORE_MAGIC_HVM : XC_CORE_MAGIC);
+	put64(hdr + 8, (uint64_t)p->ncpu);
+	put64(hdr + 16, p->nr_pages);
 	put64(hdr + 24, XPAGE);
 	xen_version_desc(ver);
 	put64(fmt, XEN_DUMPCORE_FORMAT_VERSION_CURRENT);
@@ -366,39 +398,44 @@ void write_xc(struct dump *d)
 	xc_note(&np, XEN_ELFNOTE_DUMPCORE_XEN_VERSION, ver, XV_SIZE);
 	xc_note(&np, XEN_ELFNOTE_DUMPCORE_FORMAT_VERSION, fmt, 8);
 
-	uint8_t *shinfo = xcalloc(XPAGE, 1);
-	shared_info_page(shinfo, d, hvm, ncpu, max_pfn, gmfn_of[fll_pfn], gmfn_of[pgd_pfn] << 12);
+	p->shinfo = xcalloc(XPAGE, 1);
+	shared_info_page(p->shinfo, d, p->hvm, p->ncpu, p->max_pfn, p->gmfn_of[p->fll_pfn],
+			 p->gmfn_of[p->pgd_pfn] << 12);
 
-	/* the arrays */
-	size_t entsz = hvm ? 8 : 16;
-	uint8_t *arr = xcalloc(nr_pages, entsz);
-	for (size_t i = 0; i < nr_pages; i++) {
-		put64(arr + entsz * i, v.e[i].pfn);
-		if (!hvm)
-			put64(arr + entsz * i + 8, v.e[i].gmfn);
+	p->entsz = p->hvm ? 8 : 16;
+	p->arr = xcalloc(p->nr_pages, p->entsz);
+	for (size_t i = 0; i < p->nr_pages; i++) {
+		put64(p->arr + p->entsz * i, p->v.e[i].pfn);
+		if (!p->hvm)
+			put64(p->arr + p->entsz * i + 8, p->v.e[i].gmfn);
 	}
+}
 
-	/* section headers as xc_core.c sets them: sh_flags 0, sh_addralign
-	 * __alignof__ of the element (8 for the contexts, shared_info and
-	 * the arrays; PAGE_SIZE for the pages), sh_entsize its size */
-	struct xc_sec s[S_COUNT] = {
+/* Section headers as xc_core.c sets them (sh_flags 0, sh_addralign
+ * __alignof__ of the element: 8 for the contexts, shared_info and the
+ * arrays, PAGE_SIZE for the pages; sh_entsize its size), and where each
+ * section lies. */
+static void xc_layout(const struct xen_opts *x, struct xc_plan *p)
+{
+	struct xc_sec *s = p->s;
+	const struct xc_sec init[S_COUNT] = {
 		[S_NULL] = { "", 0, 0, 0, 0, 0, 0 },
 		[S_STRTAB] = { ".shstrtab", SHT_STRTAB, 0, 0, 0, 0, 0 },
 		[S_NOTE] = { ".note.Xen", SHT_NOTE, 0, XC_NOTES_SIZE, 0, 0, 0 },
-		[S_PRSTATUS] = { ".xen_prstatus", SHT_PROGBITS, 0, (uint64_t)ncpu * VGC_SIZE, 8,
+		[S_PRSTATUS] = { ".xen_prstatus", SHT_PROGBITS, 0, (uint64_t)p->ncpu * VGC_SIZE, 8,
 				 VGC_SIZE, 0 },
 		[S_SHINFO] = { ".xen_shared_info", SHT_PROGBITS, 0, XPAGE, 8, XPAGE, 0 },
-		[S_PAGES] = { ".xen_pages", SHT_PROGBITS, 0, nr_pages * XPAGE, XPAGE, XPAGE, 0 },
-		[S_ARRAY] = { hvm ? ".xen_pfn" : ".xen_p2m", SHT_PROGBITS, 0, nr_pages * entsz, 8,
-			      entsz, 0 },
+		[S_PAGES] = { ".xen_pages", SHT_PROGBITS, 0, p->nr_pages * XPAGE, XPAGE, XPAGE, 0 },
+		[S_ARRAY] = { p->hvm ? ".xen_pfn" : ".xen_p2m", SHT_PROGBITS, 0, p->nr_pages * p->entsz, 8,
+			      p->entsz, 0 },
 	};
-	struct buf strtab = { 0 };
-	buf_add_zero(&strtab, 1);
+	memcpy(s, init, sizeof init);
+	buf_add_zero(&p->strtab, 1);
 	for (int i = S_STRTAB; i < S_COUNT; i++) {
-		s[i].nameoff = (uint32_t)strtab.len;
-		buf_add(&strtab, s[i].name, strlen(s[i].name) + 1);
+		s[i].nameoff = (uint32_t)p->strtab.len;
+		buf_add(&p->strtab, s[i].name, strlen(s[i].name) + 1);
 	}
-	s[S_STRTAB].size = strtab.len;
+	s[S_STRTAB].size = p->strtab.len;
 
 	uint64_t off = 64 + S_COUNT * 64;
 	s[S_NOTE].off = off;
@@ -424,22 +461,25 @@ void write_xc(struct dump *d)
 		s[S_STRTAB].off = off;
 		off += s[S_STRTAB].size;
 	}
-	const uint64_t file_size = off;
-	uint64_t bad_size = 0;
+	p->file_size = off;
 	if (x->bad_section) {
 		for (int i = S_STRTAB; i < S_COUNT; i++)
 			if (!strcmp(s[i].name, x->bad_section)) {
 				/* 4 GiB more: past EOF whatever the dump's size */
 				s[i].size += 1ull << 32;
-				bad_size = s[i].size;
+				p->bad_size = s[i].size;
 			}
 	}
+}
 
-	/* everything before .xen_pages in one buffer */
-	struct image img = { 0 };
+/* Everything before .xen_pages, in one buffer. */
+static void xc_image_head(const struct xen_opts *x, struct xc_plan *p, struct image *img)
+{
+	const struct xc_sec *s = p->s;
 	uint64_t head_len = s[S_PAGES].off;
 	uint8_t *h = xcalloc(head_len, 1);
-	image_own(&img, h);
+
+	image_own(img, h);
 	memcpy(h, "\177ELF", 4);
 	h[4] = 2;  /* ELFCLASS64 */
 	h[5] = 1;  /* ELFDATA2LSB */
@@ -472,88 +512,80 @@ void write_xc(struct dump *d)
 		put64(sh + 48, s[i].align);
 		put64(sh + 56, s[i].entsize);
 	}
-	memcpy(h + s[S_NOTE].off, notes, XC_NOTES_SIZE);
-	for (int c = 0; c < ncpu; c++)
-		memcpy(h + s[S_PRSTATUS].off + (uint64_t)c * VGC_SIZE, ctx[c], VGC_SIZE);
-	memcpy(h + s[S_SHINFO].off, shinfo, XPAGE);
+	memcpy(h + s[S_NOTE].off, p->notes, XC_NOTES_SIZE);
+	for (int c = 0; c < p->ncpu; c++)
+		memcpy(h + s[S_PRSTATUS].off + (uint64_t)c * VGC_SIZE, p->ctx[c], VGC_SIZE);
+	memcpy(h + s[S_SHINFO].off, p->shinfo, XPAGE);
 	if (x->arrays_first) {
-		memcpy(h + s[S_ARRAY].off, arr, nr_pages * entsz);
-		memcpy(h + s[S_STRTAB].off, strtab.p, strtab.len);
+		memcpy(h + s[S_ARRAY].off, p->arr, p->nr_pages * p->entsz);
+		memcpy(h + s[S_STRTAB].off, p->strtab.p, p->strtab.len);
 	}
-	image_add(&img, 0, h, head_len);
+	image_add(img, 0, h, head_len);
+}
 
-	/* .xen_pages, in the entries' order */
+/* .xen_pages, in the entries' order, and what follows it. */
+static void xc_image_pages(struct dump *d, struct xc_plan *p, struct image *img)
+{
+	const struct xc_sec *s = p->s;
 	uint8_t *zero = xcalloc(XPAGE, 1), *junk = NULL;
-	image_own(&img, zero);
 	size_t njunk = 0;
-	for (size_t i = 0; i < nr_pages; i++)
-		njunk += v.e[i].kind == ENT_JUNK;
+
+	image_own(img, zero);
+	for (size_t i = 0; i < p->nr_pages; i++)
+		njunk += p->v.e[i].kind == ENT_JUNK;
 	if (njunk)
-		image_own(&img, junk = xcalloc(njunk, XPAGE));
-	for (size_t i = 0, j = 0; i < nr_pages; i++) {
-		const struct xc_ent *e = &v.e[i];
+		image_own(img, junk = xcalloc(njunk, XPAGE));
+	for (size_t i = 0, j = 0; i < p->nr_pages; i++) {
+		const struct xc_ent *e = &p->v.e[i];
 		const uint8_t *page = e->kind == ENT_PAGE ? d->mem + e->pfn * XPAGE : zero;
 		if (e->kind == ENT_JUNK) {
-			uint8_t *p = junk + XPAGE * j++;
-			junk_page(d, e, p);
-			page = p;
+			uint8_t *pg = junk + XPAGE * j++;
+			junk_page(d, e, pg);
+			page = pg;
 		}
-		image_add(&img, s[S_PAGES].off + XPAGE * i, page, XPAGE);
+		image_add(img, s[S_PAGES].off + XPAGE * i, page, XPAGE);
 	}
-	if (!x->arrays_first) {
-		image_add(&img, s[S_ARRAY].off, image_own(&img, arr), nr_pages * entsz);
-		arr = NULL;
-		image_add(&img, s[S_STRTAB].off, strtab.p, strtab.len);
+	if (!d->o.xen.arrays_first) {
+		image_add(img, s[S_ARRAY].off, image_own(img, p->arr), p->nr_pages * p->entsz);
+		p->arr = NULL;
+		image_add(img, s[S_STRTAB].off, p->strtab.p, p->strtab.len);
 	}
-	img.size = file_size;
+	img->size = p->file_size;
+}
 
-	/* --xen-truncate-pages: the file ends in the middle of the page at
-	 * 80% of .xen_pages; that page and all after it are lost. The first
-	 * entry of a pfn is its page (as for --xen-dup-pfn) even when lost. */
-	uint64_t cut = 0;
-	size_t lost_from = nr_pages;
-	if (x->truncate_pages) {
-		lost_from = nr_pages * 4 / 5;
-		cut = s[S_PAGES].off + XPAGE * lost_from + XPAGE / 2;
-		image_truncate(&img, cut);
-		for (size_t i = lost_from; i < nr_pages; i++) {
-			const struct xc_ent *e = &v.e[i];
-			bool first = e->kind == ENT_PAGE; /* junk is never a first entry */
-			if (first && e->pfn < max_pfn)
-				state[e->pfn] |= PG_LOST;
-		}
-		o->incomplete = true; /* OUT.info's incomplete=1 */
+/* --xen-truncate-pages: the file ends in the middle of the page at 80% of
+ * .xen_pages; that page and all after it are lost.  The first entry of a
+ * pfn is its page (as for --xen-dup-pfn) even when lost. */
+static void xc_truncate(struct dump *d, struct xc_plan *p, struct image *img)
+{
+	p->lost_from = p->nr_pages;
+	if (!d->o.xen.truncate_pages)
+		return;
+	p->lost_from = p->nr_pages * 4 / 5;
+	p->cut = p->s[S_PAGES].off + XPAGE * p->lost_from + XPAGE / 2;
+	image_truncate(img, p->cut);
+	for (size_t i = p->lost_from; i < p->nr_pages; i++) {
+		const struct xc_ent *e = &p->v.e[i];
+		bool first = e->kind == ENT_PAGE; /* junk is never a first entry */
+		if (first && e->pfn < p->max_pfn)
+			p->state[e->pfn] |= PG_LOST;
 	}
-	write_image(d, &img, o->out, 0);
+	d->o.incomplete = true; /* OUT.info's incomplete=1 */
+}
 
-	/* expected output: OUT.mem/.eio/.holes, OUT.cpuN.prstatus,
-	 * OUT.vmcoreinfo, OUT.info (standard keys); then Xen's */
-	d->has_notes = true;
-	write_expected(d);
-	for (int c = 0; c < ncpu; c++) {
-		char suffix[64];
-		snprintf(suffix, sizeof suffix, ".cpu%d.xen_context", c);
-		write_blob(o->out, suffix, ctx[c], VGC_SIZE);
-	}
-	write_blob(o->out, ".xen_shared_info", shinfo, XPAGE);
-	FILE *f = open_expect(o->out, ".xen_p2m");
-	for (size_t i = 0; i < nr_pages; i++)
-		fprintf(f, "%zu %#" PRIx64 " %#" PRIx64 " %s\n", i, v.e[i].pfn, v.e[i].gmfn,
-			v.e[i].kind == ENT_PAGE ? "page" : v.e[i].kind == ENT_JUNK ? "junk" : "zero");
-	close_expect(f);
+/* Xen's keys of OUT.info. */
+static void xc_info(const struct dump *d, const struct xc_plan *p, FILE *f)
+{
+	const struct xen_opts *x = &d->o.xen;
+	const struct xc_sec *s = p->s;
 
-	char *info = file_name(o->out, ".info");
-	f = fopen(info, "a");
-	if (!f)
-		die("cannot append to %s", info);
-	free(info);
-	fprintf(f, "xen_type=%s\n", hvm ? "hvm" : "pv");
-	fprintf(f, "xen_magic=%#" PRIx64 "\n", (uint64_t)(hvm ? XC_CORE_MAGIC_HVM : XC_CORE_MAGIC));
+	fprintf(f, "xen_type=%s\n", p->hvm ? "hvm" : "pv");
+	fprintf(f, "xen_magic=%#" PRIx64 "\n", (uint64_t)(p->hvm ? XC_CORE_MAGIC_HVM : XC_CORE_MAGIC));
 	fprintf(f, "xen_version=4.17\n");
 	fprintf(f, "xen_extra_version=%s\n", xen_extra);
 	fprintf(f, "xen_format_version=1\n");
-	fprintf(f, "nr_vcpus=%d\n", ncpu);
-	fprintf(f, "nr_pages=%" PRIu64 "\n", nr_pages);
+	fprintf(f, "nr_vcpus=%d\n", p->ncpu);
+	fprintf(f, "nr_pages=%" PRIu64 "\n", p->nr_pages);
 	fprintf(f, "xen_array=%s\n", s[S_ARRAY].name);
 	fprintf(f, "xen_layout=%s\n", x->arrays_first ? "arrays-first" : "xen");
 	fprintf(f, "xen_shuffle=%d\n", x->shuffle);
@@ -561,53 +593,110 @@ void write_xc(struct dump *d)
 	fprintf(f, "xen_array_offset=%#" PRIx64 "\n", s[S_ARRAY].off);
 	fprintf(f, "xen_prstatus_offset=%#" PRIx64 "\n", s[S_PRSTATUS].off);
 	fprintf(f, "xen_shared_info_offset=%#" PRIx64 "\n", s[S_SHINFO].off);
-	fprintf(f, "xen_file_size=%" PRIu64 "\n", cut ? cut : file_size);
-	fprintf(f, "xen_valid_entries=%" PRIu64 "\n", nvalid);
-	fprintf(f, "xen_hvm_skipped_pages=%" PRIu64 "\n", skipped);
+	fprintf(f, "xen_file_size=%" PRIu64 "\n", p->cut ? p->cut : p->file_size);
+	fprintf(f, "xen_valid_entries=%" PRIu64 "\n", p->nvalid);
+	fprintf(f, "xen_hvm_skipped_pages=%" PRIu64 "\n", p->skipped);
 	/* entries a reader ignores: xc_core's padding (pfn ~0) and pfns
 	 * past what an x86_64 physical address reaches */
 	fprintf(f, "xen_invalid_entries=%d\n", x->invalid_tail);
 	fprintf(f, "xen_out_of_range_entries=%d\n", x->out_of_range);
 	fprintf(f, "xen_ignore_pfn_from=%#llx\n", 1ull << 40);
-	if (!hvm)
-		fprintf(f, "xen_gmfn_base=%#" PRIx64 "\n", gmfn_base);
+	if (!p->hvm)
+		fprintf(f, "xen_gmfn_base=%#" PRIx64 "\n", p->gmfn_base);
 	if (x->dup_pfn) {
-		fprintf(f, "xen_dup_pfn=%" PRIu64 "\n", dup_pfn);
-		fprintf(f, "xen_dup_first_index=%zu\n", dup_first);
-		fprintf(f, "xen_dup_second_index=%zu\n", dup_second);
+		fprintf(f, "xen_dup_pfn=%" PRIu64 "\n", p->dup_pfn);
+		fprintf(f, "xen_dup_first_index=%zu\n", p->dup_first);
+		fprintf(f, "xen_dup_second_index=%zu\n", p->dup_second);
 		fprintf(f, "xen_dup_rule=first\n");
 	}
 	if (x->truncate_pages)
-		fprintf(f, "xen_truncated_at_index=%zu\n", lost_from);
+		fprintf(f, "xen_truncated_at_index=%zu\n", p->lost_from);
 	if (x->bad_section) {
 		fprintf(f, "xen_bad_section=%s\n", x->bad_section);
-		fprintf(f, "xen_bad_section_size=%#" PRIx64 "\n", bad_size);
+		fprintf(f, "xen_bad_section_size=%#" PRIx64 "\n", p->bad_size);
 		fprintf(f, "xen_bad_section_expect=served\n");
 	}
 	if (d->has_vmcoreinfo) {
 		fprintf(f, "vmcoreinfo_where=memory\n");
-		fprintf(f, "vmcoreinfo_note_pfn=%" PRIu64 "\n", vmci_note);
-		fprintf(f, "vmcoreinfo_data_pfn=%" PRIu64 "\n", vmci_data);
+		fprintf(f, "vmcoreinfo_note_pfn=%" PRIu64 "\n", p->vmci_note);
+		fprintf(f, "vmcoreinfo_data_pfn=%" PRIu64 "\n", p->vmci_data);
 	}
 	fprintf(f, "xen_gs_base_from=gs_base_kernel\n");
-	if (ferror(f) || fclose(f))
-		die("writing %s.info failed", o->out);
+}
 
-	for (int c = 0; c < ncpu; c++) {
-		free(ctx[c]);
+/* Expected output: OUT.mem/.eio/.holes, OUT.cpuN.prstatus, OUT.vmcoreinfo,
+ * OUT.info (standard keys); then Xen's. */
+static void xc_expected(struct dump *d, const struct xc_plan *p)
+{
+	const char *out = d->o.out;
+
+	d->has_notes = true;
+	write_expected(d);
+	for (int c = 0; c < p->ncpu; c++) {
+		char suffix[64];
+		snprintf(suffix, sizeof suffix, ".cpu%d.xen_context", c);
+		write_blob(out, suffix, p->ctx[c], VGC_SIZE);
+	}
+	write_blob(out, ".xen_shared_info", p->shinfo, XPAGE);
+	FILE *f = open_expect(out, ".xen_p2m");
+	for (size_t i = 0; i < p->nr_pages; i++) {
+		const struct xc_ent *e = &p->v.e[i];
+		fprintf(f, "%zu %#" PRIx64 " %#" PRIx64 " %s\n", i, e->pfn, e->gmfn,
+			e->kind == ENT_PAGE ? "page" : e->kind == ENT_JUNK ? "junk" : "zero");
+	}
+	close_expect(f);
+
+	char *info = file_name(out, ".info");
+	f = fopen(info, "a");
+	if (!f)
+		die("cannot append to %s", info);
+	free(info);
+	xc_info(d, p, f);
+	if (ferror(f) || fclose(f))
+		die("writing %s.info failed", out);
+}
+
+static void xc_free(struct dump *d, struct xc_plan *p)
+{
+	for (int c = 0; c < p->ncpu; c++) {
+		free(p->ctx[c]);
 		free(d->prstatus[c]);
 	}
-	free(ctx);
+	free(p->ctx);
 	free(d->prstatus);
 	free(d->vmcoreinfo);
-	free(arr);
-	free(shinfo);
-	free(v.e);
-	free(pfns);
-	free(perm);
-	free(gmfn_of);
-	image_free(&img);
-	free(strtab.p);
-	free(state);
+	free(p->arr);
+	free(p->shinfo);
+	free(p->v.e);
+	free(p->pfns);
+	free(p->perm);
+	free(p->gmfn_of);
+	free(p->strtab.p);
+	free(p->state);
 	free(d->mem);
+}
+
+void write_xc(struct dump *d)
+{
+	struct xen_opts *x = &d->o.xen;
+	struct xc_plan p = { .hvm = x->hvm, .r = { mix64(d->o.seed ^ 0x78635f636f7265ull) } };
+	struct image img = { 0 };
+
+	if (x->invalid_tail < 0)
+		x->invalid_tail = p.hvm ? 8 : 0;
+	if (x->truncate_pages)
+		x->arrays_first = true;
+	xc_choose_pages(d, &p);
+	xc_valid_entries(d, &p);
+	xc_odd_entries(d, &p);
+	xc_vcpus(d, &p);
+	xc_contents(d, &p);
+	xc_layout(x, &p);
+	xc_image_head(x, &p, &img);
+	xc_image_pages(d, &p, &img);
+	xc_truncate(d, &p, &img);
+	write_image(d, &img, d->o.out, 0);
+	xc_expected(d, &p);
+	image_free(&img);
+	xc_free(d, &p);
 }
